@@ -1,0 +1,135 @@
+/**
+ * The contracts of the bus, implemented by the AMQP transport (runtime/amqp) and the in-memory transport
+ * (runtime/memory), and used by generated clients. Typed by a catalogue `M` that generated/ provides.
+ */
+import type { AgentContextInput, AgentContext, Envelope, SourceInput } from './envelope.js';
+import type { IdFieldValue } from './ids.js';
+import type { Catalog, KeysMatching } from './registry.js';
+
+export interface PublishOptions {
+  /** Who published. Defaults to the publisher's configured source. */
+  readonly source?: SourceInput;
+  /** Parent (causation) event ids; recorded in Redis when tracking is on. */
+  readonly correlationIds?: readonly string[];
+  readonly agentContext?: AgentContextInput | null;
+  /** Explicit event id. */
+  readonly eventId?: string;
+  /** Fields for a deterministic id, as the original's `generate_event_id(event_type, **fields)`. */
+  readonly idempotencyFields?: Readonly<Record<string, IdFieldValue>>;
+  /** Workflow id (`bb-correlation-id`). Defaults to the parents' workflow id, else this event's id. */
+  readonly workflowId?: string;
+  /** Reject when no queue is bound for the key (default true). */
+  readonly mandatory?: boolean;
+  /** Reject when the broker has not confirmed within this time. */
+  readonly timeoutMs?: number;
+  /** Extra AMQP headers (scalars only). */
+  readonly headers?: Readonly<Record<string, string | number | boolean>>;
+  /** Free-form metadata stored with the correlation link. */
+  readonly correlationMetadata?: Readonly<Record<string, unknown>>;
+}
+
+export interface PublishReceipt<K extends string = string, P = unknown> {
+  readonly eventId: string;
+  readonly eventType: K;
+  readonly envelope: Envelope<K, P>;
+}
+
+/** The typed envelope union for the keys `K` of catalogue `M` (discriminated on `event_type`). */
+export type EnvelopeOf<M extends Catalog, K extends keyof M & string> = K extends unknown
+  ? Envelope<K, M[K]['payload']>
+  : never;
+
+/**
+ * Publishes typed events. `publish()` resolves only once the broker confirmed the message; it rejects
+ * with `PayloadValidationError` before anything is sent when the payload is invalid.
+ */
+export interface EventPublisher<M extends Catalog = Catalog> {
+  publish<K extends keyof M & string>(
+    eventType: K,
+    payload: M[K]['input'],
+    options?: PublishOptions,
+  ): Promise<PublishReceipt<K, M[K]['payload']>>;
+  /** Publish an envelope built elsewhere (validated as a whole). */
+  publishEnvelope(envelope: Envelope, options?: PublishOptions): Promise<PublishReceipt>;
+  /** Waits for in-flight confirms, then closes. */
+  close(): Promise<void>;
+}
+
+export interface MessageContext {
+  /** 1 on first delivery. */
+  readonly attempt: number;
+  readonly redelivered: boolean;
+  readonly headers: Readonly<Record<string, unknown>>;
+  /** Workflow id (`bb-correlation-id`), when the producer set one. */
+  readonly workflowId: string | null;
+  /** Aborted when the consumer is shutting down. */
+  readonly signal: AbortSignal;
+}
+
+export type Handler<M extends Catalog, K extends keyof M & string> = (
+  event: EnvelopeOf<M, K>,
+  context: MessageContext,
+) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** Required: names the queue (`${EXCHANGE_NAME}.${service}`…). */
+  readonly service: string;
+  readonly prefetch?: number;
+  readonly concurrency?: number;
+  /** Attempts before dead-lettering (first delivery included). */
+  readonly maxAttempts?: number;
+  /** Accept keys not in the registry (as an unvalidated envelope) instead of dead-lettering them. */
+  readonly allowUnknown?: boolean;
+  /** Handle each event_id once per service (Redis, with an in-process fallback). */
+  readonly idempotent?: boolean;
+}
+
+export interface Subscription {
+  readonly queue: string;
+  /** Stop taking deliveries, finish and ack what was prefetched, then close. */
+  close(): Promise<void>;
+}
+
+export interface EventSubscriber<M extends Catalog = Catalog> {
+  subscribe<P extends string>(
+    patterns: P | readonly P[],
+    handler: Handler<M, KeysMatching<P, keyof M & string>>,
+    options: SubscribeOptions,
+  ): Promise<Subscription>;
+}
+
+/** What a command handler knows about the command it runs (the original's CommandContext, plus the envelope). */
+export interface CommandContext<E = Envelope> {
+  /** The command envelope's event_id. */
+  readonly correlation_id: string;
+  readonly source_app: string;
+  readonly agent_context: AgentContext | null;
+  readonly timestamp: string;
+  readonly envelope: E;
+  readonly signal: AbortSignal;
+}
+
+/** Collects side effects; they are published only after the handler succeeded. */
+export interface EventCollector<M extends Catalog = Catalog> {
+  add<K extends keyof M & string>(
+    eventType: K,
+    payload: M[K]['input'],
+    options?: Pick<PublishOptions, 'agentContext' | 'source'>,
+  ): void;
+}
+
+export type CommandHandler<M extends Catalog, K extends keyof M & string> = (
+  command: M[K]['payload'],
+  context: CommandContext<EnvelopeOf<M, K>>,
+  collector: EventCollector<M>,
+) => Promise<ReplyInputOf<M, K>>;
+
+export type ReplyInputOf<M extends Catalog, K extends keyof M & string> = M[K]['reply'] extends keyof M &
+  string
+  ? M[M[K]['reply']]['input']
+  : void;
+
+/** Keys of `M` that are commands. */
+export type CommandKeys<M extends Catalog> = {
+  [K in keyof M & string]: M[K]['kind'] extends 'command' ? K : never;
+}[keyof M & string];

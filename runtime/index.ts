@@ -1,0 +1,10 @@
+/** Bloodbank runtime: envelope, ids, errors, registry contract, transports. */
+export * from './errors/index.js';
+export * from './envelope.js';
+export * from './ids.js';
+export * from './registry.js';
+export * from './bus.js';
+export { toIssues, wrapValidator } from './validation.js';
+export * from './metrics.js';
+export * from './amqp/index.js';
+export * from './redis/index.js';

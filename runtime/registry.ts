@@ -1,0 +1,146 @@
+/**
+ * The registry contract between generated code and the runtime. The runtime never imports generated/:
+ * it receives a `Registry` by injection (`createPublisher({ registry })`), and generated/registry.ts
+ * implements this interface from the AsyncAPI document.
+ */
+import { UnknownEventTypeError } from './errors/unknown-event-type-error.js';
+
+export type JsonSchema = { readonly [key: string]: unknown } | boolean;
+
+/** One schema violation. `pointer` is a JSON pointer into the validated value (`/payload/duration`). */
+export interface ValidationIssue {
+  readonly pointer: string;
+  /** The JSON Schema keyword that failed (`maximum`, `required`, `additionalProperties`, …). */
+  readonly rule: string;
+  readonly message: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export type ValidationResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
+
+/**
+ * A precompiled validator. It may fill in schema defaults on the value it is given (publish and consume
+ * validators both do), so `value` is the same object, completed.
+ */
+export type Validator<T = unknown> = (data: unknown) => ValidationResult<T>;
+
+export type EventKind = 'event' | 'command';
+
+/** Per routing key: what is published (`input`), what is consumed (`payload`), and for commands the reply. */
+export interface CatalogEntry {
+  readonly payload: unknown;
+  readonly input: unknown;
+  readonly kind: EventKind;
+  readonly reply?: string;
+  readonly error?: string;
+}
+
+export type Catalog = { readonly [key: string]: CatalogEntry };
+
+/** Everything known about one routing key, with its precompiled validators. */
+export interface EventDefinition<K extends string = string> {
+  readonly key: K;
+  /** Tokens of the routing key (`['fireflies', 'transcript', 'ready']`). */
+  readonly tokens: readonly string[];
+  /** First token. */
+  readonly domain: string;
+  /** The original's module grouping for listings (`agent/thread`). */
+  readonly group: string;
+  readonly kind: EventKind;
+  /** Name of the generated payload type (`FirefliesTranscriptReadyPayload`). */
+  readonly typeName: string;
+  readonly schemaId: string | null;
+  /** The payload's JSON Schema, with `$ref`s as written. */
+  readonly schema: JsonSchema;
+  /** For commands: the routing key of the reply (AsyncAPI `reply`). */
+  readonly replyKey: string | null;
+  /** For commands: the routing key of the failure event (`x-bloodbank-error`). */
+  readonly errorKey: string | null;
+  readonly title: string;
+  readonly description: string;
+  readonly examples: readonly unknown[];
+  /** Strict: unknown fields are errors, defaults applied. */
+  readonly validatePublish: Validator;
+  /** Tolerant: unknown fields ignored, timestamps without a timezone accepted, defaults applied. */
+  readonly validateConsume: Validator;
+}
+
+export interface EnvelopeValidators {
+  readonly validatePublish: Validator;
+  readonly validateConsume: Validator;
+}
+
+/** Lookups over a generated catalogue. `M` is a phantom type carrying the typed catalogue. */
+export interface Registry<M extends Catalog = Catalog> {
+  /** Phantom: never set at run time. */
+  readonly __catalog?: M;
+  /** Validators of the whole envelope (without its payload), when the document uses the Bloodbank envelope. */
+  readonly envelope: EnvelopeValidators | null;
+  get(key: string): EventDefinition | undefined;
+  /** Like `get`, but throws `UnknownEventTypeError`. */
+  require(key: string): EventDefinition;
+  has(key: string): key is keyof M & string;
+  list(): readonly EventDefinition[];
+  listDomains(): readonly string[];
+  byDomain(domain: string): readonly EventDefinition[];
+  listCommands(): readonly EventDefinition[];
+}
+
+export function createRegistry<M extends Catalog>(
+  definitions: readonly EventDefinition[],
+  envelope: EnvelopeValidators | null,
+): Registry<M> {
+  const byKey = new Map(definitions.map((d) => [d.key, d] as const));
+  const domains = [...new Set(definitions.map((d) => d.domain))].sort();
+  const commands = definitions.filter((d) => d.kind === 'command');
+  return {
+    envelope,
+    get: (key) => byKey.get(key),
+    require(key) {
+      const def = byKey.get(key);
+      if (!def) throw new UnknownEventTypeError(key, [...byKey.keys()]);
+      return def;
+    },
+    has: (key): key is keyof M & string => byKey.has(key),
+    list: () => definitions,
+    listDomains: () => domains,
+    byDomain: (domain) => definitions.filter((d) => d.domain === domain || d.group === domain),
+    listCommands: () => commands,
+  };
+}
+
+/* ---------- topic patterns at the type level ---------- */
+
+type SplitKey<S extends string> = S extends `${infer H}.${infer T}` ? [H, ...SplitKey<T>] : [S];
+
+type MatchTokens<P extends readonly string[], K extends readonly string[]> = P extends readonly []
+  ? K extends readonly []
+    ? true
+    : false
+  : P extends readonly ['#', ...infer PR extends string[]]
+    ? MatchTokens<PR, K> extends true
+      ? true
+      : K extends readonly [string, ...infer KR extends string[]]
+        ? MatchTokens<P, KR>
+        : false
+    : P extends readonly [infer PH extends string, ...infer PR extends string[]]
+      ? K extends readonly [infer KH extends string, ...infer KR extends string[]]
+        ? PH extends '*' | KH
+          ? MatchTokens<PR, KR>
+          : false
+        : false
+      : false;
+
+/**
+ * The keys of `Keys` that the AMQP topic pattern `Pattern` matches (`*` = one word, `#` = zero or more).
+ * A pattern that is not a literal type (a plain `string`) matches every key.
+ */
+export type KeysMatching<Pattern extends string, Keys extends string> = string extends Pattern
+  ? Keys
+  : Keys extends unknown
+    ? MatchTokens<SplitKey<Pattern>, SplitKey<Keys>> extends true
+      ? Keys
+      : never
+    : never;
