@@ -6,3 +6,8 @@ export {
   isPayloadValidationError,
 } from './payload-validation-error.js';
 export { UnknownEventTypeError, isUnknownEventTypeError } from './unknown-event-type-error.js';
+export { PublishError, isPublishError } from './publish-error.js';
+export { UnroutableError, isUnroutableError } from './unroutable-error.js';
+export { PublishTimeoutError, isPublishTimeoutError } from './publish-timeout-error.js';
+export { NackError, isNackError } from './nack-error.js';
+export { ConnectionError, isConnectionError } from './connection-error.js';
