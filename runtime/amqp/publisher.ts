@@ -1,0 +1,725 @@
+/**
+ * The confirmed publisher over an amqplib ConfirmChannel.
+ *
+ * Contract:
+ * - `publish()` validates (defaults applied) before anything is sent, and resolves only once the broker
+ *   confirmed the message (`basic.ack`). It rejects with `PayloadValidationError` (nothing sent),
+ *   `NackError`, `PublishTimeoutError` (no confirm within `confirmTimeoutMs` of the last send),
+ *   `UnroutableError` (a `mandatory` message returned: no queue bound) or `ConnectionError` (held too long
+ *   or too many held while disconnected, or the publisher is closed).
+ * - At most `maxInFlight` messages are unconfirmed at a time; socket back-pressure (`drain`) is honoured.
+ * - Messages go out in the order they were accepted. While disconnected, new publishes are held (at most
+ *   `buffer.maxMessages`, each at most `buffer.maxAgeMs`). After a reconnect the exchange is re-declared,
+ *   the unconfirmed messages are republished in their original order, then the held ones. A republished
+ *   message may reach queues twice (the first copy was routed but its confirm lost): consumers deduplicate
+ *   by event_id. Delivery is therefore at least once for every resolved `publish()`.
+ * - With a tracker, the parent links of a confirmed event are recorded after its confirm (a failed
+ *   publish leaves no link); a tracker failure is logged and counted, never fails the publish.
+ * - `close()` stops accepting, waits until every accepted publish settled, then closes the channel and
+ *   (when the publisher opened it) the connection.
+ */
+import { hostname } from 'node:os';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { pino, type Logger } from 'pino';
+import type { EventPublisher, PublishOptions, PublishReceipt } from '../bus.js';
+import { createEnvelope, type Envelope, type SourceInput } from '../envelope.js';
+import { ConnectionError } from '../errors/connection-error.js';
+import { NackError } from '../errors/nack-error.js';
+import { PayloadValidationError } from '../errors/payload-validation-error.js';
+import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
+import { UnroutableError } from '../errors/unroutable-error.js';
+import { deterministicId } from '../ids.js';
+import type { BloodbankMetrics } from '../metrics.js';
+import type { Catalog, Registry } from '../registry.js';
+import { createConnection, type BloodbankConnection } from './connection.js';
+import { assertEventExchange, DEFAULT_EXCHANGE } from './topology.js';
+import { encodeMessage, type EncodedMessage } from './wire.js';
+
+/** The part of the correlation tracker (runtime/redis) the publisher uses. */
+export interface PublisherTracker {
+  addCorrelation(
+    childEventId: string,
+    parentEventIds: readonly string[],
+    metadata?: Readonly<Record<string, unknown>>,
+    workflowId?: string,
+  ): Promise<unknown>;
+  getWorkflowId(eventId: string): Promise<string | null>;
+}
+
+export interface PublisherOptions<M extends Catalog = Catalog> {
+  readonly registry: Registry<M>;
+  /** Default `amqp://localhost:5672` (pass `loadConfig().rabbitUrl`). */
+  readonly url?: string;
+  /** Default `bloodbank.events.v1`. */
+  readonly exchange?: string;
+  /** Default source of published envelopes: this host, type `manual`, no app. */
+  readonly source?: SourceInput;
+  readonly logger?: Logger;
+  readonly metrics?: BloodbankMetrics;
+  /** Correlation tracking: links recorded after confirm; workflow ids of parents looked up. */
+  readonly tracker?: PublisherTracker;
+  /** Bounded wait for a tracker call (ms, default 250). */
+  readonly trackerTimeoutMs?: number;
+  /** Unconfirmed messages at most (default 1,000). */
+  readonly maxInFlight?: number;
+  /** Default 10,000 ms, per send. */
+  readonly confirmTimeoutMs?: number;
+  /** Held while disconnected: count and age bounds (defaults 10,000 and 30,000 ms). */
+  readonly buffer?: { readonly maxMessages?: number; readonly maxAgeMs?: number };
+  /** Default true: unroutable messages reject with `UnroutableError`. */
+  readonly mandatory?: boolean;
+  /** `connection_name` of the connection the publisher opens. */
+  readonly connectionName?: string;
+  /** Share an existing connection instead (not closed by `close()`). */
+  readonly connection?: BloodbankConnection;
+}
+
+export interface PublisherStats {
+  /** Sent and not yet confirmed or nacked by the broker. */
+  readonly inFlight: number;
+  /** Accepted and not yet sent (held while disconnected, or waiting for the window). */
+  readonly buffered: number;
+  /** `publish()` calls not yet settled. */
+  readonly pending: number;
+  /** Sends, republishes included. */
+  readonly published: number;
+  readonly confirmed: number;
+  readonly republished: number;
+  readonly returned: number;
+  readonly nacked: number;
+}
+
+export interface PublisherHealth {
+  /** `up`: a confirm channel is open; `down`: holding publishes until the broker is back. */
+  readonly status: 'up' | 'down' | 'closed';
+  readonly connected: boolean;
+  readonly inFlight: number;
+  readonly buffered: number;
+  readonly lastError: string | null;
+}
+
+export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M> {
+  stats(): PublisherStats;
+  health(): PublisherHealth;
+  /** Resolves once a confirm channel is open and the exchange declared. */
+  ready(): Promise<void>;
+  readonly connection: Promise<BloodbankConnection>;
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly envelope: Envelope;
+  readonly message: EncodedMessage;
+  readonly mandatory: boolean;
+  readonly timeoutMs: number;
+  readonly queuedAt: number;
+  readonly link: {
+    readonly parents: readonly string[];
+    readonly workflowId: string;
+    readonly metadata?: Readonly<Record<string, unknown>>;
+  } | null;
+  readonly resolve: (receipt: PublishReceipt) => void;
+  readonly reject: (error: unknown) => void;
+  sends: number;
+  sentAt: number;
+  timer: NodeJS.Timeout | null;
+  returned: { readonly code: number; readonly text: string } | null;
+  settled: boolean;
+}
+
+const NACKED = 'message nacked'; // amqplib's error for a basic.nack (anything else: the channel closed)
+
+export function createPublisher<M extends Catalog = Catalog>(options: PublisherOptions<M>): Publisher<M> {
+  return new AmqpPublisher<M>(options);
+}
+
+class AmqpPublisher<M extends Catalog> implements Publisher<M> {
+  readonly connection: Promise<BloodbankConnection>;
+  readonly #registry: Registry<M>;
+  readonly #exchange: string;
+  readonly #source: SourceInput;
+  readonly #logger: Logger;
+  readonly #metrics: BloodbankMetrics | undefined;
+  readonly #tracker: PublisherTracker | undefined;
+  readonly #trackerTimeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #confirmTimeoutMs: number;
+  readonly #maxBuffered: number;
+  readonly #maxAgeMs: number;
+  readonly #mandatory: boolean;
+  readonly #ownsConnection: boolean;
+
+  #conn: BloodbankConnection | null = null;
+  #channel: ConfirmChannel | null = null;
+  #opening = false;
+  #draining = false;
+  #closing = false;
+  #closed = false;
+  #lastError: string | null = null;
+  #sweeper: NodeJS.Timeout | null = null;
+  #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #idleWaiters: Array<() => void> = [];
+
+  /** Accepted, not sent; sorted by seq. `#head` avoids O(n) shifts. */
+  #queue: Entry[] = [];
+  #head = 0;
+  /** Sent on the current channel and not yet answered, by event id (for `basic.return`). */
+  readonly #outstandingById = new Map<string, Entry[]>();
+  #outstanding = 0;
+  /** Entries whose channel closed before their confirm, in send order; requeued on close. */
+  #lost: Entry[] = [];
+  #seq = 0;
+  #pending = 0;
+  #counts = { published: 0, confirmed: 0, republished: 0, returned: 0, nacked: 0 };
+
+  constructor(options: PublisherOptions<M>) {
+    this.#registry = options.registry;
+    this.#exchange = options.exchange ?? DEFAULT_EXCHANGE;
+    this.#source = options.source ?? { host: hostname(), type: 'manual' };
+    this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'publisher' });
+    this.#metrics = options.metrics;
+    this.#tracker = options.tracker;
+    this.#trackerTimeoutMs = options.trackerTimeoutMs ?? 250;
+    this.#maxInFlight = positive('maxInFlight', options.maxInFlight ?? 1000);
+    this.#confirmTimeoutMs = positive('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000);
+    this.#maxBuffered = positive('buffer.maxMessages', options.buffer?.maxMessages ?? 10_000);
+    this.#maxAgeMs = positive('buffer.maxAgeMs', options.buffer?.maxAgeMs ?? 30_000);
+    this.#mandatory = options.mandatory ?? true;
+    this.#ownsConnection = options.connection === undefined;
+    this.connection = options.connection
+      ? Promise.resolve(options.connection)
+      : createConnection({
+          url: options.url ?? 'amqp://localhost:5672',
+          name: options.connectionName ?? `bloodbank-publisher@${hostname()}#${process.pid}`,
+          logger: this.#logger,
+        });
+    this.connection.then(
+      (conn) => this.#attach(conn),
+      (error: unknown) => {
+        this.#lastError = String(error);
+        this.#logger.error({ err: error }, 'cannot create the connection');
+        this.#failAll(new ConnectionError('cannot create the AMQP connection', { cause: error }));
+      },
+    );
+    this.#startSweeper();
+  }
+
+  /* ---------- public API ---------- */
+
+  async publish<K extends keyof M & string>(
+    eventType: K,
+    payload: M[K]['input'],
+    options: PublishOptions = {},
+  ): Promise<PublishReceipt<K, M[K]['payload']>> {
+    const definition = this.#registry.require(eventType);
+    const result = definition.validatePublish(payload);
+    if (!result.ok) {
+      this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });
+      throw new PayloadValidationError('publish', eventType, result.issues);
+    }
+    const eventId =
+      options.eventId ??
+      (options.idempotencyFields ? deterministicId(eventType, options.idempotencyFields) : undefined);
+    const envelope = createEnvelope(eventType, result.value as M[K]['payload'], {
+      source: options.source ?? this.#source,
+      ...(options.correlationIds ? { correlationIds: options.correlationIds } : {}),
+      ...(options.agentContext !== undefined ? { agentContext: options.agentContext } : {}),
+      ...(eventId !== undefined ? { eventId } : {}),
+    });
+    return this.#submit(envelope, options) as Promise<PublishReceipt<K, M[K]['payload']>>;
+  }
+
+  async publishEnvelope(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
+    const definition = this.#registry.require(envelope.event_type);
+    const envelopeValidator = this.#registry.envelope?.validatePublish;
+    if (envelopeValidator) {
+      const checked = envelopeValidator(envelope);
+      if (!checked.ok) {
+        this.#metrics?.validationFailures.inc({ event_type: envelope.event_type, stage: 'publish' });
+        throw new PayloadValidationError('publish', envelope.event_type, checked.issues);
+      }
+    }
+    const result = definition.validatePublish(envelope.payload);
+    if (!result.ok) {
+      this.#metrics?.validationFailures.inc({ event_type: envelope.event_type, stage: 'publish' });
+      throw new PayloadValidationError('publish', envelope.event_type, result.issues);
+    }
+    return this.#submit({ ...envelope, payload: result.value }, options);
+  }
+
+  stats(): PublisherStats {
+    return {
+      inFlight: this.#outstanding,
+      buffered: this.#buffered(),
+      pending: this.#pending,
+      ...this.#counts,
+    };
+  }
+
+  health(): PublisherHealth {
+    return {
+      status: this.#closed ? 'closed' : this.#channel ? 'up' : 'down',
+      connected: this.#conn?.connected ?? false,
+      inFlight: this.#outstanding,
+      buffered: this.#buffered(),
+      lastError: this.#lastError,
+    };
+  }
+
+  ready(): Promise<void> {
+    if (this.#channel) return Promise.resolve();
+    if (this.#closing) return Promise.reject(new ConnectionError('publisher is closed'));
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) {
+      await this.#whenIdle();
+      return;
+    }
+    this.#closing = true;
+    await this.#whenIdle();
+    this.#closed = true;
+    this.#stopSweeper();
+    const channel = this.#channel;
+    this.#channel = null;
+    const closedError = new ConnectionError('publisher is closed');
+    for (const w of this.#readyWaiters.splice(0)) w.reject(closedError);
+    if (channel) await channel.close().catch(() => undefined);
+    if (this.#ownsConnection) {
+      const conn = await this.connection.catch(() => null);
+      await conn?.close();
+    }
+    this.#logger.info(this.stats(), 'publisher closed');
+  }
+
+  /* ---------- accepting ---------- */
+
+  async #submit(envelope: Envelope, options: PublishOptions): Promise<PublishReceipt> {
+    if (this.#closing)
+      throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);
+    const parents = envelope.correlation_ids;
+    const workflowId =
+      options.workflowId ?? (parents.length > 0 ? await this.#parentWorkflow(parents) : envelope.event_id);
+    const message = encodeMessage(envelope, {
+      workflowId,
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+    if (this.#closing)
+      throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);
+    if (!this.#channel && this.#buffered() >= this.#maxBuffered)
+      throw new ConnectionError(
+        `cannot publish ${envelope.event_type}: not connected and ${this.#maxBuffered} messages already held`,
+      );
+    return new Promise<PublishReceipt>((resolve, reject) => {
+      const entry: Entry = {
+        seq: ++this.#seq,
+        envelope,
+        message,
+        mandatory: options.mandatory ?? this.#mandatory,
+        timeoutMs: options.timeoutMs ?? this.#confirmTimeoutMs,
+        queuedAt: Date.now(),
+        link:
+          this.#tracker && parents.length > 0
+            ? {
+                parents,
+                workflowId,
+                ...(options.correlationMetadata ? { metadata: options.correlationMetadata } : {}),
+              }
+            : null,
+        resolve,
+        reject,
+        sends: 0,
+        sentAt: 0,
+        timer: null,
+        returned: null,
+        settled: false,
+      };
+      this.#pending += 1;
+      this.#queue.push(entry);
+      this.#gaugeBuffered();
+      this.#pump();
+    });
+  }
+
+  /** The parents' workflow id: looked up (bounded) when tracking, else the first parent. */
+  async #parentWorkflow(parents: readonly string[]): Promise<string> {
+    const first = parents[0] as string;
+    if (!this.#tracker) return first;
+    try {
+      const found = await withTimeout(this.#tracker.getWorkflowId(first), this.#trackerTimeoutMs);
+      return found ?? first;
+    } catch (error) {
+      this.#metrics?.trackerFailures.inc({ operation: 'getWorkflowId' });
+      this.#logger.warn(
+        { err: error, parent: first },
+        'workflow id lookup failed; using the first parent id',
+      );
+      return first;
+    }
+  }
+
+  /* ---------- sending ---------- */
+
+  #pump(): void {
+    const channel = this.#channel;
+    if (!channel) return;
+    while (!this.#draining && this.#outstanding < this.#maxInFlight && this.#head < this.#queue.length) {
+      const entry = this.#queue[this.#head] as Entry;
+      this.#head += 1;
+      if (entry.settled) continue;
+      if (!this.#send(channel, entry)) break;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#gaugeBuffered();
+  }
+
+  /** False when the channel is unusable (the entry is then back at the head of the queue). */
+  #send(channel: ConfirmChannel, entry: Entry): boolean {
+    const { envelope, message } = entry;
+    let accepted: boolean;
+    try {
+      accepted = channel.publish(
+        this.#exchange,
+        envelope.event_type,
+        message.body,
+        { ...message.properties, mandatory: entry.mandatory },
+        (error: unknown) => this.#onConfirm(channel, entry, error),
+      );
+    } catch (error) {
+      // The channel closed under us (synchronous IllegalOperationError): no confirm callback was kept.
+      this.#head -= 1;
+      this.#lastError = String(error);
+      this.#detach(channel);
+      return false;
+    }
+    entry.sends += 1;
+    entry.sentAt = performance.now();
+    entry.returned = null;
+    this.#outstanding += 1;
+    const same = this.#outstandingById.get(envelope.event_id);
+    if (same) same.push(entry);
+    else this.#outstandingById.set(envelope.event_id, [entry]);
+    this.#counts.published += 1;
+    this.#metrics?.published.inc({ event_type: envelope.event_type });
+    if (entry.sends > 1) {
+      this.#counts.republished += 1;
+      this.#metrics?.republished.inc();
+    }
+    this.#metrics?.inFlight.set(this.#outstanding);
+    if (!entry.settled) {
+      entry.timer = setTimeout(() => this.#onTimeout(entry), entry.timeoutMs);
+      entry.timer.unref?.();
+    }
+    if (!accepted) {
+      this.#draining = true;
+      channel.once('drain', () => {
+        if (this.#channel !== channel) return;
+        this.#draining = false;
+        this.#pump();
+      });
+    }
+    return true;
+  }
+
+  #onConfirm(channel: ConfirmChannel, entry: Entry, error: unknown): void {
+    this.#outstanding -= 1;
+    this.#metrics?.inFlight.set(this.#outstanding);
+    this.#forgetOutstanding(entry);
+    clearTimer(entry);
+    const eventType = entry.envelope.event_type;
+    if (error === null || error === undefined) {
+      if (entry.returned && entry.mandatory) {
+        this.#settle(
+          entry,
+          new UnroutableError(
+            eventType,
+            entry.envelope.event_id,
+            this.#exchange,
+            entry.returned.code,
+            entry.returned.text,
+          ),
+        );
+      } else if (!entry.settled) {
+        this.#counts.confirmed += 1;
+        this.#metrics?.confirmed.inc({ event_type: eventType });
+        this.#metrics?.confirmLatency.observe((performance.now() - entry.sentAt) / 1000);
+        void this.#confirmed(entry);
+      }
+    } else if (error instanceof Error && error.message === NACKED) {
+      this.#counts.nacked += 1;
+      this.#metrics?.nacked.inc({ event_type: eventType });
+      this.#settle(entry, new NackError(eventType, entry.envelope.event_id));
+    } else {
+      // The channel closed before the broker answered: send it again on the next channel.
+      this.#detach(channel);
+      if (!entry.settled) this.#lost.push(entry);
+      return;
+    }
+    if (this.#channel === channel) this.#pump();
+  }
+
+  #onReturn(message: ConsumeMessage): void {
+    const id = message.properties.messageId as unknown;
+    if (typeof id !== 'string') return;
+    const candidates = this.#outstandingById.get(id);
+    const entry = candidates?.find((e) => e.returned === null);
+    if (!entry) {
+      this.#logger.warn({ eventId: id }, 'basic.return for a message no longer tracked');
+      return;
+    }
+    const fields = message.fields as unknown as { replyCode?: number; replyText?: string };
+    entry.returned = { code: fields.replyCode ?? 312, text: fields.replyText ?? 'NO_ROUTE' };
+    this.#counts.returned += 1;
+    this.#metrics?.returned.inc({ event_type: entry.envelope.event_type });
+    this.#logger.warn(
+      { eventId: id, eventType: entry.envelope.event_type, mandatory: entry.mandatory },
+      'unroutable message returned by the broker',
+    );
+  }
+
+  #onTimeout(entry: Entry): void {
+    entry.timer = null;
+    if (entry.settled) return;
+    this.#settle(
+      entry,
+      new PublishTimeoutError(entry.envelope.event_type, entry.envelope.event_id, entry.timeoutMs),
+    );
+  }
+
+  async #confirmed(entry: Entry): Promise<void> {
+    const { envelope, link } = entry;
+    if (link && this.#tracker) {
+      try {
+        await withTimeout(
+          this.#tracker.addCorrelation(envelope.event_id, link.parents, link.metadata, link.workflowId),
+          this.#trackerTimeoutMs,
+        );
+      } catch (error) {
+        this.#metrics?.trackerFailures.inc({ operation: 'addCorrelation' });
+        this.#logger.warn({ err: error, eventId: envelope.event_id }, 'correlation link not recorded');
+      }
+    }
+    this.#settle(entry, null);
+  }
+
+  #settle(entry: Entry, error: Error | null): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    clearTimer(entry);
+    this.#pending -= 1;
+    if (error) {
+      this.#lastError = error.message;
+      entry.reject(error);
+    } else {
+      entry.resolve({
+        eventId: entry.envelope.event_id,
+        eventType: entry.envelope.event_type,
+        envelope: entry.envelope,
+      });
+    }
+    if (this.#pending === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  #forgetOutstanding(entry: Entry): void {
+    const list = this.#outstandingById.get(entry.envelope.event_id);
+    if (!list) return;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#outstandingById.delete(entry.envelope.event_id);
+  }
+
+  /* ---------- channel lifecycle ---------- */
+
+  #attach(conn: BloodbankConnection): void {
+    this.#conn = conn;
+    conn.on('connected', () => this.#openChannel());
+    conn.on('reconnected', () => this.#openChannel());
+    conn.on('failed', (error) => {
+      this.#lastError = error.message;
+      this.#failAll(new ConnectionError('the AMQP connection gave up', { cause: error }));
+    });
+    if (conn.connected) this.#openChannel();
+  }
+
+  #openChannel(attempt = 0): void {
+    const conn = this.#conn;
+    if (!conn || this.#opening || this.#channel || this.#closed) return;
+    this.#opening = true;
+    void (async () => {
+      let channel: ConfirmChannel | null = null;
+      try {
+        channel = await conn.createConfirmChannel();
+        const ch = channel;
+        ch.on('error', (error: Error) => {
+          this.#lastError = error.message;
+          this.#logger.warn({ err: error }, 'publish channel error');
+        });
+        ch.on('close', () => this.#onChannelClose(ch));
+        ch.on('return', (message: ConsumeMessage) => this.#onReturn(message));
+        await assertEventExchange(ch, this.#exchange);
+        if (this.#closed) {
+          await ch.close().catch(() => undefined);
+          return;
+        }
+        this.#channel = ch;
+        this.#draining = false;
+        this.#requeueLost();
+        this.#logger.info(
+          { exchange: this.#exchange, resend: this.#buffered(), generation: conn.generation },
+          'publish channel open',
+        );
+        for (const w of this.#readyWaiters.splice(0)) w.resolve();
+        this.#pump();
+      } catch (error) {
+        this.#lastError = String(error);
+        this.#logger.warn({ err: error, attempt }, 'cannot open the publish channel');
+        if (channel) await channel.close().catch(() => undefined);
+        // While disconnected, `reconnected` reopens; a channel-level failure on a live connection retries here.
+        if (!this.#closed && conn.connected) {
+          const delay = Math.min(5_000, 200 * 2 ** attempt);
+          setTimeout(() => this.#openChannel(attempt + 1), delay).unref?.();
+        }
+      } finally {
+        this.#opening = false;
+      }
+    })();
+  }
+
+  #onChannelClose(channel: ConfirmChannel): void {
+    // amqplib has already called the confirm callbacks of every unconfirmed message (→ #lost).
+    this.#detach(channel);
+    this.#requeueLost();
+    if (this.#closed) return;
+    this.#logger.warn({ held: this.#buffered() }, 'publish channel closed; holding messages');
+    if (this.#conn?.connected) setTimeout(() => this.#openChannel(), 100).unref?.();
+  }
+
+  #detach(channel: ConfirmChannel): void {
+    if (this.#channel !== channel) return;
+    this.#channel = null;
+    this.#draining = false;
+  }
+
+  /** Put sent-but-unconfirmed messages back at the head, in their original order. */
+  #requeueLost(): void {
+    if (this.#lost.length === 0) return;
+    const lost = this.#lost.filter((e) => !e.settled);
+    this.#lost = [];
+    for (const e of lost) clearTimer(e);
+    const rest = this.#queue.slice(this.#head);
+    this.#queue = mergeBySeq(
+      lost.sort((a, b) => a.seq - b.seq),
+      rest,
+    );
+    this.#head = 0;
+    this.#gaugeBuffered();
+  }
+
+  /* ---------- holding while disconnected ---------- */
+
+  #startSweeper(): void {
+    const every = Math.max(50, Math.min(1_000, Math.floor(this.#maxAgeMs / 4)));
+    this.#sweeper = setInterval(() => this.#sweep(), every);
+    this.#sweeper.unref?.();
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = null;
+  }
+
+  /** While no channel is open, reject held messages older than `maxAgeMs`. */
+  #sweep(): void {
+    if (this.#channel || this.#head >= this.#queue.length) return;
+    const limit = Date.now() - this.#maxAgeMs;
+    let expired = 0;
+    for (let i = this.#head; i < this.#queue.length; i += 1) {
+      const e = this.#queue[i] as Entry;
+      if (!e.settled && e.queuedAt <= limit) {
+        expired += 1;
+        this.#settle(
+          e,
+          new ConnectionError(
+            `cannot publish ${e.envelope.event_type} (${e.envelope.event_id}): not connected for ${this.#maxAgeMs} ms`,
+          ),
+        );
+      }
+    }
+    if (expired > 0) {
+      this.#queue = this.#queue.slice(this.#head).filter((e) => !e.settled);
+      this.#head = 0;
+      this.#gaugeBuffered();
+      this.#logger.warn({ expired, held: this.#buffered() }, 'held publishes expired while disconnected');
+    }
+  }
+
+  #failAll(error: ConnectionError): void {
+    for (const e of [...this.#queue.slice(this.#head), ...this.#lost]) this.#settle(e, error);
+    this.#queue = [];
+    this.#head = 0;
+    this.#lost = [];
+    for (const w of this.#readyWaiters.splice(0)) w.reject(error);
+    this.#gaugeBuffered();
+  }
+
+  #buffered(): number {
+    return this.#queue.length - this.#head + this.#lost.length;
+  }
+
+  #gaugeBuffered(): void {
+    this.#metrics?.buffered.set(this.#buffered());
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+}
+
+function mergeBySeq(a: readonly Entry[], b: readonly Entry[]): Entry[] {
+  const out: Entry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x.seq <= y.seq)) {
+      out.push(x as Entry);
+      i += 1;
+    } else {
+      out.push(y);
+      j += 1;
+    }
+  }
+  return out;
+}
+
+function clearTimer(entry: Entry): void {
+  if (entry.timer) clearTimeout(entry.timer);
+  entry.timer = null;
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0)) throw new RangeError(`createPublisher: ${name} must be > 0 (got ${value})`);
+  return value;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
