@@ -1,1 +1,10 @@
-export {};
+export {
+  CorrelationTracker,
+  generateEventId,
+  deterministicIdFromKey,
+  type ChainDirection,
+  type CorrelationDebugDump,
+  type CorrelationTrackerOptions,
+} from './correlation-tracker.js';
+export { IdempotencyStore, type BeginResult, type IdempotencyStoreOptions } from './idempotency-store.js';
+export { RedisLink, reconnectDelay, type RedisLinkOptions } from './link.js';

@@ -1,0 +1,280 @@
+/**
+ * Configuration: the one module that reads the environment. Names follow the original Bloodbank
+ * (`RABBIT_URL`, `EXCHANGE_NAME`, `REDIS_*`, `CORRELATION_TTL_DAYS`, `SERVICE_NAME`, `HTTP_*`,
+ * `WATCH_PATH`); new settings carry the `BLOODBANK_` prefix; the providers keep their own names.
+ *
+ * `loadConfig()` validates everything at once and throws a `ConfigError` naming every variable that
+ * failed and its rule. An empty variable (`REDIS_URL=`) counts as unset. URLs may hold credentials:
+ * log them only through `redactUrl()`.
+ */
+import { ConfigError, type ConfigIssue } from './errors/config-error.js';
+
+export { ConfigError, isConfigError, type ConfigIssue } from './errors/config-error.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface BloodbankConfig {
+  /** `RABBIT_URL`: amqp:// or amqps://. */
+  readonly rabbitUrl: string;
+  /** `EXCHANGE_NAME`: the topic exchange every event goes through. */
+  readonly exchangeName: string;
+  /** `REDIS_URL`, else built from `REDIS_HOST` / `REDIS_PORT` / `REDIS_DB` / `REDIS_PASSWORD`. */
+  readonly redisUrl: string;
+  /** `CORRELATION_TTL_DAYS`: lifetime of correlation links in Redis (may be fractional, > 0). */
+  readonly correlationTtlDays: number;
+  /** `SERVICE_NAME`. */
+  readonly serviceName: string;
+  /** `HTTP_HOST` / `HTTP_PORT`: where the gateway listens. */
+  readonly httpHost: string;
+  readonly httpPort: number;
+  /** `WATCH_PATH`: what `bb watch` watches by default. */
+  readonly watchPath: string;
+  /** `BLOODBANK_LOG_LEVEL`. */
+  readonly logLevel: LogLevel;
+  /** `BLOODBANK_API_KEYS`: the gateway's key spec (`key1=fireflies.#|llm.*,key2=#`) or a keys file path; parsed by the gateway. */
+  readonly apiKeys: string | undefined;
+  /** `BLOODBANK_AUTH`: `off` lets the gateway serve without keys on a non-loopback address. */
+  readonly auth: 'on' | 'off';
+  /** `BLOODBANK_BODY_LIMIT`: largest request body the gateway accepts, in bytes. */
+  readonly bodyLimit: number;
+  /** `BLOODBANK_REGISTRY`: module that exports the event registry (`bb --registry`). */
+  readonly registry: string | undefined;
+  /** `BLOODBANK_URL`: the gateway `bb --via http` talks to. */
+  readonly url: string;
+  /** `BLOODBANK_API_KEY`: the key `bb --via http` sends. */
+  readonly apiKey: string | undefined;
+  readonly anthropicApiKey: string | undefined;
+  readonly anthropicBaseUrl: string | undefined;
+  readonly openaiApiKey: string | undefined;
+  readonly openaiBaseUrl: string | undefined;
+  readonly firefliesWebhookSecret: string | undefined;
+}
+
+export interface ConfigVariable {
+  readonly name: string;
+  /** The default as written in the environment, or `null` when unset means "not configured". */
+  readonly default: string | null;
+  readonly description: string;
+}
+
+const MIB = 1024 * 1024;
+
+/** Every variable Bloodbank reads, in the order the README and `bb config` print them. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'RABBIT_URL', default: 'amqp://localhost:5672', description: 'RabbitMQ URL (amqp:// or amqps://)' },
+  { name: 'EXCHANGE_NAME', default: 'bloodbank.events.v1', description: 'Topic exchange for every event' },
+  {
+    name: 'REDIS_URL',
+    default: 'redis://localhost:6379/0',
+    description: 'Redis URL (redis:// or rediss://); wins over REDIS_HOST/PORT/DB/PASSWORD',
+  },
+  { name: 'REDIS_HOST', default: 'localhost', description: 'Redis host, when REDIS_URL is unset' },
+  { name: 'REDIS_PORT', default: '6379', description: 'Redis port, when REDIS_URL is unset' },
+  { name: 'REDIS_DB', default: '0', description: 'Redis database number, when REDIS_URL is unset' },
+  { name: 'REDIS_PASSWORD', default: null, description: 'Redis password, when REDIS_URL is unset' },
+  {
+    name: 'CORRELATION_TTL_DAYS',
+    default: '30',
+    description: 'Lifetime of correlation links in Redis, in days',
+  },
+  { name: 'SERVICE_NAME', default: 'bloodbank', description: 'Name of this service (health, logs)' },
+  { name: 'HTTP_HOST', default: '0.0.0.0', description: 'Address the HTTP gateway listens on' },
+  { name: 'HTTP_PORT', default: '8682', description: 'Port the HTTP gateway listens on' },
+  { name: 'WATCH_PATH', default: '.wx', description: 'Directory `bb watch` watches by default' },
+  {
+    name: 'BLOODBANK_LOG_LEVEL',
+    default: 'info',
+    description: `Log level (${LOG_LEVELS.join(', ')})`,
+  },
+  {
+    name: 'BLOODBANK_API_KEYS',
+    default: null,
+    description: 'Gateway API keys with their scopes (`key1=fireflies.#|llm.*,key2=#`) or a keys file',
+  },
+  {
+    name: 'BLOODBANK_AUTH',
+    default: 'on',
+    description: '`off` lets the gateway run without API keys on a non-loopback address',
+  },
+  {
+    name: 'BLOODBANK_BODY_LIMIT',
+    default: '16MiB',
+    description: 'Largest gateway request body (bytes, or with a unit: 512KiB, 16MiB)',
+  },
+  { name: 'BLOODBANK_REGISTRY', default: null, description: 'Module exporting the event registry for `bb`' },
+  { name: 'BLOODBANK_URL', default: 'http://localhost:8682', description: 'Gateway URL for `bb --via http`' },
+  { name: 'BLOODBANK_API_KEY', default: null, description: 'API key `bb --via http` sends' },
+  { name: 'ANTHROPIC_API_KEY', default: null, description: 'Anthropic API key (LLM prompt handler)' },
+  { name: 'ANTHROPIC_BASE_URL', default: null, description: 'Anthropic API base URL override' },
+  { name: 'OPENAI_API_KEY', default: null, description: 'OpenAI API key (LLM prompt handler)' },
+  { name: 'OPENAI_BASE_URL', default: null, description: 'OpenAI-compatible API base URL override' },
+  { name: 'FIREFLIES_WEBHOOK_SECRET', default: null, description: 'Secret that signs Fireflies webhooks' },
+];
+
+function defaultOf(name: string): string {
+  const value = CONFIG_VARIABLES.find((v) => v.name === name)?.default;
+  if (value == null) throw new Error(`config: ${name} has no default`);
+  return value;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the configuration. Throws `ConfigError` listing every invalid variable. */
+export function loadConfig(env: Env = process.env): BloodbankConfig {
+  const r = new Reader(env);
+  const config: BloodbankConfig = {
+    rabbitUrl: r.url('RABBIT_URL', ['amqp', 'amqps']) ?? defaultOf('RABBIT_URL'),
+    exchangeName: r.string('EXCHANGE_NAME') ?? defaultOf('EXCHANGE_NAME'),
+    redisUrl: redisUrl(r),
+    correlationTtlDays: r.positiveNumber('CORRELATION_TTL_DAYS') ?? Number(defaultOf('CORRELATION_TTL_DAYS')),
+    serviceName: r.string('SERVICE_NAME') ?? defaultOf('SERVICE_NAME'),
+    httpHost: r.string('HTTP_HOST') ?? defaultOf('HTTP_HOST'),
+    httpPort: r.integer('HTTP_PORT', 0, 65535) ?? Number(defaultOf('HTTP_PORT')),
+    watchPath: r.string('WATCH_PATH') ?? defaultOf('WATCH_PATH'),
+    logLevel: r.oneOf('BLOODBANK_LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    apiKeys: r.string('BLOODBANK_API_KEYS'),
+    auth: r.oneOf('BLOODBANK_AUTH', ['on', 'off'] as const) ?? 'on',
+    bodyLimit: r.bytes('BLOODBANK_BODY_LIMIT') ?? 16 * MIB,
+    registry: r.string('BLOODBANK_REGISTRY'),
+    url: r.url('BLOODBANK_URL', ['http', 'https']) ?? defaultOf('BLOODBANK_URL'),
+    apiKey: r.string('BLOODBANK_API_KEY'),
+    anthropicApiKey: r.string('ANTHROPIC_API_KEY'),
+    anthropicBaseUrl: r.url('ANTHROPIC_BASE_URL', ['http', 'https']),
+    openaiApiKey: r.string('OPENAI_API_KEY'),
+    openaiBaseUrl: r.url('OPENAI_BASE_URL', ['http', 'https']),
+    firefliesWebhookSecret: r.string('FIREFLIES_WEBHOOK_SECRET'),
+  };
+  const [first, ...rest] = r.issues;
+  if (first) throw new ConfigError([first, ...rest]);
+  return config;
+}
+
+/** `BLOODBANK_LOG_LEVEL` alone, for loggers created before (or without) the full configuration. */
+export function logLevelFromEnv(env: Env = process.env): LogLevel {
+  const r = new Reader(env);
+  const level = r.oneOf('BLOODBANK_LOG_LEVEL', LOG_LEVELS);
+  const [first, ...rest] = r.issues;
+  if (first) throw new ConfigError([first, ...rest]);
+  return level ?? 'info';
+}
+
+function redisUrl(r: Reader): string {
+  const url = r.url('REDIS_URL', ['redis', 'rediss']);
+  const host = r.string('REDIS_HOST');
+  const port = r.integer('REDIS_PORT', 1, 65535);
+  const db = r.integer('REDIS_DB', 0, Number.MAX_SAFE_INTEGER);
+  const password = r.string('REDIS_PASSWORD');
+  if (url !== undefined) return url;
+  const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  const h = host ?? defaultOf('REDIS_HOST');
+  const hostPart = h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
+  return `redis://${auth}${hostPart}:${port ?? defaultOf('REDIS_PORT')}/${db ?? defaultOf('REDIS_DB')}`;
+}
+
+/** Collects issues instead of throwing, so one error names every bad variable. */
+class Reader {
+  readonly issues: ConfigIssue[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  }
+
+  url(name: string, schemes: readonly string[]): string | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const rule = `must be a URL with scheme ${schemes.map((s) => `${s}://`).join(' or ')}`;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      this.issues.push({ variable: name, rule, value: redactUrl(value) });
+      return undefined;
+    }
+    if (!schemes.includes(parsed.protocol.replace(/:$/, '')) || parsed.hostname === '') {
+      this.issues.push({ variable: name, rule, value: redactUrl(value) });
+      return undefined;
+    }
+    return value;
+  }
+
+  integer(name: string, min: number, max: number): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const rule =
+        max === Number.MAX_SAFE_INTEGER
+          ? `must be an integer >= ${min}`
+          : `must be an integer between ${min} and ${max}`;
+      this.issues.push({ variable: name, rule, value });
+      return undefined;
+    }
+    return n;
+  }
+
+  positiveNumber(name: string): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isFinite(n) || n <= 0) {
+      this.issues.push({ variable: name, rule: 'must be a number > 0', value });
+      return undefined;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const value = this.string(name)?.trim().toLowerCase();
+    if (value === undefined) return undefined;
+    const found = allowed.find((a) => a === value);
+    if (found === undefined)
+      this.issues.push({
+        variable: name,
+        rule: `must be one of ${allowed.join(', ')}`,
+        value: this.env[name] ?? '',
+      });
+    return found;
+  }
+
+  bytes(name: string): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(value);
+    const unit = (m?.[2] ?? 'b').toLowerCase();
+    const factor = unit.startsWith('k')
+      ? 1024
+      : unit.startsWith('m')
+        ? MIB
+        : unit.startsWith('g')
+          ? 1024 * MIB
+          : 1;
+    const n = m?.[1] === undefined ? NaN : Math.floor(Number(m[1]) * factor);
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      this.issues.push({
+        variable: name,
+        rule: 'must be a size > 0 in bytes, optionally with a unit (KiB, MiB, GiB)',
+        value,
+      });
+      return undefined;
+    }
+    return n;
+  }
+}
+
+/**
+ * The URL with its credentials replaced by `***` (`amqp://***@rabbit:5672/`), for logs and errors.
+ * A string that does not parse as a URL loses anything between `//` and `@` all the same.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+    return url.replace(userinfo, '$1***@');
+  } catch {
+    return url.replace(/\/\/[^/?#]*@/, '//***@');
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Idempotent consumption: remembers, per service and event id, whether an event is being handled or
+ * was handled, so a redelivered or republished event runs its handler once.
+ *
+ * Keys: `bloodbank:idempotency:{service}:{event_id}` holding `processing` (a lease, `SET NX PX`) or
+ * `done` (long TTL). The lease is what keeps a crash from losing work: if the process dies mid-handler
+ * nobody writes `done`, the lease expires, and the broker's redelivery runs the handler again.
+ *
+ * With Redis away, an in-process LRU of recent ids answers instead (one warning per outage,
+ * `metrics.idempotencyFallback` per call served by it). It only knows what this process saw, so
+ * **duplicates across processes are possible during a Redis outage**, and a duplicate may also slip
+ * through when the LRU has forgotten an id (beyond `fallbackSize` recent events).
+ */
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { BloodbankMetrics } from '../metrics.js';
+import { RedisLink } from './link.js';
+import { IDEMPOTENCY_BEGIN_LUA, IDEMPOTENCY_RELEASE_LUA } from './scripts.js';
+
+/** `acquired`: run the handler, then `complete()` (or `release()` if it failed). `done`: already
+ * handled, ack and skip. `in-progress`: another delivery holds the lease; retry later. */
+export type BeginResult = 'acquired' | 'done' | 'in-progress';
+
+export interface IdempotencyStoreOptions {
+  /** Defaults to `loadConfig().redisUrl`. */
+  readonly url?: string;
+  /** How long a `processing` mark lives (default 60,000 ms): longer than the slowest handler. */
+  readonly leaseMs?: number;
+  /** How long `done` is remembered (default 7 days). */
+  readonly doneTtlMs?: number;
+  /** Recent ids kept in process for Redis outages (default 10,000). */
+  readonly fallbackSize?: number;
+  readonly logger?: Logger;
+  readonly metrics?: BloodbankMetrics;
+  /** Default `bloodbank:idempotency`. */
+  readonly keyPrefix?: string;
+  readonly connectTimeoutMs?: number;
+  readonly commandTimeoutMs?: number;
+}
+
+type ScriptedRedis = Redis & {
+  bbIdemBegin(key: string, leaseMs: number): Promise<BeginResult>;
+  bbIdemRelease(key: string): Promise<number>;
+};
+
+type LocalState = 'processing' | 'done';
+
+export class IdempotencyStore {
+  readonly #link: RedisLink;
+  readonly #prefix: string;
+  readonly #leaseMs: number;
+  readonly #doneTtlMs: number;
+  readonly #metrics: BloodbankMetrics | undefined;
+  readonly #recent: Lru<string, LocalState>;
+
+  constructor(options: IdempotencyStoreOptions = {}) {
+    this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 60_000);
+    this.#doneTtlMs = positiveInteger('doneTtlMs', options.doneTtlMs ?? 7 * 86_400_000);
+    this.#recent = new Lru(positiveInteger('fallbackSize', options.fallbackSize ?? 10_000));
+    this.#prefix = options.keyPrefix ?? 'bloodbank:idempotency';
+    this.#metrics = options.metrics;
+    this.#link = new RedisLink({
+      url: options.url ?? loadConfig().redisUrl,
+      logger: options.logger ?? silentLogger,
+      component: 'idempotency store',
+      degradedMeaning: 'duplicates are caught only within this process',
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
+    });
+    this.#link.client.defineCommand('bbIdemBegin', { numberOfKeys: 1, lua: IDEMPOTENCY_BEGIN_LUA });
+    this.#link.client.defineCommand('bbIdemRelease', { numberOfKeys: 1, lua: IDEMPOTENCY_RELEASE_LUA });
+  }
+
+  /** True while Redis is unreachable (the in-process LRU answers). */
+  get degraded(): boolean {
+    return this.#link.degraded;
+  }
+
+  /** Connects. Never throws. Idempotent. */
+  start(): Promise<void> {
+    return this.#link.start();
+  }
+
+  close(): Promise<void> {
+    return this.#link.close();
+  }
+
+  key(service: string, eventId: string): string {
+    return `${this.#prefix}:${service}:${eventId.toLowerCase()}`;
+  }
+
+  /** Takes the `processing` lease for the event unless it is done or leased by someone else. */
+  async begin(service: string, eventId: string): Promise<BeginResult> {
+    const id = this.key(service, eventId);
+    const result = await this.#link.run<BeginResult | undefined>(
+      'begin',
+      (redis) => (redis as ScriptedRedis).bbIdemBegin(id, this.#leaseMs),
+      undefined,
+      () => this.#fallback(service),
+    );
+    if (result !== undefined) {
+      if (result !== 'in-progress') this.#recent.set(id, result === 'done' ? 'done' : 'processing');
+      return result;
+    }
+    const state = this.#recent.get(id);
+    if (state === 'done') return 'done';
+    if (state === 'processing') return 'in-progress';
+    this.#recent.set(id, 'processing');
+    return 'acquired';
+  }
+
+  /** Marks the event handled; `done` lives `doneTtlMs`. */
+  async complete(service: string, eventId: string): Promise<void> {
+    const id = this.key(service, eventId);
+    this.#recent.set(id, 'done');
+    await this.#link.run(
+      'complete',
+      (redis) => redis.set(id, 'done', 'PX', this.#doneTtlMs),
+      undefined,
+      () => this.#fallback(service),
+    );
+  }
+
+  /** Gives the lease back after a failed handler, so a retry may run at once. Never erases `done`. */
+  async release(service: string, eventId: string): Promise<void> {
+    const id = this.key(service, eventId);
+    if (this.#recent.get(id) === 'processing') this.#recent.delete(id);
+    await this.#link.run(
+      'release',
+      (redis) => (redis as ScriptedRedis).bbIdemRelease(id),
+      0,
+      () => this.#fallback(service),
+    );
+  }
+
+  #fallback(service: string): void {
+    this.#metrics?.idempotencyFallback.inc({ service });
+  }
+}
+
+/** A Map kept in least-recently-used order, dropping the oldest entry beyond `capacity`. */
+class Lru<K, V> {
+  readonly #map = new Map<K, V>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: K): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.capacity) {
+      const oldest = this.#map.keys().next();
+      if (!oldest.done) this.#map.delete(oldest.value);
+    }
+  }
+
+  delete(key: K): void {
+    this.#map.delete(key);
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive integer (got ${value})`);
+  return value;
+}
