@@ -40,6 +40,32 @@ export type { AjvValidateFunction } from './validation.js';
 
 const require = createRequire(import.meta.url);
 
+/** RFC 3339 date-time whose timezone may be missing: the original produced naive datetimes. */
+const lenientDateTime = {
+  validate: (s: string): boolean => {
+    const m =
+      /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$/.exec(
+        s,
+      );
+    if (!m) return false;
+    const [, , mo, d, h, mi, se] = m;
+    return (
+      Number(mo) >= 1 &&
+      Number(mo) <= 12 &&
+      Number(d) >= 1 &&
+      Number(d) <= 31 &&
+      Number(h) <= 23 &&
+      Number(mi) <= 59 &&
+      Number(se ?? 0) <= 60
+    );
+  },
+};
+
+function formatSets(): { publish: Record<string, unknown>; consume: Record<string, unknown> } {
+  const { fullFormats } = require('ajv-formats/dist/formats') as { fullFormats: Record<string, unknown> };
+  return { publish: fullFormats, consume: { ...fullFormats, 'date-time': lenientDateTime } };
+}
+
 /**
  * Modules that ajv standalone output `require()`s, keyed by the specifier it uses. Codegen rewrites each
  * `require("x")` into `ajvRuntime["x"]`, so validators load as ESM under plain `node`.
@@ -49,13 +75,5 @@ export const ajvRuntime: Readonly<Record<string, unknown>> = {
   'ajv/dist/runtime/equal': require('ajv/dist/runtime/equal'),
   'ajv/dist/runtime/uri': require('ajv/dist/runtime/uri'),
   'ajv/dist/runtime/validation_error': require('ajv/dist/runtime/validation_error'),
-  'ajv-formats/dist/formats': require('ajv-formats/dist/formats'),
-  'bloodbank/formats': {
-    /** Consume-side date-time: like RFC 3339 but the timezone may be missing (the original's naive datetimes). */
-    lenientDateTime: {
-      validate: (s: string): boolean =>
-        /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$/.test(s) &&
-        !Number.isNaN(Date.parse(s.length <= 19 ? s : s.replace(' ', 'T'))),
-    },
-  },
+  'bloodbank/formats': formatSets(),
 };

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * bloodbank-codegen [--input asyncapi.yaml] [--out generated] [--check] [--watch]
+ * Exit codes: 0 ok, 1 stale output (--check), 2 invalid input.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isCodegenError } from '../runtime/errors/codegen-error.js';
+import { runCodegen } from './index.js';
+
+const USAGE = `Usage: bloodbank-codegen [options]
+
+Generate typed payloads, the registry, precompiled validators and clients from an AsyncAPI 3 document.
+
+Options:
+  --input <file>   AsyncAPI 3.0 document (default: asyncapi.yaml)
+  --out <dir>      output folder (default: generated)
+  --check          regenerate in memory; exit 1 naming the stale files when <dir> is out of date
+  --watch          regenerate whenever the document or a schema changes
+  -h, --help       show this help
+
+Example:
+  npm run codegen -- --input other/asyncapi.yaml --out other/generated`;
+
+async function once(input: string, out: string, check: boolean): Promise<number> {
+  const started = performance.now();
+  try {
+    const result = await runCodegen({ input, out, check });
+    const ms = Math.round(performance.now() - started);
+    if (check) {
+      if (result.changed.length > 0) {
+        console.error(
+          `codegen --check: ${out} is out of date with ${input}; run npm run codegen. Stale files:`,
+        );
+        for (const f of result.changed) console.error(`  ${f}`);
+        return 1;
+      }
+      console.log(
+        `codegen --check: ${out} is up to date (${result.fast ? 'manifest' : 'regenerated'}, ${ms} ms)`,
+      );
+      return 0;
+    }
+    const events = result.model?.events.length ?? 0;
+    console.log(
+      `codegen: ${events} routing keys → ${result.files.length} files in ${out} (${result.changed.length} changed, ${ms} ms)`,
+    );
+    return 0;
+  } catch (error) {
+    if (isCodegenError(error)) {
+      console.error(`codegen: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        input: { type: 'string', default: 'asyncapi.yaml' },
+        out: { type: 'string', default: 'generated' },
+        check: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`codegen: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const input = resolve(values.input);
+  const out = resolve(values.out);
+  const code = await once(input, out, values.check);
+  if (!values.watch) process.exit(code);
+  const { watch } = await import('chokidar');
+  const { dirname, join } = await import('node:path');
+  const watcher = watch([input, join(dirname(input), 'schemas')], { ignoreInitial: true });
+  let timer: NodeJS.Timeout | undefined;
+  watcher.on('all', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void once(input, out, false), 100);
+  });
+  console.log(`codegen: watching ${values.input} and schemas/ (Ctrl-C to stop)`);
+}
+
+await main();

@@ -1,0 +1,470 @@
+/**
+ * JSON Schema → TypeScript type text. Faithful where it matters: enums as literal unions, nullable as
+ * `| null`, oneOf + const discriminator as a discriminated union, closed objects without index signatures,
+ * titled `$ref` targets as named types (declared once, imported where used).
+ */
+import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { NameTable, pascalCase } from '../names.js';
+import type { Model } from '../model.js';
+import { escapePointer, isObject, locationKey } from '../schema-store.js';
+import type { Json, JsonObject, Location, SchemaStore } from '../schema-store.js';
+
+export type Mode = 'output' | 'input';
+
+export interface NamedType {
+  readonly key: string;
+  readonly loc: Location;
+  readonly name: string;
+  /** Name of the input variant (`XInput`); equal to `name` when the type has no defaults anywhere. */
+  readonly inputName: string;
+  /** Module under generated/types/ (without extension). */
+  readonly module: string;
+  /** Where it comes from, for the provenance comment. */
+  readonly provenance: string;
+  /** The event payload this type is the root of, if any. */
+  readonly eventKey: string | null;
+  /** Set when this name only aliases another named type (two channels sharing one payload schema). */
+  readonly aliasOf: string | null;
+}
+
+export interface PropertyDoc {
+  readonly description: string | null;
+  readonly tags: ReadonlyArray<{ readonly tagName: string; readonly text: string }>;
+}
+
+const BOUND_KEYWORDS = [
+  'format',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+] as const;
+
+/** Collects the named types of a model and renders schemas as TypeScript. */
+export class TypeTable {
+  readonly byKey = new Map<string, NamedType>();
+  private readonly names = new NameTable();
+  private readonly needsInputMemo = new Map<string, boolean>();
+
+  constructor(
+    readonly store: SchemaStore,
+    private readonly model: Model,
+  ) {
+    for (const event of model.events) {
+      const loc = store.deref(event.payload);
+      const key = locationKey(loc);
+      const existing = this.byKey.get(key);
+      const source = `channel ${event.key}`;
+      this.names.claim(event.names.payload, source);
+      const needs = this.needsInput(loc);
+      this.names.claim(event.names.input, source);
+      const named: NamedType = {
+        key: existing ? `${key}@${event.key}` : key,
+        loc,
+        name: event.names.payload,
+        inputName: needs ? event.names.input : event.names.payload,
+        module: moduleName(event.domain),
+        provenance: `From channel ${event.key} (${this.display(loc)})`,
+        eventKey: event.key,
+        aliasOf: existing ? existing.name : null,
+      };
+      this.byKey.set(named.key, named);
+    }
+    for (const event of model.events) this.discover(store.deref(event.payload), new Set());
+    if (model.envelope) this.discover(model.envelope, new Set());
+  }
+
+  display(loc: Location): string {
+    return `${this.store.display(loc.doc.file)}${loc.pointer ? `#${loc.pointer}` : ''}`;
+  }
+
+  /** The payload type of an event (by routing key). */
+  eventType(eventKey: string): NamedType {
+    for (const t of this.byKey.values()) if (t.eventKey === eventKey) return t;
+    throw new Error(`no payload type for ${eventKey}`);
+  }
+
+  list(): NamedType[] {
+    return [...this.byKey.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Walk a schema and give every titled `$ref` target a name. */
+  private discover(loc: Location, seen: Set<string>): void {
+    const key = locationKey(loc);
+    if (seen.has(key)) return;
+    seen.add(key);
+    const node = this.store.get(loc);
+    walkSubschemas(node, loc, (child, childLoc) => {
+      if (isObject(child) && typeof child['$ref'] === 'string') {
+        const target = this.store.deref(this.store.resolve(child['$ref'], childLoc));
+        this.nameRef(target);
+        this.discover(target, seen);
+      }
+    });
+  }
+
+  private nameRef(loc: Location): void {
+    const key = locationKey(loc);
+    if (this.byKey.has(key)) return;
+    const schema = this.store.get(loc);
+    if (!isObject(schema) || typeof schema['title'] !== 'string' || !schema['title'].trim()) return;
+    const source = this.display(loc);
+    const name = this.names.claim(pascalCase(schema['title']), source);
+    const needs = this.needsInput(loc);
+    const inputName = needs ? this.names.claim(`${name}Input`, source) : name;
+    this.byKey.set(key, {
+      key,
+      loc,
+      name,
+      inputName,
+      module: this.moduleOf(loc),
+      provenance: `From ${source}`,
+      eventKey: null,
+      aliasOf: null,
+    });
+  }
+
+  private moduleOf(loc: Location): string {
+    const rel = this.store.display(loc.doc.file).split(/[\\/]/);
+    if (rel[0] === 'schemas' && rel.length > 2) return moduleName(rel[1] as string);
+    if (rel.length === 1 && /\.ya?ml$/.test(rel[0] as string)) return 'components';
+    return 'shared';
+  }
+
+  /** True when the schema (following refs) has a default anywhere, so its input type differs. */
+  needsInput(loc: Location, stack = new Set<string>()): boolean {
+    const key = locationKey(loc);
+    const memo = this.needsInputMemo.get(key);
+    if (memo !== undefined) return memo;
+    if (stack.has(key)) return false;
+    stack.add(key);
+    let result = false;
+    const node = this.store.get(loc);
+    walkSubschemas(node, loc, (child, childLoc) => {
+      if (result) return;
+      // Only a property's own default makes it optional on publish (ajv applies defaults there, not through $ref).
+      if (isObject(child) && child['default'] !== undefined && /\/properties\/[^/]+$/.test(childLoc.pointer))
+        result = true;
+      else if (isObject(child) && typeof child['$ref'] === 'string') {
+        if (this.needsInput(this.store.resolve(child['$ref'], childLoc), stack)) result = true;
+      }
+    });
+    stack.delete(key);
+    this.needsInputMemo.set(key, result);
+    return result;
+  }
+
+  /** Render the schema at `loc` as a type expression; `used` collects the named types referenced. */
+  render(loc: Location, mode: Mode, used: Set<NamedType>, self?: NamedType): string {
+    return this.renderNode(this.store.get(loc), loc, mode, used, self);
+  }
+
+  private renderNode(
+    node: Json | undefined,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self?: NamedType,
+    depth = 0,
+  ): string {
+    if (depth > 64)
+      throw new CodegenError(
+        this.store.display(loc.doc.file),
+        loc.pointer,
+        'schema nests too deeply (an untitled recursive $ref? give it a title)',
+      );
+    if (node === true || node === undefined) return 'unknown';
+    if (node === false) return 'never';
+    if (!isObject(node))
+      throw new CodegenError(
+        this.store.display(loc.doc.file),
+        loc.pointer,
+        'a schema must be an object or a boolean',
+      );
+    const at = (suffix: string): Location => ({ doc: loc.doc, pointer: `${loc.pointer}${suffix}` });
+    const sub = (child: Json | undefined, suffix: string): string =>
+      this.renderNode(child, at(suffix), mode, used, self, depth + 1);
+
+    if (typeof node['$ref'] === 'string') {
+      const target = this.store.deref(this.store.resolve(node['$ref'], loc));
+      const named = this.byKey.get(locationKey(target));
+      if (named) {
+        if (named !== self) used.add(named);
+        return mode === 'input' ? named.inputName : named.name;
+      }
+      return this.renderNode(this.store.get(target), target, mode, used, self, depth + 1);
+    }
+    if (node['const'] !== undefined) return literal(node['const']);
+    if (Array.isArray(node['enum'])) return union(node['enum'].map(literal));
+
+    const parts: string[] = [];
+    for (const comb of ['oneOf', 'anyOf'] as const) {
+      const list = node[comb];
+      if (Array.isArray(list)) parts.push(union(list.map((b, i) => sub(b, `/${comb}/${i}`))));
+    }
+    if (Array.isArray(node['allOf'])) {
+      const items = node['allOf'].map((b, i) => sub(b, `/allOf/${i}`)).filter((t) => t !== 'unknown');
+      if (items.length > 0) parts.push(items.map(paren).join(' & '));
+    }
+    const own = this.renderOwn(node, loc, mode, used, self, depth);
+    if (own !== null) parts.push(own);
+    if (parts.length === 0) return 'unknown';
+    return parts.length === 1 ? (parts[0] as string) : parts.map(paren).join(' & ');
+  }
+
+  /** The schema's own `type` keywords (without combinators), or null when it says nothing about type. */
+  private renderOwn(
+    node: JsonObject,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self: NamedType | undefined,
+    depth: number,
+  ): string | null {
+    let types: string[];
+    if (typeof node['type'] === 'string') types = [node['type']];
+    else if (Array.isArray(node['type']))
+      types = node['type'].filter((t): t is string => typeof t === 'string');
+    else if (isObject(node['properties']) || node['additionalProperties'] !== undefined) types = ['object'];
+    else if (node['items'] !== undefined) types = ['array'];
+    else return null;
+    if (node['nullable'] === true && !types.includes('null')) types.push('null');
+    return union(
+      types.map((t) => {
+        switch (t) {
+          case 'string':
+            return 'string';
+          case 'number':
+          case 'integer':
+            return 'number';
+          case 'boolean':
+            return 'boolean';
+          case 'null':
+            return 'null';
+          case 'array':
+            return this.renderArray(node, loc, mode, used, self, depth);
+          case 'object':
+            return this.renderObject(node, loc, mode, used, self, depth, false);
+          default:
+            throw new CodegenError(
+              this.store.display(loc.doc.file),
+              `${loc.pointer}/type`,
+              `unknown type ${JSON.stringify(t)}`,
+            );
+        }
+      }),
+    );
+  }
+
+  private renderArray(
+    node: JsonObject,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self: NamedType | undefined,
+    depth: number,
+  ): string {
+    const items = node['items'];
+    if (Array.isArray(items)) {
+      return `[${items.map((it, i) => this.renderNode(it, { doc: loc.doc, pointer: `${loc.pointer}/items/${i}` }, mode, used, self, depth + 1)).join(', ')}]`;
+    }
+    const inner = this.renderNode(
+      items,
+      { doc: loc.doc, pointer: `${loc.pointer}/items` },
+      mode,
+      used,
+      self,
+      depth + 1,
+    );
+    return `${/[|&\s]/.test(inner) && !/^[{[]/.test(inner) ? `(${inner})` : inner}[]`;
+  }
+
+  /** An object type literal, or (with `asMembers`) just the member lines for an interface body. */
+  renderObject(
+    node: JsonObject,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self: NamedType | undefined,
+    depth: number,
+    asMembers: true,
+  ): ObjectMember[];
+  renderObject(
+    node: JsonObject,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self: NamedType | undefined,
+    depth: number,
+    asMembers: false,
+  ): string;
+  renderObject(
+    node: JsonObject,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self: NamedType | undefined,
+    depth: number,
+    asMembers: boolean,
+  ): string | ObjectMember[] {
+    const props = isObject(node['properties']) ? node['properties'] : {};
+    const required = new Set(
+      Array.isArray(node['required'])
+        ? node['required'].filter((r): r is string => typeof r === 'string')
+        : [],
+    );
+    const members: ObjectMember[] = [];
+    for (const name of Object.keys(props)) {
+      const propSchema = props[name];
+      const propLoc = { doc: loc.doc, pointer: `${loc.pointer}/properties/${escapePointer(name)}` };
+      const hasDefault = isObject(propSchema) && propSchema['default'] !== undefined;
+      const optional =
+        mode === 'input' ? !required.has(name) || hasDefault : !required.has(name) && !hasDefault;
+      members.push({
+        name,
+        optional,
+        type: this.renderNode(propSchema, propLoc, mode, used, self, depth + 1),
+        doc: propertyDoc(this.store, propSchema, propLoc),
+      });
+    }
+    const additional = node['additionalProperties'];
+    let index: string | null = null;
+    if (additional === false) index = null;
+    else if (isObject(additional)) {
+      const t = this.renderNode(
+        additional,
+        { doc: loc.doc, pointer: `${loc.pointer}/additionalProperties` },
+        mode,
+        used,
+        self,
+        depth + 1,
+      );
+      index = members.length > 0 ? 'unknown' : t;
+    } else index = 'unknown';
+    if (asMembers)
+      return index === null
+        ? members
+        : [...members, { name: '', optional: false, type: index, doc: null, index: true }];
+    if (members.length === 0) return index === null ? 'Record<string, never>' : `{ [key: string]: ${index} }`;
+    const body = members.map((m) => `${propertyName(m.name)}${m.optional ? '?' : ''}: ${m.type}`);
+    if (index !== null) body.push(`[key: string]: ${index}`);
+    return `{ ${body.join('; ')} }`;
+  }
+}
+
+export interface ObjectMember {
+  readonly name: string;
+  readonly optional: boolean;
+  readonly type: string;
+  readonly doc: PropertyDoc | null;
+  readonly index?: boolean;
+}
+
+export function moduleName(segment: string): string {
+  const m = segment
+    .replace(/^_+/, '')
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .toLowerCase();
+  return m || 'shared';
+}
+
+export function propertyName(name: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)
+    ? name
+    : `'${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export function propertyDoc(store: SchemaStore, schema: Json | undefined, loc: Location): PropertyDoc | null {
+  if (!isObject(schema)) return null;
+  let s = schema;
+  if (typeof s['$ref'] === 'string' && typeof s['description'] !== 'string') {
+    const target = store.get(store.deref(store.resolve(s['$ref'], loc)));
+    if (isObject(target)) s = { ...target, ...s };
+  }
+  const description = typeof s['description'] === 'string' ? s['description'].trim() : null;
+  const tags: Array<{ tagName: string; text: string }> = [];
+  for (const k of BOUND_KEYWORDS)
+    if (s[k] !== undefined) tags.push({ tagName: k, text: JSON.stringify(s[k]) });
+  if (schema['default'] !== undefined)
+    tags.push({ tagName: 'default', text: JSON.stringify(schema['default']) });
+  if (!description && tags.length === 0) return null;
+  return { description, tags };
+}
+
+function literal(value: Json): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return 'unknown';
+}
+
+function union(parts: string[]): string {
+  const unique = [...new Set(parts)];
+  if (unique.includes('unknown')) return 'unknown';
+  const filtered = unique.filter((p) => p !== 'never');
+  if (filtered.length === 0) return 'never';
+  return filtered.length === 1
+    ? (filtered[0] as string)
+    : filtered.map((p) => (/=>/.test(p) ? `(${p})` : p)).join(' | ');
+}
+
+function paren(t: string): string {
+  return /\s\|\s/.test(t) && !/^[{(]/.test(t) ? `(${t})` : t;
+}
+
+const SUBSCHEMA_OBJECTS = [
+  'properties',
+  'patternProperties',
+  'definitions',
+  '$defs',
+  'dependencies',
+] as const;
+const SUBSCHEMA_SINGLE = [
+  'additionalProperties',
+  'items',
+  'additionalItems',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+] as const;
+const SUBSCHEMA_ARRAYS = ['allOf', 'anyOf', 'oneOf', 'items'] as const;
+
+/** Call `visit` for every direct and nested subschema (not into `$ref` targets). */
+export function walkSubschemas(
+  node: Json | undefined,
+  loc: Location,
+  visit: (child: Json, loc: Location) => void,
+): void {
+  if (!isObject(node)) return;
+  const go = (child: Json | undefined, pointer: string) => {
+    if (child === undefined) return;
+    const childLoc = { doc: loc.doc, pointer };
+    visit(child, childLoc);
+    walkSubschemas(child, childLoc, visit);
+  };
+  for (const k of SUBSCHEMA_OBJECTS) {
+    const m = node[k];
+    if (isObject(m))
+      for (const [name, child] of Object.entries(m)) go(child, `${loc.pointer}/${k}/${escapePointer(name)}`);
+  }
+  for (const k of SUBSCHEMA_SINGLE) {
+    const c = node[k];
+    if (isObject(c) || typeof c === 'boolean') go(c, `${loc.pointer}/${k}`);
+  }
+  for (const k of SUBSCHEMA_ARRAYS) {
+    const arr = node[k];
+    if (Array.isArray(arr)) arr.forEach((child, i) => go(child, `${loc.pointer}/${k}/${i}`));
+  }
+}

@@ -1,0 +1,46 @@
+/** Programmatic codegen: `runCodegen({ input, out, check })`. */
+import { dirname, resolve } from 'node:path';
+import { generate, type GeneratedFile } from './generate.js';
+import { loadModel } from './load.js';
+import type { Model } from './model.js';
+import { buildManifest, diffFiles, hashInputs, manifestFile, manifestUpToDate, writeFiles } from './write.js';
+
+export { generate, header, type GeneratedFile } from './generate.js';
+export { loadModel, ROUTING_KEY } from './load.js';
+export type { EventModel, Model } from './model.js';
+
+export interface CodegenOptions {
+  readonly input: string;
+  readonly out: string;
+  /** Compare instead of writing. */
+  readonly check?: boolean;
+}
+
+export interface CodegenResult {
+  readonly model: Model | null;
+  readonly files: readonly GeneratedFile[];
+  /** Written paths, or (with `check`) stale paths. */
+  readonly changed: readonly string[];
+  /** `check` answered from the manifest without regenerating. */
+  readonly fast: boolean;
+}
+
+/** Build every output file (the manifest included) in memory. */
+export async function buildFiles(input: string): Promise<{ model: Model; files: GeneratedFile[] }> {
+  const model = await loadModel(input);
+  const files = generate(model);
+  const inputs = hashInputs(
+    dirname(resolve(input)),
+    model.store.docs().map((d) => d.file),
+  );
+  return { model, files: [...files, manifestFile(buildManifest(inputs, files))] };
+}
+
+export async function runCodegen(options: CodegenOptions): Promise<CodegenResult> {
+  if (options.check && manifestUpToDate(options.out, dirname(options.input))) {
+    return { model: null, files: [], changed: [], fast: true };
+  }
+  const { model, files } = await buildFiles(options.input);
+  const changed = options.check ? diffFiles(options.out, files) : writeFiles(options.out, files);
+  return { model, files, changed, fast: false };
+}

@@ -1,0 +1,292 @@
+/**
+ * load: AsyncAPI document → Model. @asyncapi/parser validates the document (errors stop codegen with their
+ * JSON pointer); the model is read from the raw document so that `$ref`s stay visible and shared schemas
+ * become shared types.
+ */
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { CodegenError } from '../runtime/errors/codegen-error.js';
+import type { EventModel, Model } from './model.js';
+import { eventNames } from './names.js';
+import { escapePointer, getPointer, isObject, locationKey, SchemaStore } from './schema-store.js';
+import type { Json, JsonObject, Location } from './schema-store.js';
+
+/** DESIGN.md §3: 2 to 6 lowercase tokens, underscores allowed. */
+export const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
+
+export interface LoadOptions {
+  /** Skip @asyncapi/parser validation (used by `--check` fast paths and benchmarks of the emitter alone). */
+  readonly skipValidation?: boolean;
+}
+
+export async function loadModel(inputPath: string, options: LoadOptions = {}): Promise<Model> {
+  const input = resolvePath(inputPath);
+  const store = new SchemaStore(dirname(input));
+  const doc = store.load(input);
+  const display = store.display(input);
+  const root = doc.json;
+  if (!isObject(root)) throw new CodegenError(display, '', 'not an AsyncAPI document (expected a mapping)');
+  const version = root['asyncapi'];
+  if (typeof version !== 'string' || !version.startsWith('3.')) {
+    throw new CodegenError(
+      display,
+      '/asyncapi',
+      `expected an AsyncAPI 3.x document, got ${JSON.stringify(version ?? null)}`,
+    );
+  }
+  store.preload(join(dirname(input), 'schemas'));
+  if (!options.skipValidation) await validateWithParser(input, display);
+
+  const rootLoc: Location = { doc, pointer: '' };
+  const channels = isObject(root['channels']) ? root['channels'] : {};
+  const operations = isObject(root['operations']) ? root['operations'] : {};
+
+  // Operations that reply, indexed by the channel they receive on.
+  const replies = new Map<string, { replyChannel: string | null; errorKey: string | null }>();
+  for (const [opId, rawOp] of Object.entries(operations)) {
+    const opLoc = derefLoc(store, { doc, pointer: `/operations/${escapePointer(opId)}` });
+    const op = store.get(opLoc);
+    if (!isObject(op) || !isObject(op['channel']) || typeof op['channel']['$ref'] !== 'string') continue;
+    void rawOp;
+    const channelKey = locationKey(derefLoc(store, store.resolve(op['channel']['$ref'], opLoc)));
+    const reply = op['reply'];
+    let replyChannel: string | null = null;
+    if (isObject(reply)) {
+      const replyLoc = derefLoc(store, { doc: opLoc.doc, pointer: `${opLoc.pointer}/reply` });
+      const r = store.get(replyLoc);
+      if (isObject(r) && isObject(r['channel']) && typeof r['channel']['$ref'] === 'string') {
+        const chLoc = derefLoc(store, store.resolve(r['channel']['$ref'], replyLoc));
+        const ch = store.get(chLoc);
+        replyChannel =
+          isObject(ch) && typeof ch['address'] === 'string'
+            ? ch['address']
+            : (chLoc.pointer.split('/').pop() ?? null);
+      }
+    }
+    const errorKey = typeof op['x-bloodbank-error'] === 'string' ? op['x-bloodbank-error'] : null;
+    if (replyChannel !== null || errorKey !== null) {
+      const prev = replies.get(channelKey);
+      replies.set(channelKey, {
+        replyChannel: replyChannel ?? prev?.replyChannel ?? null,
+        errorKey: errorKey ?? prev?.errorKey ?? null,
+      });
+    }
+  }
+
+  let envelope: Location | null = null;
+  const events: EventModel[] = [];
+  const seenKeys = new Map<string, string>();
+  for (const channelId of Object.keys(channels).sort()) {
+    const chPointer = `/channels/${escapePointer(channelId)}`;
+    const chLoc = derefLoc(store, { doc, pointer: chPointer });
+    const channel = store.get(chLoc);
+    if (!isObject(channel)) throw new CodegenError(display, chPointer, 'channel must be a mapping');
+    const key = typeof channel['address'] === 'string' ? channel['address'] : channelId;
+    if (!ROUTING_KEY.test(key)) {
+      throw new CodegenError(
+        display,
+        `${chPointer}/address`,
+        `routing key ${JSON.stringify(key)} is outside the grammar ${ROUTING_KEY.source} (2 to 6 lowercase tokens; no * or #)`,
+      );
+    }
+    const dup = seenKeys.get(key);
+    if (dup)
+      throw new CodegenError(display, chPointer, `routing key ${key} is also the address of channel ${dup}`);
+    seenKeys.set(key, channelId);
+    const messages = isObject(channel['messages']) ? Object.keys(channel['messages']).sort() : [];
+    if (messages.length === 0)
+      throw new CodegenError(display, `${chPointer}/messages`, `channel ${channelId} has no message`);
+    if (messages.length > 1) {
+      throw new CodegenError(
+        display,
+        `${chPointer}/messages`,
+        `channel ${channelId} has ${messages.length} messages; one routing key carries one message type`,
+      );
+    }
+    const msgLoc = derefLoc(store, {
+      doc: chLoc.doc,
+      pointer: `${chLoc.pointer}/messages/${escapePointer(messages[0] as string)}`,
+    });
+    const message = store.get(msgLoc);
+    if (!isObject(message)) throw new CodegenError(display, msgLoc.pointer, 'message must be a mapping');
+    if (message['payload'] === undefined)
+      throw new CodegenError(
+        display,
+        `${msgLoc.pointer}/payload`,
+        `message of channel ${channelId} has no payload`,
+      );
+    let schemaLoc: Location = { doc: msgLoc.doc, pointer: `${msgLoc.pointer}/payload` };
+    const payloadNode = store.get(derefLoc(store, schemaLoc));
+    if (
+      isObject(payloadNode) &&
+      payloadNode['schema'] !== undefined &&
+      (payloadNode['schemaFormat'] !== undefined || Object.keys(payloadNode).length <= 2)
+    ) {
+      const fmt = payloadNode['schemaFormat'];
+      if (typeof fmt === 'string' && !/json|asyncapi/i.test(fmt)) {
+        throw new CodegenError(
+          display,
+          `${schemaLoc.pointer}/schemaFormat`,
+          `schema format ${fmt} is not supported (JSON Schema or AsyncAPI Schema only)`,
+        );
+      }
+      schemaLoc = { ...derefLoc(store, schemaLoc), pointer: `${derefLoc(store, schemaLoc).pointer}/schema` };
+    }
+    const unwrapped = unwrapEnvelope(store, schemaLoc, key, display);
+    if (unwrapped && !envelope) envelope = unwrapped.envelope;
+    const payload = unwrapped ? unwrapped.payload : schemaLoc;
+    const payloadSchema = store.get(store.deref(payload));
+
+    const tags = Array.isArray(message['tags']) ? message['tags'] : [];
+    const tagged = tags.some((t) => isObject(t) && t['name'] === 'command');
+    const reply = replies.get(locationKey(chLoc));
+    const kind = tagged || (reply?.replyChannel ?? null) !== null ? 'command' : 'event';
+    const tokens = key.split('.');
+    const domain = tokens[0] as string;
+    const group = typeof channel['x-bloodbank-group'] === 'string' ? channel['x-bloodbank-group'] : domain;
+
+    const examples: Json[] = [];
+    if (isObject(payloadSchema) && Array.isArray(payloadSchema['examples']))
+      examples.push(...payloadSchema['examples']);
+    if (Array.isArray(message['examples'])) {
+      for (const ex of message['examples']) {
+        if (!isObject(ex) || ex['payload'] === undefined) continue;
+        const p = ex['payload'];
+        examples.push(unwrapped && isObject(p) && p['payload'] !== undefined ? p['payload'] : p);
+      }
+    }
+    const str = (v: Json | undefined): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
+    const schemaObj = isObject(payloadSchema) ? payloadSchema : {};
+    events.push({
+      key,
+      tokens,
+      domain,
+      group,
+      kind,
+      names: eventNames(key),
+      channelId,
+      title: str(message['title']) ?? str(schemaObj['title']) ?? key,
+      description:
+        str(schemaObj['description']) ?? str(message['description']) ?? str(message['summary']) ?? '',
+      payload,
+      replyKey: reply?.replyChannel ?? null,
+      errorKey: reply?.errorKey ?? null,
+      examples,
+    });
+  }
+  events.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const e of events) {
+    for (const [what, target] of [
+      ['reply', e.replyKey],
+      ['x-bloodbank-error', e.errorKey],
+    ] as const) {
+      if (target !== null && !seenKeys.has(target)) {
+        throw new CodegenError(
+          display,
+          `/channels/${escapePointer(e.channelId)}`,
+          `${what} of ${e.key} names ${target}, which is no channel of this document`,
+        );
+      }
+    }
+  }
+  void rootLoc;
+  const info = isObject(root['info']) ? root['info'] : {};
+  return {
+    input: display,
+    title: typeof info['title'] === 'string' ? info['title'] : 'AsyncAPI',
+    version: typeof info['version'] === 'string' ? info['version'] : '0.0.0',
+    exchange: findExchange(channels),
+    events,
+    envelope,
+    store,
+  };
+}
+
+function derefLoc(store: SchemaStore, loc: Location): Location {
+  const node = store.get(loc);
+  if (isObject(node) && typeof node['$ref'] === 'string' && Object.keys(node).length === 1) {
+    return derefLoc(store, store.resolve(node['$ref'], loc));
+  }
+  return loc;
+}
+
+/**
+ * The Bloodbank shape: `allOf: [ {$ref: envelope.json (x-bloodbank-envelope)}, {properties: {event_type: {const}, payload}} ]`.
+ * Returns null for a foreign document (the whole message payload is then the payload).
+ */
+function unwrapEnvelope(
+  store: SchemaStore,
+  schemaLoc: Location,
+  key: string,
+  display: string,
+): { envelope: Location; payload: Location } | null {
+  const loc = derefLoc(store, schemaLoc);
+  const node = store.get(loc);
+  if (!isObject(node) || !Array.isArray(node['allOf'])) return null;
+  let envelope: Location | null = null;
+  let payload: Location | null = null;
+  node['allOf'].forEach((_branch, i) => {
+    const bLoc = derefLoc(store, { doc: loc.doc, pointer: `${loc.pointer}/allOf/${i}` });
+    const b = store.get(bLoc);
+    if (!isObject(b)) return;
+    if (b['x-bloodbank-envelope'] === true) envelope = bLoc;
+    else if (isObject(b['properties'])) {
+      const props = b['properties'];
+      const et = props['event_type'];
+      if (isObject(et) && et['const'] !== undefined && et['const'] !== key) {
+        throw new CodegenError(
+          display,
+          `${bLoc.pointer}/properties/event_type/const`,
+          `event_type const ${JSON.stringify(et['const'])} differs from the channel address ${key}`,
+        );
+      }
+      if (props['payload'] !== undefined)
+        payload = { doc: bLoc.doc, pointer: `${bLoc.pointer}/properties/payload` };
+    }
+  });
+  if (!envelope) return null;
+  if (!payload)
+    throw new CodegenError(
+      display,
+      loc.pointer,
+      `message of ${key} uses the envelope but does not say what its payload is (properties.payload)`,
+    );
+  return { envelope, payload };
+}
+
+function findExchange(channels: JsonObject): string | null {
+  for (const ch of Object.values(channels)) {
+    const name = isObject(ch) ? getPointer(ch, '/bindings/amqp/exchange/name') : undefined;
+    if (typeof name === 'string') return name;
+  }
+  return null;
+}
+
+interface ParserDiagnostic {
+  readonly message: string;
+  readonly severity: number;
+  readonly path: ReadonlyArray<string | number>;
+  readonly source?: string;
+}
+
+async function validateWithParser(input: string, display: string): Promise<void> {
+  const { Parser, fromFile } = await import('@asyncapi/parser');
+  const parser = new Parser({ ruleset: { core: true, recommended: false } });
+  const { document, diagnostics } = await fromFile(parser, input).parse();
+  const errors = (diagnostics as unknown as ParserDiagnostic[]).filter((d) => d.severity === 0);
+  if (errors.length > 0 || !document) {
+    const first = errors[0];
+    const pointer = first ? '/' + first.path.map((p) => escapePointer(String(p))).join('/') : '';
+    const rest =
+      errors.length > 1
+        ? ` (and ${errors.length - 1} more: ${errors
+            .slice(1, 4)
+            .map((e) => `/${e.path.join('/')}: ${e.message}`)
+            .join('; ')})`
+        : '';
+    throw new CodegenError(
+      display,
+      pointer === '/' ? '' : pointer,
+      `invalid AsyncAPI document: ${first?.message ?? 'unparsable'}${rest}`,
+    );
+  }
+}
