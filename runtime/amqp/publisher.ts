@@ -43,7 +43,7 @@ export interface PublisherTracker {
     metadata?: Readonly<Record<string, unknown>>,
     workflowId?: string,
   ): Promise<unknown>;
-  getWorkflowId(eventId: string): Promise<string | null>;
+  getWorkflowId(eventId: string): Promise<string | null | undefined>;
 }
 
 export interface PublisherOptions<M extends Catalog = Catalog> {

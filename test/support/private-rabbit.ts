@@ -1,0 +1,161 @@
+/**
+ * A private RabbitMQ node for tests that break things (DESIGN.md §8): its own node name, AMQP and
+ * distribution ports, data and log directories and Erlang cookie, no plugins. Stopping or restarting it
+ * never touches the shared broker on 5672.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const BIN = existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/usr/lib/rabbitmq/bin/' : '';
+
+export interface PrivateRabbit {
+  readonly node: string;
+  readonly port: number;
+  readonly url: string;
+  /** Stop the node (`rabbitmqctl -n <node> stop`) and wait for the process to exit. */
+  stop(): Promise<void>;
+  /** Start it again on the same ports and data directory, and wait until it accepts AMQP. */
+  start(): Promise<void>;
+  /** `rabbitmqctl -n <node> …` */
+  ctl(...args: string[]): Promise<string>;
+  /** Close the connections whose `connection_name` is `name` (server-side, 320 CONNECTION_FORCED). */
+  closeConnectionsNamed(name: string, reason?: string): Promise<number>;
+  /** Stop the node and delete its directory. */
+  dispose(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${file} ${args.join(' ')} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export async function startPrivateRabbit(): Promise<PrivateRabbit> {
+  const suffix = randomBytes(4).toString('hex');
+  const node = `bbtest-${suffix}@localhost`;
+  const dir = await mkdtemp(join(tmpdir(), `bbtest-rabbit-${suffix}-`));
+  const port = await freePort();
+  const distPort = await freePort();
+  const cookie = join(dir, '.erlang.cookie');
+  await writeFile(cookie, randomBytes(16).toString('hex').toUpperCase());
+  await chmod(cookie, 0o400);
+  await writeFile(join(dir, 'enabled_plugins'), '[].\n');
+  await writeFile(join(dir, 'rabbitmq.conf'), '');
+  await writeFile(join(dir, 'rabbitmq-env.conf'), '');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: dir,
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
+    RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_PID_FILE: join(dir, 'rabbit.pid'),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+  };
+  delete env['RABBITMQ_SERVER_START_ARGS'];
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+
+  const ctl = (...args: string[]) => run(`${BIN}rabbitmqctl`, ['-n', node, ...args], env);
+
+  const start = async (): Promise<void> => {
+    const proc = spawn(`${BIN}rabbitmq-server`, [], { env, stdio: 'ignore', detached: false });
+    child = proc;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null)
+        throw new Error(`private rabbit ${node} exited (${proc.exitCode}); logs in ${dir}/log`);
+      if (await answers(port)) {
+        await ctl('await_startup', '--timeout', '60');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`private rabbit ${node} did not start within 60 s; logs in ${dir}/log`);
+  };
+
+  const stop = async (): Promise<void> => {
+    if (!child || child.exitCode !== null) return;
+    await ctl('stop').catch(() => {
+      child?.kill('SIGTERM');
+    });
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+
+  await start();
+  return {
+    node,
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    stop,
+    start,
+    ctl,
+    async closeConnectionsNamed(name, reason = 'closed by test') {
+      const out = await ctl(
+        'list_connections',
+        '--no-table-headers',
+        '--silent',
+        'pid',
+        'name',
+        'client_properties',
+      );
+      const pids = out
+        .split('\n')
+        .filter((line) => line.includes(`{"connection_name","${name}"}`))
+        .map((line) => line.split('\t')[0] ?? '')
+        .filter((pid) => pid.startsWith('<'));
+      for (const pid of pids) await ctl('close_connection', pid, reason);
+      return pids.length;
+    },
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
