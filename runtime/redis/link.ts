@@ -85,7 +85,9 @@ export class RedisLink {
     if (this.#closed) return fallback;
     await this.start();
     try {
-      return await fn(this.client);
+      const result = await fn(this.client);
+      if (this.#down) this.#markUp(); // a hung (not disconnected) Redis recovers without a new 'ready'
+      return result;
     } catch (error) {
       onFailure();
       if (this.client.status === 'ready' && isReplyError(error))
