@@ -41,7 +41,10 @@ export interface RedriveResult {
 export interface DlqAdmin {
   /** The service's queues that exist, with their depth (ready messages) and consumer count. */
   list(service: string): Promise<ServiceQueueInfo[]>;
-  /** Up to `n` dead letters, oldest first, left in the queue. */
+  /**
+   * Up to `n` dead letters from the head of the DLQ, left in the queue. A quorum queue puts returned
+   * messages at its tail, so peeking at fewer than all of them moves those to the back.
+   */
   peek(service: string, n?: number): Promise<DeadLetterRecord[]>;
   /**
    * Moves up to `limit` dead letters (default all that are there when it starts) back to the service's
