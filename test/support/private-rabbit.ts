@@ -1,7 +1,8 @@
 /**
  * A private RabbitMQ node for tests that break things (DESIGN.md §8): its own node name, AMQP and
  * distribution ports, data and log directories and Erlang cookie, no plugins. Stopping or restarting it
- * never touches the shared broker on 5672.
+ * never touches the shared broker on 5672. Also: small helpers to declare, read and delete test
+ * exchanges and queues (on either broker).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Options } from 'amqplib';
 
 const BIN = existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/usr/lib/rabbitmq/bin/' : '';
 
@@ -156,6 +158,85 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
     async dispose() {
       await stop();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/* ---------- declare, read and delete test exchanges and queues ---------- */
+
+export const SHARED_URL = process.env['RABBIT_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export function uniqueName(prefix: string): string {
+  return `bbtest.${prefix}.${randomBytes(4).toString('hex')}`;
+}
+
+export interface Admin {
+  readonly channel: Channel;
+  declare(
+    exchange: string,
+    queue: string,
+    pattern?: string,
+    args?: Options.AssertQueue['arguments'],
+  ): Promise<void>;
+  depth(queue: string): Promise<number>;
+  /** Read (and ack) everything in a queue until `expected` messages came or it stayed empty for `idleMs`. */
+  drain(queue: string, expected: number, idleMs?: number): Promise<ConsumeMessage[]>;
+  cleanup(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createAdmin(url = SHARED_URL): Promise<Admin> {
+  const connection: ChannelModel = await amqp.connect(url);
+  connection.on('error', () => undefined);
+  let channel = await connection.createChannel();
+  const exchanges = new Set<string>();
+  const queues = new Set<string>();
+  const fresh = async () => {
+    channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+  };
+  channel.on('error', () => undefined);
+  return {
+    get channel() {
+      return channel;
+    },
+    async declare(exchange, queue, pattern = '#', args) {
+      await channel.assertExchange(exchange, 'topic', { durable: true });
+      exchanges.add(exchange);
+      await channel.assertQueue(queue, { durable: true, ...(args ? { arguments: args } : {}) });
+      queues.add(queue);
+      await channel.bindQueue(queue, exchange, pattern);
+    },
+    async depth(queue) {
+      return (await channel.checkQueue(queue)).messageCount;
+    },
+    async drain(queue, expected, idleMs = 1_000) {
+      const ch = await connection.createChannel();
+      await ch.prefetch(1000);
+      const got: ConsumeMessage[] = [];
+      await new Promise<void>((resolve) => {
+        let idle = setTimeout(resolve, idleMs);
+        void ch.consume(queue, (msg) => {
+          if (!msg) return;
+          got.push(msg);
+          ch.ack(msg);
+          clearTimeout(idle);
+          if (got.length >= expected) resolve();
+          else idle = setTimeout(resolve, idleMs);
+        });
+      });
+      await ch.close().catch(() => undefined);
+      return got;
+    },
+    async cleanup() {
+      await fresh().catch(() => undefined);
+      for (const q of queues) await channel.deleteQueue(q).catch(fresh);
+      for (const e of exchanges) await channel.deleteExchange(e).catch(fresh);
+      queues.clear();
+      exchanges.clear();
+    },
+    async close() {
+      await connection.close().catch(() => undefined);
     },
   };
 }
