@@ -1,0 +1,263 @@
+/**
+ * Publish throughput: raw amqplib (ConfirmChannel, window of 1,000, mandatory, the same 1 KB envelope,
+ * properties and headers) against Bloodbank's publisher with validation, side by side on the same broker
+ * and queue type (quorum and classic). Queues and exchange are deleted afterwards.
+ *
+ *   npx tsx --conditions=bloodbank-source scripts/bench/runtime-publish.ts
+ *   RABBIT_URL=amqp://guest:guest@127.0.0.1:5672 BENCH_MESSAGES=20000 …
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import amqp from 'amqplib';
+import { Ajv } from 'ajv';
+import { createPublisher } from '../../runtime/amqp/publisher.js';
+import { cloudEventsSource } from '../../runtime/amqp/wire.js';
+import { formatTimestamp, type Source } from '../../runtime/envelope.js';
+import { createRegistry, type EventDefinition } from '../../runtime/registry.js';
+import { wrapValidator } from '../../runtime/validation.js';
+
+const KEY = 'bench.order.created';
+const WINDOW = 1000;
+
+export interface PublishBenchRow {
+  readonly queueType: 'quorum' | 'classic';
+  readonly messages: number;
+  readonly bodyBytes: number;
+  readonly rawPerSecond: number;
+  readonly bloodbankPerSecond: number;
+  readonly ratio: number;
+}
+
+type BenchCatalog = {
+  [KEY]: {
+    payload: BenchPayload;
+    input: Omit<BenchPayload, 'currency'> & { currency?: string };
+    kind: 'event';
+  };
+};
+interface BenchPayload {
+  order_id: string;
+  customer: string;
+  amount: number;
+  currency: string;
+  items: Array<{ sku: string; qty: number }>;
+  note: string;
+}
+
+function benchRegistry() {
+  const schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['order_id', 'customer', 'amount', 'currency', 'items', 'note'],
+    properties: {
+      order_id: { type: 'string', minLength: 1, maxLength: 64 },
+      customer: { type: 'string', maxLength: 256 },
+      amount: { type: 'number', minimum: 0 },
+      currency: { type: 'string', enum: ['EUR', 'USD'], default: 'EUR' },
+      items: {
+        type: 'array',
+        maxItems: 100,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sku', 'qty'],
+          properties: { sku: { type: 'string' }, qty: { type: 'integer', minimum: 1 } },
+        },
+      },
+      note: { type: 'string', maxLength: 4096 },
+    },
+  };
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  const validate = wrapValidator(ajv.compile(schema), '/payload');
+  const definition: EventDefinition = {
+    key: KEY,
+    tokens: KEY.split('.'),
+    domain: 'bench',
+    group: 'bench/order',
+    kind: 'event',
+    typeName: 'BenchOrderCreatedPayload',
+    schemaId: null,
+    schema,
+    replyKey: null,
+    errorKey: null,
+    title: KEY,
+    description: 'benchmark event',
+    examples: [],
+    validatePublish: validate,
+    validateConsume: validate,
+  };
+  return createRegistry<BenchCatalog>([definition], null);
+}
+
+function payload(i: number): BenchPayload {
+  return {
+    order_id: `order-${i}`,
+    customer: 'customer-0042',
+    amount: 99.5,
+    currency: 'EUR',
+    items: [
+      { sku: 'sku-1', qty: 1 },
+      { sku: 'sku-2', qty: 3 },
+    ],
+    note: 'n'.repeat(560),
+  };
+}
+
+const source: Source = { host: hostname(), type: 'manual', app: 'bench', meta: null };
+
+/** The raw baseline: what a careful amqplib user writes by hand. */
+async function rawPublish(
+  url: string,
+  exchange: string,
+  count: number,
+): Promise<{ seconds: number; bytes: number }> {
+  const conn = await amqp.connect(url, { noDelay: true });
+  const ch = await conn.createConfirmChannel();
+  let bytes = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    let sent = 0;
+    let confirmed = 0;
+    let outstanding = 0;
+    let draining = false;
+    const pump = () => {
+      while (!draining && outstanding < WINDOW && sent < count) {
+        const id = randomUUID();
+        const timestamp = formatTimestamp();
+        const body = Buffer.from(
+          JSON.stringify({
+            event_id: id,
+            event_type: KEY,
+            timestamp,
+            version: '1.0.0',
+            source,
+            correlation_ids: [],
+            agent_context: null,
+            payload: payload(sent),
+          }),
+        );
+        bytes = body.length;
+        sent += 1;
+        outstanding += 1;
+        const ok = ch.publish(
+          exchange,
+          KEY,
+          body,
+          {
+            persistent: true,
+            mandatory: true,
+            messageId: id,
+            contentType: 'application/json',
+            contentEncoding: 'utf-8',
+            type: KEY,
+            timestamp: Math.floor(Date.now() / 1000),
+            appId: 'bench',
+            headers: {
+              cloudEvents_specversion: '1.0',
+              cloudEvents_id: id,
+              cloudEvents_type: KEY,
+              cloudEvents_source: cloudEventsSource(source),
+              cloudEvents_time: timestamp,
+              'bb-correlation-id': id,
+            },
+          },
+          (err: unknown) => {
+            outstanding -= 1;
+            if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+            confirmed += 1;
+            if (confirmed === count) resolve();
+            else pump();
+          },
+        );
+        if (!ok) {
+          draining = true;
+          ch.once('drain', () => {
+            draining = false;
+            pump();
+          });
+        }
+      }
+    };
+    pump();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  await conn.close();
+  return { seconds, bytes };
+}
+
+async function bloodbankPublish(url: string, exchange: string, count: number): Promise<number> {
+  const publisher = createPublisher<BenchCatalog>({
+    registry: benchRegistry(),
+    url,
+    exchange,
+    source,
+    maxInFlight: WINDOW,
+    buffer: { maxMessages: count + 1 },
+    connectionName: 'bloodbank-bench-publisher',
+  });
+  await publisher.ready();
+  const t0 = performance.now();
+  const all: Array<Promise<unknown>> = [];
+  for (let i = 0; i < count; i += 1) {
+    const { currency: _currency, ...input } = payload(i);
+    all.push(publisher.publish(KEY, input));
+  }
+  await Promise.all(all);
+  const seconds = (performance.now() - t0) / 1000;
+  await publisher.close();
+  return seconds;
+}
+
+export async function benchPublish(
+  options: { url?: string; messages?: number; log?: (line: string) => void } = {},
+): Promise<PublishBenchRow[]> {
+  const url = options.url ?? process.env['RABBIT_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const messages = options.messages ?? Number(process.env['BENCH_MESSAGES'] ?? 20_000);
+  const log = options.log ?? (() => undefined);
+  const suffix = randomBytes(4).toString('hex');
+  const exchange = `bbbench.publish.${suffix}`;
+  const admin = await amqp.connect(url);
+  const ch = await admin.createChannel();
+  const rows: PublishBenchRow[] = [];
+  try {
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+    for (const queueType of ['quorum', 'classic'] as const) {
+      const queue = `bbbench.publish.${queueType}.${suffix}`;
+      await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': queueType } });
+      await ch.bindQueue(queue, exchange, KEY);
+      // Warm-up (JIT, queue process), then the two measured runs, purging in between.
+      await rawPublish(url, exchange, 2000);
+      await bloodbankPublish(url, exchange, 2000);
+      await ch.purgeQueue(queue);
+      const raw = await rawPublish(url, exchange, messages);
+      await ch.purgeQueue(queue);
+      const ours = await bloodbankPublish(url, exchange, messages);
+      await ch.purgeQueue(queue);
+      await ch.deleteQueue(queue);
+      const row: PublishBenchRow = {
+        queueType,
+        messages,
+        bodyBytes: raw.bytes,
+        rawPerSecond: Math.round(messages / raw.seconds),
+        bloodbankPerSecond: Math.round(messages / ours),
+        ratio: Number((raw.seconds / ours).toFixed(2)),
+      };
+      rows.push(row);
+      log(
+        `${queueType.padEnd(8)} ${String(messages).padStart(6)} × ${row.bodyBytes} B   raw ${String(row.rawPerSecond).padStart(6)} msg/s   bloodbank ${String(row.bloodbankPerSecond).padStart(6)} msg/s   ratio ${row.ratio.toFixed(2)}`,
+      );
+    }
+  } finally {
+    await ch.deleteExchange(exchange).catch(() => undefined);
+    await admin.close().catch(() => undefined);
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log('publish (confirmed, mandatory, window 1,000; bloodbank validates every payload)');
+  const rows = await benchPublish({ log: (line) => console.log(line) });
+  const worst = Math.min(...rows.map((r) => r.ratio));
+  console.log(`target ratio ≥ 0.90: ${worst >= 0.9 ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)})`);
+}
