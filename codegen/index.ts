@@ -1,11 +1,12 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
 import { dirname, resolve } from 'node:path';
-import { generate, type GeneratedFile } from './generate.js';
+import { isCodegenError } from '../runtime/errors/codegen-error.js';
+import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
 import type { Model } from './model.js';
 import { buildManifest, diffFiles, hashInputs, manifestFile, manifestUpToDate, writeFiles } from './write.js';
 
-export { generate, header, type GeneratedFile } from './generate.js';
+export type { GeneratedFile } from './generate.js';
 export { loadModel, ROUTING_KEY } from './load.js';
 export type { EventModel, Model } from './model.js';
 
@@ -27,8 +28,17 @@ export interface CodegenResult {
 
 /** Build every output file (the manifest included) in memory. */
 export async function buildFiles(input: string): Promise<{ model: Model; files: GeneratedFile[] }> {
-  const model = await loadModel(input);
-  const files = generate(model);
+  // Start the parser worker first, then load the emitter (ts-morph, ajv) while it runs.
+  const modelPromise = loadModel(input);
+  const [{ generate }, model] = await Promise.all([import('./generate.js'), modelPromise]);
+  let files: GeneratedFile[];
+  try {
+    files = generate(model);
+  } catch (error) {
+    if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;
+    throw error;
+  }
+  await model.validation;
   const inputs = hashInputs(
     dirname(resolve(input)),
     model.store.docs().map((d) => d.file),

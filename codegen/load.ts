@@ -3,14 +3,18 @@
  * JSON pointer); the model is read from the raw document so that `$ref`s stay visible and shared schemas
  * become shared types.
  */
+import { createRequire } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { CodegenError } from '../runtime/errors/codegen-error.js';
+import { Worker } from 'node:worker_threads';
+import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { EventModel, Model } from './model.js';
 import { eventNames } from './names.js';
 import { escapePointer, getPointer, isObject, locationKey, SchemaStore } from './schema-store.js';
-import type { Json, JsonObject, Location } from './schema-store.js';
+import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
 
 /** DESIGN.md §3: 2 to 6 lowercase tokens, underscores allowed. */
+const requireFromHere = createRequire(import.meta.url);
+
 export const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
 
 export interface LoadOptions {
@@ -33,10 +37,30 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
       `expected an AsyncAPI 3.x document, got ${JSON.stringify(version ?? null)}`,
     );
   }
-  store.preload(join(dirname(input), 'schemas'));
-  if (!options.skipValidation) await validateWithParser(input, display);
+  const validation = options.skipValidation ? Promise.resolve() : startValidation(input, display);
+  // Never leave a rejection unhandled when building the model fails first.
+  validation.catch(() => undefined);
+  try {
+    store.preload(join(dirname(input), 'schemas'));
+    return await buildModel(input, store, doc, display, root, validation);
+  } catch (error) {
+    // An error located in a schema file is ours and precise; for the document itself the parser's
+    // diagnosis of an invalid document comes first.
+    if (!(isCodegenError(error) && error.file !== display)) await validation;
+    throw error;
+  }
+}
 
-  const rootLoc: Location = { doc, pointer: '' };
+async function buildModel(
+  input: string,
+  store: SchemaStore,
+  doc: SchemaDoc,
+  display: string,
+  root: JsonObject,
+  validation: Promise<void>,
+): Promise<Model> {
+  void input;
+
   const channels = isObject(root['channels']) ? root['channels'] : {};
   const operations = isObject(root['operations']) ? root['operations'] : {};
 
@@ -188,7 +212,6 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
       }
     }
   }
-  void rootLoc;
   const info = isObject(root['info']) ? root['info'] : {};
   return {
     input: display,
@@ -198,6 +221,7 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
     events,
     envelope,
     store,
+    validation,
   };
 }
 
@@ -268,25 +292,40 @@ interface ParserDiagnostic {
   readonly source?: string;
 }
 
-async function validateWithParser(input: string, display: string): Promise<void> {
-  const { Parser, fromFile } = await import('@asyncapi/parser');
-  const parser = new Parser({ ruleset: { core: true, recommended: false } });
-  const { document, diagnostics } = await fromFile(parser, input).parse();
-  const errors = (diagnostics as unknown as ParserDiagnostic[]).filter((d) => d.severity === 0);
-  if (errors.length > 0 || !document) {
-    const first = errors[0];
-    const pointer = first ? '/' + first.path.map((p) => escapePointer(String(p))).join('/') : '';
-    const rest =
-      errors.length > 1
-        ? ` (and ${errors.length - 1} more: ${errors
-            .slice(1, 4)
-            .map((e) => `/${e.path.join('/')}: ${e.message}`)
-            .join('; ')})`
-        : '';
-    throw new CodegenError(
-      display,
-      pointer === '/' ? '' : pointer,
-      `invalid AsyncAPI document: ${first?.message ?? 'unparsable'}${rest}`,
-    );
-  }
+/**
+ * @asyncapi/parser takes most of codegen's time, so it validates in a worker thread while the main thread
+ * builds the model and emits: on 2 cores the parse is almost free.
+ */
+export function startValidation(input: string, display: string): Promise<void> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Parser, fromFile } = require(workerData.parserPath);
+    (async () => {
+      const parser = new Parser({ ruleset: { core: true, recommended: false } });
+      const { document, diagnostics } = await fromFile(parser, workerData.input).parse();
+      parentPort.postMessage({
+        ok: Boolean(document),
+        errors: diagnostics.filter((d) => d.severity === 0).map((d) => ({ message: d.message, severity: d.severity, path: d.path })),
+      });
+    })().catch((e) => parentPort.postMessage({ ok: false, errors: [{ message: String(e && e.message || e), severity: 0, path: [] }] }));
+  `;
+  return new Promise<void>((resolve, reject) => {
+    const worker = new Worker(source, { eval: true, workerData: { input, parserPath: requireFromHere.resolve('@asyncapi/parser') } });
+    worker.once('message', (result: { ok: boolean; errors: ParserDiagnostic[] }) => {
+      void worker.terminate();
+      const errors = result.errors;
+      if (errors.length === 0 && result.ok) return resolve();
+      const first = errors[0];
+      const pointer = first && first.path.length > 0 ? '/' + first.path.map((p) => escapePointer(String(p))).join('/') : '';
+      const rest =
+        errors.length > 1
+          ? ` (and ${errors.length - 1} more: ${errors
+              .slice(1, 4)
+              .map((e) => `/${e.path.join('/')}: ${e.message}`)
+              .join('; ')})`
+          : '';
+      reject(new CodegenError(display, pointer, `invalid AsyncAPI document: ${first?.message ?? 'unparsable'}${rest}`));
+    });
+    worker.once('error', (cause) => reject(new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause })));
+  });
 }

@@ -31,4 +31,6 @@ export interface Model {
   /** The envelope schema, when the document marks one with `x-bloodbank-envelope`. */
   readonly envelope: Location | null;
   readonly store: SchemaStore;
+  /** Resolves when @asyncapi/parser accepted the document; rejects with a CodegenError otherwise. */
+  readonly validation: Promise<void>;
 }

@@ -111,6 +111,16 @@ export class SchemaStore {
     return doc;
   }
 
+  /** Register a document that is not on disk (tests, synthetic inputs). */
+  addDocument(file: string, json: Json): SchemaDoc {
+    const abs = resolvePath(file);
+    const id = isObject(json) && typeof json['$id'] === 'string' ? json['$id'].replace(/#$/, '') : null;
+    const doc: SchemaDoc = { file: abs, uri: id ?? pathToFileURL(abs).href, json, text: JSON.stringify(json) };
+    this.byFile.set(abs, doc);
+    this.byUri.set(doc.uri, doc);
+    return doc;
+  }
+
   /** Load every `.json` file under `dir` (so absolute `$id` refs resolve). */
   preload(dir: string): void {
     let entries: string[];

@@ -103,13 +103,15 @@ export class TypeTable {
     if (seen.has(key)) return;
     seen.add(key);
     const node = this.store.get(loc);
-    walkSubschemas(node, loc, (child, childLoc) => {
+    const visit = (child: Json, childLoc: Location) => {
       if (isObject(child) && typeof child['$ref'] === 'string') {
         const target = this.store.deref(this.store.resolve(child['$ref'], childLoc));
         this.nameRef(target);
         this.discover(target, seen);
       }
-    });
+    };
+    if (node !== undefined) visit(node, loc);
+    walkSubschemas(node, loc, visit);
   }
 
   private nameRef(loc: Location): void {
