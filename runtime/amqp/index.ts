@@ -24,3 +24,31 @@ export {
   timestampSeconds,
 } from './wire.js';
 export type { DecodedBody, DecodedMeta, EncodeOptions, EncodedMessage, HeaderValue } from './wire.js';
+export { createSubscriber, passiveQueueStats } from './consumer.js';
+export type {
+  AmqpSubscriber,
+  AmqpSubscription,
+  ConsumerConnection,
+  QueueStats,
+  SubscriberOptions,
+  SubscriptionHealth,
+  SubscriptionState,
+} from './consumer.js';
+export { createDlqAdmin } from './dlq.js';
+export type { DlqAdmin, DlqAdminOptions, RedriveResult, ServiceQueueInfo } from './dlq.js';
+export {
+  DEFAULT_DELIVERY_LIMIT,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_DELAYS_MS,
+  HEADERS as CONSUMER_HEADERS,
+  createMemoryIdempotency,
+  queueNames,
+} from './retry.js';
+export type {
+  DeadLetterReason,
+  DeadLetterRecord,
+  IdempotencyGate,
+  QueueNames,
+  RetryOptions,
+  RetryPolicy,
+} from './retry.js';

@@ -16,8 +16,9 @@
  */
 import type { Envelope } from '../envelope.js';
 import type { EventDefinition, Registry, ValidationIssue } from '../registry.js';
+import { DEFAULT_EXCHANGE } from './topology.js';
 
-export const DEFAULT_EXCHANGE = 'bloodbank.events.v1';
+export { DEFAULT_EXCHANGE };
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000];
 /** Broker-side redelivery limit of the main queue (deliveries returned without ack/nack by us). */

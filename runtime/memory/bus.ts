@@ -174,7 +174,8 @@ class MemoryBusImpl<M extends Catalog> {
   async publishEnvelope(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
     const def = this.#registry.require(envelope.event_type);
     const checked = def.validatePublish(envelope.payload);
-    if (!checked.ok) throw new PayloadValidationError('publish', envelope.event_type, prefixed(checked.issues));
+    if (!checked.ok)
+      throw new PayloadValidationError('publish', envelope.event_type, prefixed(checked.issues));
     return this.#send({ ...envelope, payload: checked.value }, options);
   }
 
@@ -191,7 +192,11 @@ class MemoryBusImpl<M extends Catalog> {
       ...(options.workflowId !== undefined ? { workflowId: options.workflowId } : {}),
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
     });
-    const routed = this.#route(envelope.event_type, encoded.body.toString('utf8'), encoded.properties.headers);
+    const routed = this.#route(
+      envelope.event_type,
+      encoded.body.toString('utf8'),
+      encoded.properties.headers,
+    );
     if (routed === 0 && options.mandatory !== false) {
       this.#metrics?.returned.inc({ event_type: envelope.event_type });
       throw new UnroutableError(envelope.event_type, envelope.event_id, this.#exchange, 312, 'NO_ROUTE');
@@ -290,7 +295,12 @@ class MemoryBusImpl<M extends Catalog> {
     this.#schedule(q);
   }
 
-  deadLetter(q: ServiceQueue, message: Message, headers: Record<string, unknown>, reason: DeadLetterReason): void {
+  deadLetter(
+    q: ServiceQueue,
+    message: Message,
+    headers: Record<string, unknown>,
+    reason: DeadLetterReason,
+  ): void {
     q.deadLetters.push(toDeadLetterRecord(message.body, headers, message.routingKey));
     const eventType = q.deadLetters[q.deadLetters.length - 1]?.eventType ?? message.routingKey;
     this.#metrics?.deadLettered.inc({ event_type: eventType, reason });
@@ -340,14 +350,20 @@ class MemoryBusImpl<M extends Catalog> {
   /* ---------- assertions ---------- */
 
   published(eventType?: string): Envelope[] {
-    return eventType === undefined ? [...this.#published] : this.#published.filter((e) => e.event_type === eventType);
+    return eventType === undefined
+      ? [...this.#published]
+      : this.#published.filter((e) => e.event_type === eventType);
   }
 
   deadLetters(service: string): DeadLetterRecord[] {
     return [...(this.#queues.get(service)?.deadLetters ?? [])];
   }
 
-  waitFor(eventType: string, predicate: (e: Envelope) => boolean = () => true, timeoutMs = 1_000): Promise<Envelope> {
+  waitFor(
+    eventType: string,
+    predicate: (e: Envelope) => boolean = () => true,
+    timeoutMs = 1_000,
+  ): Promise<Envelope> {
     const found = this.#published.find((e) => e.event_type === eventType && predicate(e));
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -361,7 +377,9 @@ class MemoryBusImpl<M extends Catalog> {
       };
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(new BloodbankError(`no ${eventType} matching the predicate was published within ${timeoutMs} ms`));
+        reject(
+          new BloodbankError(`no ${eventType} matching the predicate was published within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       this.#waiters.push(waiter);
     });
@@ -449,7 +467,10 @@ class MemorySubscription implements Subscription {
     const decoded = decodeDelivery(bus.registry, message.body, settings.allowUnknown);
     if (!decoded.ok) {
       if (decoded.reason === 'validation')
-        metrics?.validationFailures.inc({ event_type: decoded.eventType ?? message.routingKey, stage: 'consume' });
+        metrics?.validationFailures.inc({
+          event_type: decoded.eventType ?? message.routingKey,
+          stage: 'consume',
+        });
       bus.deadLetter(
         q,
         message,
@@ -541,5 +562,7 @@ class MemorySubscription implements Subscription {
 }
 
 function prefixed(issues: readonly ValidationIssue[]): ValidationIssue[] {
-  return issues.map((i) => (i.pointer.startsWith('/payload') ? i : { ...i, pointer: `/payload${i.pointer}` }));
+  return issues.map((i) =>
+    i.pointer.startsWith('/payload') ? i : { ...i, pointer: `/payload${i.pointer}` },
+  );
 }

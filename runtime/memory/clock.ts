@@ -42,7 +42,10 @@ export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
         await settle();
         let next: [number, { at: number; fn: () => void; seq: number }] | undefined;
         for (const entry of timers)
-          if (entry[1].at <= until && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq)))
+          if (
+            entry[1].at <= until &&
+            (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))
+          )
             next = entry;
         if (!next) break;
         timers.delete(next[0]);

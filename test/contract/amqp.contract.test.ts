@@ -42,7 +42,8 @@ defineTransportContract(
           ),
         ),
       deadLetters: (service) => dlq.peek(service, 1_000),
-      depth: async (service) => (await subscriber.queueStats(queueNames(exchange, service).main))?.messageCount ?? null,
+      depth: async (service) =>
+        (await subscriber.queueStats(queueNames(exchange, service).main))?.messageCount ?? null,
       async close() {
         await subscriber.close();
         await publisher.close();
@@ -62,4 +63,3 @@ defineTransportContract(
   },
   { deliveryTimeoutMs: 10_000, quietMs: 250, backoffSlackMs: 5 },
 );
-

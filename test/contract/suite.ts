@@ -50,7 +50,10 @@ export function diffIds(expected: Iterable<string>, received: readonly string[])
   return {
     missing: [...want].filter((id) => !seen.has(id)).sort(),
     extra: [...seen.keys()].filter((id) => !want.has(id)).sort(),
-    duplicated: [...seen].filter(([id, n]) => want.has(id) && n > 1).map(([id]) => id).sort(),
+    duplicated: [...seen]
+      .filter(([id, n]) => want.has(id) && n > 1)
+      .map(([id]) => id)
+      .sort(),
   };
 }
 
@@ -80,7 +83,11 @@ function recorder() {
   };
 }
 
-export function defineTransportContract(name: string, factory: HarnessFactory, features: ContractFeatures): void {
+export function defineTransportContract(
+  name: string,
+  factory: HarnessFactory,
+  features: ContractFeatures,
+): void {
   describe(`transport contract: ${name}`, () => {
     let h: ContractHarness;
     const subs: Subscription[] = [];
@@ -113,7 +120,9 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
         receipts.map((x) => x.eventId),
         r.ids,
       );
-      expect(r.events.every((e) => e.event_type === 'contract.item.created' && e.payload.note === '')).toBe(true);
+      expect(r.events.every((e) => e.event_type === 'contract.item.created' && e.payload.note === '')).toBe(
+        true,
+      );
     });
 
     it('gives each service its own copy and shares one service between competing subscribers', async () => {
@@ -126,7 +135,9 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
       subs.push(await h.subscriber.subscribe('contract.item.created', rb1.handler, { service: b }));
       subs.push(await h.subscriber.subscribe('contract.item.created', rb2.handler, { service: b }));
       const ids = (
-        await Promise.all(Array.from({ length: 40 }, (_, n) => h.publisher.publish('contract.item.created', { n })))
+        await Promise.all(
+          Array.from({ length: 40 }, (_, n) => h.publisher.publish('contract.item.created', { n })),
+        )
       ).map((x) => x.eventId);
       await expectExactly(ids, ra.ids);
       await expectExactly(ids, () => [...rb1.ids(), ...rb2.ids()]);
@@ -167,7 +178,9 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
       const r = recorder();
       const sub = await h.subscriber.subscribe('contract.item.created', r.handler, { service, prefetch: 5 });
       const ids = (
-        await Promise.all(Array.from({ length: 10 }, (_, n) => h.publisher.publish('contract.item.created', { n })))
+        await Promise.all(
+          Array.from({ length: 10 }, (_, n) => h.publisher.publish('contract.item.created', { n })),
+        )
       ).map((x) => x.eventId);
       await expectExactly(ids, r.ids);
       await sub.close();
@@ -200,7 +213,7 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
         dead = await h.deadLetters(service);
       }
       expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
-      const [first, second, third] = seen as [{ at: number }, { at: number }, { at: number }];
+      const [first, second, third] = seen as unknown as [{ at: number }, { at: number }, { at: number }];
       expect(second.at - first.at).toBeGreaterThanOrEqual(RETRY.delaysMs[0] - features.backoffSlackMs);
       expect(third.at - second.at).toBeGreaterThanOrEqual(RETRY.delaysMs[1] - features.backoffSlackMs);
       expect(dead).toHaveLength(1);
@@ -213,7 +226,9 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
       expect(Buffer.byteLength(d.error as string)).toBeLessThanOrEqual(4096);
       const firstAt = Date.parse(d.firstFailureAt as string);
       const lastAt = Date.parse(d.lastFailureAt as string);
-      expect(lastAt - firstAt).toBeGreaterThanOrEqual(RETRY.delaysMs[0] + RETRY.delaysMs[1] - 2 * features.backoffSlackMs);
+      expect(lastAt - firstAt).toBeGreaterThanOrEqual(
+        RETRY.delaysMs[0] + RETRY.delaysMs[1] - 2 * features.backoffSlackMs,
+      );
       expect(Math.abs(firstAt - first.at)).toBeLessThan(1_000);
       expect(Math.abs(lastAt - third.at)).toBeLessThan(1_000);
     });
@@ -273,8 +288,13 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
     it('handles a republished event once when the subscription is idempotent', async () => {
       const service = h.service('idem');
       const r = recorder();
-      subs.push(await h.subscriber.subscribe('contract.item.created', r.handler, { service, idempotent: true }));
-      const ids = Array.from({ length: 5 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+      subs.push(
+        await h.subscriber.subscribe('contract.item.created', r.handler, { service, idempotent: true }),
+      );
+      const ids = Array.from(
+        { length: 5 },
+        (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      );
       for (const eventId of [...ids, ...ids, ids[0] as string])
         await h.publisher.publish('contract.item.created', { n: 1 }, { eventId });
       await expectExactly(ids, r.ids);
@@ -284,7 +304,11 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
       const service = h.service('order');
       const r = recorder();
       subs.push(
-        await h.subscriber.subscribe('contract.item.created', r.handler, { service, concurrency: 1, prefetch: 20 }),
+        await h.subscriber.subscribe('contract.item.created', r.handler, {
+          service,
+          concurrency: 1,
+          prefetch: 20,
+        }),
       );
       const receipts = await Promise.all(
         Array.from({ length: 200 }, (_, n) => h.publisher.publish('contract.item.created', { n })),
@@ -303,9 +327,15 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
         await sleep(5);
         handled.push(e.event_id);
       };
-      const sub = await h.subscriber.subscribe('contract.item.created', slow, { service, prefetch: 10, concurrency: 2 });
+      const sub = await h.subscriber.subscribe('contract.item.created', slow, {
+        service,
+        prefetch: 10,
+        concurrency: 2,
+      });
       const ids = (
-        await Promise.all(Array.from({ length: 60 }, (_, n) => h.publisher.publish('contract.item.created', { n })))
+        await Promise.all(
+          Array.from({ length: 60 }, (_, n) => h.publisher.publish('contract.item.created', { n })),
+        )
       ).map((x) => x.eventId);
       await until(() => handled.length >= 10, deliveryTimeoutMs);
       await sub.close();
@@ -324,7 +354,9 @@ export function defineTransportContract(name: string, factory: HarnessFactory, f
         (e: unknown) => e,
       );
       expect(isUnroutableError(error)).toBe(true);
-      await expect(h.publisher.publish('contract.other.created', { n: 1 }, { mandatory: false })).resolves.toMatchObject({
+      await expect(
+        h.publisher.publish('contract.other.created', { n: 1 }, { mandatory: false }),
+      ).resolves.toMatchObject({
         eventType: 'contract.other.created',
       });
     });

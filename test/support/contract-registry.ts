@@ -6,7 +6,12 @@
 import { Ajv } from 'ajv';
 import type { AjvValidateFunction } from '../../runtime/validation.js';
 import { wrapValidator } from '../../runtime/validation.js';
-import { createRegistry, type EventDefinition, type JsonSchema, type Registry } from '../../runtime/registry.js';
+import {
+  createRegistry,
+  type EventDefinition,
+  type JsonSchema,
+  type Registry,
+} from '../../runtime/registry.js';
 
 export interface ItemPayload {
   n: number;

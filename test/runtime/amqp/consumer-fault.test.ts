@@ -4,7 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
-import { createSubscriber, type AmqpSubscriber, type AmqpSubscription } from '../../../runtime/amqp/consumer.js';
+import {
+  createSubscriber,
+  type AmqpSubscriber,
+  type AmqpSubscription,
+} from '../../../runtime/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../../runtime/amqp/publisher.js';
 import { createMemoryIdempotency } from '../../../runtime/amqp/retry.js';
 import { startPrivateRabbit, type PrivateRabbit } from '../../support/private-rabbit.js';
@@ -64,9 +68,11 @@ describe('AMQP consumer under connection loss (private node)', () => {
   }, 60_000);
 
   const publishMany = async (n: number) =>
-    (await Promise.all(Array.from({ length: n }, (_, i) => publisher.publish('contract.item.created', { n: i })))).map(
-      (r) => r.eventId,
-    );
+    (
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => publisher.publish('contract.item.created', { n: i })),
+      )
+    ).map((r) => r.eventId);
 
   it('re-subscribes exactly once per lost connection and keeps delivering', async () => {
     const ids = await publishMany(100);
