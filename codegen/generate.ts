@@ -407,7 +407,12 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
     {
       kind: StructureKind.ImportDeclaration,
       moduleSpecifier: RUNTIME_ENTRY,
-      namedImports: ['type AjvValidateFunction', 'type Validator', 'wrapValidator'],
+      namedImports: [
+        'type AjvValidateFunction',
+        'type Validator',
+        ...(model.events.some((e) => nowFields(model, e).length > 0) ? ['fillingNow'] : []),
+        'wrapValidator',
+      ],
     },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './consume.js', namespaceImport: 'consume' },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './publish.js', namespaceImport: 'publish' },
@@ -425,7 +430,9 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
         {
           name: e.names.validate,
           type: `Validator<${t}>`,
-          initializer: `wrapValidator(fn(publish, '${e.names.base}'))`,
+          initializer: nowFields(model, e).length
+            ? `fillingNow(${JSON.stringify(nowFields(model, e)).replace(/"/g, "'")}, wrapValidator(fn(publish, '${e.names.base}')))`
+            : `wrapValidator(fn(publish, '${e.names.base}'))`,
         },
       ],
     });
@@ -648,4 +655,14 @@ function firstSentence(text: string): string {
   const s = text.replace(/\s+/g, ' ').trim();
   const m = /^(.+?[.!?])(\s|$)/.exec(s);
   return (m ? m[1]! : s).replace(/\*\//g, '*\\/');
+}
+
+/** Top-level payload fields marked `x-bloodbank-default: now`. */
+function nowFields(model: Model, e: EventModel): string[] {
+  const schema = model.store.get(model.store.deref(e.payload));
+  const props = isObject(schema) && isObject(schema['properties']) ? schema['properties'] : {};
+  return Object.keys(props).filter((k) => {
+    const p = props[k];
+    return isObject(p) && p['x-bloodbank-default'] === 'now';
+  });
 }

@@ -118,7 +118,11 @@ async function buildModel(
     seenKeys.set(key, channelId);
     const messages = isObject(channel['messages']) ? Object.keys(channel['messages']).sort() : [];
     if (messages.length === 0)
-      throw new CodegenError(display, `${chPointer}/messages`, `channel ${channelId} has no message`);
+      throw new CodegenError(
+        display,
+        channel['messages'] === undefined ? chPointer : `${chPointer}/messages`,
+        `channel ${channelId} has no message`,
+      );
     if (messages.length > 1) {
       throw new CodegenError(
         display,
@@ -310,13 +314,17 @@ export function startValidation(input: string, display: string): Promise<void> {
     })().catch((e) => parentPort.postMessage({ ok: false, errors: [{ message: String(e && e.message || e), severity: 0, path: [] }] }));
   `;
   return new Promise<void>((resolve, reject) => {
-    const worker = new Worker(source, { eval: true, workerData: { input, parserPath: requireFromHere.resolve('@asyncapi/parser') } });
+    const worker = new Worker(source, {
+      eval: true,
+      workerData: { input, parserPath: requireFromHere.resolve('@asyncapi/parser') },
+    });
     worker.once('message', (result: { ok: boolean; errors: ParserDiagnostic[] }) => {
       void worker.terminate();
       const errors = result.errors;
       if (errors.length === 0 && result.ok) return resolve();
       const first = errors[0];
-      const pointer = first && first.path.length > 0 ? '/' + first.path.map((p) => escapePointer(String(p))).join('/') : '';
+      const pointer =
+        first && first.path.length > 0 ? '/' + first.path.map((p) => escapePointer(String(p))).join('/') : '';
       const rest =
         errors.length > 1
           ? ` (and ${errors.length - 1} more: ${errors
@@ -324,8 +332,16 @@ export function startValidation(input: string, display: string): Promise<void> {
               .map((e) => `/${e.path.join('/')}: ${e.message}`)
               .join('; ')})`
           : '';
-      reject(new CodegenError(display, pointer, `invalid AsyncAPI document: ${first?.message ?? 'unparsable'}${rest}`));
+      reject(
+        new CodegenError(
+          display,
+          pointer,
+          `invalid AsyncAPI document: ${first?.message ?? 'unparsable'}${rest}`,
+        ),
+      );
     });
-    worker.once('error', (cause) => reject(new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause })));
+    worker.once('error', (cause) =>
+      reject(new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause })),
+    );
   });
 }

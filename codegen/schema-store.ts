@@ -115,7 +115,12 @@ export class SchemaStore {
   addDocument(file: string, json: Json): SchemaDoc {
     const abs = resolvePath(file);
     const id = isObject(json) && typeof json['$id'] === 'string' ? json['$id'].replace(/#$/, '') : null;
-    const doc: SchemaDoc = { file: abs, uri: id ?? pathToFileURL(abs).href, json, text: JSON.stringify(json) };
+    const doc: SchemaDoc = {
+      file: abs,
+      uri: id ?? pathToFileURL(abs).href,
+      json,
+      text: JSON.stringify(json),
+    };
     this.byFile.set(abs, doc);
     this.byUri.set(doc.uri, doc);
     return doc;

@@ -35,7 +35,7 @@ export type {
   Subscription,
 } from './bus.js';
 export type { Envelope } from './envelope.js';
-export { wrapValidator } from './validation.js';
+export { fillingNow, wrapValidator } from './validation.js';
 export type { AjvValidateFunction } from './validation.js';
 
 const require = createRequire(import.meta.url);

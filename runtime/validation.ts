@@ -1,3 +1,4 @@
+import { formatTimestamp } from './envelope.js';
 import type { ValidationIssue, ValidationResult, Validator } from './registry.js';
 
 /** The shape of an ajv-compiled validate function (standalone output included). */
@@ -43,3 +44,17 @@ export function wrapValidator<T>(fn: AjvValidateFunction, prefix = ''): Validato
 }
 
 export type { ValidationIssue, ValidationResult, Validator };
+
+/**
+ * Fill top-level fields marked `x-bloodbank-default: now` with the current UTC time (in the original's
+ * format) when they are missing, then validate. Used by publish validators.
+ */
+export function fillingNow<T>(fields: readonly string[], validate: Validator<T>): Validator<T> {
+  return (data) => {
+    if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+      const record = data as Record<string, unknown>;
+      for (const f of fields) if (record[f] === undefined) record[f] = formatTimestamp();
+    }
+    return validate(data);
+  };
+}

@@ -154,7 +154,7 @@ export class TypeTable {
     walkSubschemas(node, loc, (child, childLoc) => {
       if (result) return;
       // Only a property's own default makes it optional on publish (ajv applies defaults there, not through $ref).
-      if (isObject(child) && child['default'] !== undefined && /\/properties\/[^/]+$/.test(childLoc.pointer))
+      if (isObject(child) && hasDefault(child) && /\/properties\/[^/]+$/.test(childLoc.pointer))
         result = true;
       else if (isObject(child) && typeof child['$ref'] === 'string') {
         if (this.needsInput(this.store.resolve(child['$ref'], childLoc), stack)) result = true;
@@ -328,9 +328,9 @@ export class TypeTable {
     for (const name of Object.keys(props)) {
       const propSchema = props[name];
       const propLoc = { doc: loc.doc, pointer: `${loc.pointer}/properties/${escapePointer(name)}` };
-      const hasDefault = isObject(propSchema) && propSchema['default'] !== undefined;
+      const withDefault = isObject(propSchema) && hasDefault(propSchema);
       const optional =
-        mode === 'input' ? !required.has(name) || hasDefault : !required.has(name) && !hasDefault;
+        mode === 'input' ? !required.has(name) || withDefault : !required.has(name) && !withDefault;
       members.push({
         name,
         optional,
@@ -398,6 +398,8 @@ export function propertyDoc(store: SchemaStore, schema: Json | undefined, loc: L
     if (s[k] !== undefined) tags.push({ tagName: k, text: JSON.stringify(s[k]) });
   if (schema['default'] !== undefined)
     tags.push({ tagName: 'default', text: JSON.stringify(schema['default']) });
+  if (schema['x-bloodbank-default'] === 'now')
+    tags.push({ tagName: 'default', text: 'now (filled by the publisher)' });
   if (!description && tags.length === 0) return null;
   return { description, tags };
 }
@@ -469,4 +471,9 @@ export function walkSubschemas(
     const arr = node[k];
     if (Array.isArray(arr)) arr.forEach((child, i) => go(child, `${loc.pointer}/${k}/${i}`));
   }
+}
+
+/** A property the publisher may leave out: it has a `default`, or `x-bloodbank-default: now` (a timestamp filled at publish). */
+export function hasDefault(schema: JsonObject): boolean {
+  return schema['default'] !== undefined || schema['x-bloodbank-default'] === 'now';
 }
