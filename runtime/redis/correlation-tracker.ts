@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import { RedisLink } from './link.js';
-import { ADD_FORWARD_LUA, WALK_CHAIN_LUA } from './scripts.js';
+import { ADD_CORRELATION_LUA, WALK_CHAIN_LUA } from './scripts.js';
 
 export { deterministicId as generateEventId, deterministicIdFromKey } from '../ids.js';
 
@@ -59,6 +59,7 @@ interface ForwardRecord {
 }
 
 type ScriptedRedis = Redis & {
+  bbAddCorrelation(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<string>;
   bbWalkChain(prefix: string, id: string, direction: ChainDirection, maxDepth: number): Promise<string[]>;
 };
 
@@ -93,7 +94,7 @@ export class CorrelationTracker {
       ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
     });
     this.#link.client.defineCommand('bbWalkChain', { numberOfKeys: 0, lua: WALK_CHAIN_LUA });
-    this.#link.client.defineCommand('bbAddForward', { lua: ADD_FORWARD_LUA });
+    this.#link.client.defineCommand('bbAddCorrelation', { lua: ADD_CORRELATION_LUA });
   }
 
   /** TTL of every key written, in seconds. */
@@ -125,10 +126,10 @@ export class CorrelationTracker {
   }
 
   /**
-   * Records that `childId` was caused by `parentIds`, in one MULTI/EXEC: the forward record (merged
-   * with an existing one: parents are the union, `created_at` and `workflow_id` keep their first value,
-   * metadata is merged shallowly) and the child added to each parent's reverse set, every key with the
-   * TTL refreshed. The workflow id is `workflowId`, else the first parent's stored workflow id, else the
+   * Records that `childId` was caused by `parentIds`, atomically and in one round trip (a Lua script,
+   * see `ADD_CORRELATION_LUA`): the forward record (merged with an existing one: parents are the union,
+   * `created_at` and `workflow_id` keep their first value, metadata is merged shallowly) and the child
+   * added to each parent's reverse set, every key with the TTL refreshed. The workflow id is `workflowId`, else the first parent's stored workflow id, else the
    * first parent's id (it is a root), else the child's own id. Resolves `false` when nothing was
    * recorded (Redis away or tracker closed).
    */
@@ -143,11 +144,11 @@ export class CorrelationTracker {
     return this.#run(
       'add',
       async (redis) => {
-        const multi = redis.multi();
-        (multi as unknown as { bbAddForward(...args: (string | number)[]): unknown }).bbAddForward(
-          1 + parents.length,
+        await (redis as ScriptedRedis).bbAddCorrelation(
+          1 + 2 * parents.length,
           this.forwardKey(child),
           ...parents.map((p) => this.forwardKey(p)),
+          ...parents.map((p) => this.reverseKey(p)),
           this.#ttlSeconds,
           JSON.stringify(parents),
           formatTimestamp(),
@@ -155,13 +156,6 @@ export class CorrelationTracker {
           workflowId === undefined ? '' : normalizeId(workflowId),
           child,
         );
-        for (const parent of parents) {
-          multi.sadd(this.reverseKey(parent), child);
-          multi.expire(this.reverseKey(parent), this.#ttlSeconds);
-        }
-        const results = await multi.exec();
-        const failed = results?.find(([error]) => error !== null);
-        if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
         return true;
       },
       false,

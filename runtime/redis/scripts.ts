@@ -56,9 +56,16 @@ return chain
 `;
 
 /**
- * Writes (or merges into) a forward record. KEYS[1] the child's forward key, KEYS[2..] the parents'
- * forward keys (read for the workflow id). ARGV: ttl seconds, parents as a JSON array, created_at,
- * metadata as a JSON object text, explicit workflow id or '', child id.
+ * Records one correlation atomically, in one command: writes (or merges into) the child's forward
+ * record, then adds the child to each parent's reverse SET with its TTL refreshed (SADD + EXPIRE, as
+ * the original). A script rather than MULTI/EXEC because the merge must read the stored record, and
+ * because an EVALSHA queued in a MULTI gets no NOSCRIPT fallback (after SCRIPT FLUSH or a failover every
+ * add would fail while the SADDs still applied).
+ *
+ * KEYS: [1] the child's forward key, [2..n+1] the parents' forward keys (read for the workflow id),
+ * [n+2..2n+1] the parents' reverse keys, in the order of the parents in ARGV[2].
+ * ARGV: ttl seconds, parents as a JSON array (distinct), created_at, metadata as a JSON object text,
+ * explicit workflow id or '', child id.
  *
  * Merge rules on re-add: parents are the union (stored order first, new ones appended); `created_at`
  * and `workflow_id` keep their first value; metadata is merged shallowly, new keys winning. Metadata is
@@ -68,7 +75,7 @@ return chain
  * Layout as the original (orjson, compact): `{"parent_event_ids":[…],"created_at":"…",
  * "workflow_id":"…","metadata":{…}}` — `workflow_id` is ours; the original ignores keys it does not know.
  */
-export const ADD_FORWARD_LUA = `
+export const ADD_CORRELATION_LUA = `
 local ttl = tonumber(ARGV[1])
 local incoming = cjson.decode(ARGV[2])
 local createdAt = ARGV[3]
@@ -115,7 +122,7 @@ for _, p in ipairs(incoming) do addParent(p) end
 if storedWorkflow then
   workflow = storedWorkflow
 elseif workflow == '' then
-  for i = 2, #KEYS do
+  for i = 2, #incoming + 1 do
     local parentRaw = redis.call('GET', KEYS[i])
     if parentRaw then
       local ok, doc = pcall(cjson.decode, parentRaw)
@@ -132,6 +139,11 @@ for i, p in ipairs(parents) do encoded[i] = cjson.encode(p) end
 local record = '{"parent_event_ids":[' .. table.concat(encoded, ',') .. '],"created_at":' .. cjson.encode(createdAt)
   .. ',"workflow_id":' .. cjson.encode(workflow) .. ',"metadata":' .. metadata .. '}'
 redis.call('SET', KEYS[1], record, 'EX', ttl)
+for i, _ in ipairs(incoming) do
+  local reverse = KEYS[#incoming + 1 + i]
+  redis.call('SADD', reverse, child)
+  redis.call('EXPIRE', reverse, ttl)
+end
 return workflow
 `;
 

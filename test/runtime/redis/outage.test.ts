@@ -120,6 +120,26 @@ describe('Redis outage', () => {
     await late.close();
   });
 
+  it('survives SCRIPT FLUSH: scripts fall back from EVALSHA to EVAL', async () => {
+    const flushed = new CorrelationTracker({ url: redis.url, logger, metrics, ttlDays: 1 });
+    const admin = new IdempotencyStore({ url: redis.url, logger, metrics });
+    expect(await flushed.addCorrelation('s2', ['s1'])).toBe(true);
+    expect(await flushed.getChain('s2')).toEqual(['s1', 's2']);
+    expect(await admin.begin('svc', 's')).toBe('acquired');
+    const failuresBefore = await total(metrics.trackerFailures);
+    // a connection of our own to the private server, only to flush its script cache
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redis.url, { lazyConnect: true });
+    await raw.connect();
+    await raw.script('FLUSH');
+    raw.disconnect();
+    expect(await flushed.addCorrelation('s3', ['s2'])).toBe(true);
+    expect(await flushed.getChain('s3')).toEqual(['s1', 's2', 's3']);
+    expect(await admin.begin('svc', 's')).toBe('in-progress');
+    expect(await total(metrics.trackerFailures)).toBe(failuresBefore);
+    await Promise.all([flushed.close(), admin.close()]);
+  });
+
   it('a hung Redis (SIGSTOP) costs each call at most the command timeout', async () => {
     const hung = new CorrelationTracker({
       url: redis.url,
