@@ -11,3 +11,4 @@ export { UnroutableError, isUnroutableError } from './unroutable-error.js';
 export { PublishTimeoutError, isPublishTimeoutError } from './publish-timeout-error.js';
 export { NackError, isNackError } from './nack-error.js';
 export { ConnectionError, isConnectionError } from './connection-error.js';
+export { ConfigError, isConfigError } from './config-error.js';

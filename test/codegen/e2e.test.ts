@@ -13,18 +13,24 @@ const cases: Array<[string, { input: string; out: string }]> = [
   ['the shipped catalogue', { input: 'asyncapi.yaml', out: 'generated' }],
   ...fixtures.map((name): [string, { input: string; out: string }] => [
     `fixture ${name}`,
-    { input: join('test/fixtures/codegen', name, 'asyncapi.yaml'), out: join('test/fixtures/codegen', name, 'generated') },
+    {
+      input: join('test/fixtures/codegen', name, 'asyncapi.yaml'),
+      out: join('test/fixtures/codegen', name, 'generated'),
+    },
   ]),
 ];
 
 describe('codegen end to end', () => {
-  it.each(cases)('%s: committed output equals a fresh run, and a second run is byte-identical', async (_name, { input, out }) => {
-    const first = await buildFiles(input);
-    expect(diffFiles(out, first.files)).toEqual([]);
-    const second = await buildFiles(input);
-    expect(second.files.map((f) => f.path)).toEqual(first.files.map((f) => f.path));
-    for (const [i, f] of second.files.entries()) expect(f.content, f.path).toBe(first.files[i]?.content);
-  });
+  it.each(cases)(
+    '%s: committed output equals a fresh run, and a second run is byte-identical',
+    async (_name, { input, out }) => {
+      const first = await buildFiles(input);
+      expect(diffFiles(out, first.files)).toEqual([]);
+      const second = await buildFiles(input);
+      expect(second.files.map((f) => f.path)).toEqual(first.files.map((f) => f.path));
+      for (const [i, f] of second.files.entries()) expect(f.content, f.path).toBe(first.files[i]?.content);
+    },
+  );
 
   it('every generated file starts with the one byte-stable header', async () => {
     const { files, model } = await buildFiles('asyncapi.yaml');

@@ -19,13 +19,22 @@ function variant(file: string, edit: (text: string) => string): string {
   return join(dir, 'asyncapi.yaml');
 }
 
-const cases: Array<[string, { file: string; edit: (t: string) => string; want: { file: string; pointer: string; message: RegExp } }]> = [
+const cases: Array<
+  [
+    string,
+    { file: string; edit: (t: string) => string; want: { file: string; pointer: string; message: RegExp } },
+  ]
+> = [
   [
     'an invalid AsyncAPI document',
     {
       file: 'asyncapi.yaml',
       edit: (t) => t.replace('    action: send', '    action: shout'),
-      want: { file: 'asyncapi.yaml', pointer: '/operations/sendOrderPlaced/action', message: /invalid AsyncAPI document/ },
+      want: {
+        file: 'asyncapi.yaml',
+        pointer: '/operations/sendOrderPlaced/action',
+        message: /invalid AsyncAPI document/,
+      },
     },
   ],
   [
@@ -33,7 +42,11 @@ const cases: Array<[string, { file: string; edit: (t: string) => string; want: {
     {
       file: 'schemas/shop/order.placed.json',
       edit: (t) => t.replace('"maxLength": 64', '"maxLength": "sixty-four"'),
-      want: { file: 'schemas/shop/order.placed.json', pointer: '/properties/order_id/maxLength', message: /invalid JSON Schema/ },
+      want: {
+        file: 'schemas/shop/order.placed.json',
+        pointer: '/properties/order_id/maxLength',
+        message: /invalid JSON Schema/,
+      },
     },
   ],
   [
@@ -42,7 +55,10 @@ const cases: Array<[string, { file: string; edit: (t: string) => string; want: {
       file: 'asyncapi.yaml',
       edit: (t) =>
         t
-          .replace("    messages:\n      OrderPlaced:\n        $ref: '#/components/messages/OrderPlaced'\n", '')
+          .replace(
+            "    messages:\n      OrderPlaced:\n        $ref: '#/components/messages/OrderPlaced'\n",
+            '',
+          )
           .replace("    messages:\n      - $ref: '#/channels/shop.order.placed/messages/OrderPlaced'\n", ''),
       want: { file: 'asyncapi.yaml', pointer: '/channels/shop.order.placed', message: /no message|messages/ },
     },
@@ -52,7 +68,11 @@ const cases: Array<[string, { file: string; edit: (t: string) => string; want: {
     {
       file: 'asyncapi.yaml',
       edit: (t) => t.replace('address: shop.order.placed', "address: 'shop.Order.#'"),
-      want: { file: 'asyncapi.yaml', pointer: '/channels/shop.order.placed/address', message: /outside the grammar/ },
+      want: {
+        file: 'asyncapi.yaml',
+        pointer: '/channels/shop.order.placed/address',
+        message: /outside the grammar/,
+      },
     },
   ],
   [
@@ -60,7 +80,11 @@ const cases: Array<[string, { file: string; edit: (t: string) => string; want: {
     {
       file: 'schemas/shop/order.placed.json',
       edit: (t) => t.replace('"qty": 2', '"qty": 0'),
-      want: { file: 'schemas/shop/order.placed.json', pointer: '/examples/0', message: /example 0 of shop\.order\.placed does not validate.*\/lines\/0\/qty must be >= 1/ },
+      want: {
+        file: 'schemas/shop/order.placed.json',
+        pointer: '/examples/0',
+        message: /example 0 of shop\.order\.placed does not validate.*\/lines\/0\/qty must be >= 1/,
+      },
     },
   ],
   [
@@ -68,7 +92,11 @@ const cases: Array<[string, { file: string; edit: (t: string) => string; want: {
     {
       file: 'schemas/shop/order.cancelled.json',
       edit: (t) => t.replace('#/definitions/Money', '#/definitions/Nope'),
-      want: { file: 'schemas/shop/order.cancelled.json', pointer: '/properties/refund', message: /points at nothing/ },
+      want: {
+        file: 'schemas/shop/order.cancelled.json',
+        pointer: '/properties/refund',
+        message: /points at nothing/,
+      },
     },
   ],
 ];

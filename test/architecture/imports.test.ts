@@ -1,0 +1,124 @@
+/**
+ * DESIGN.md §1 import rules, enforced by reading every import:
+ * - runtime/ imports neither codegen/ nor generated/ nor apps/;
+ * - codegen/ imports neither generated/ nor apps/;
+ * - generated/ imports only the narrow runtime entry (`bloodbank/codegen-runtime`) and itself;
+ * - only apps/ (and test/) import generated/;
+ * and the top level holds no unknown folder.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve('.');
+const KNOWN_TOP = new Set([
+  'schemas',
+  'codegen',
+  'generated',
+  'runtime',
+  'apps',
+  'scripts',
+  'test',
+  'node_modules',
+  'dist',
+  'site',
+  'coverage',
+  '.git',
+  '.ci',
+  '.bench',
+  'test-artifacts',
+  'docs',
+]);
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...files(p));
+    else if (/\.(ts|tsx|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** Every module specifier imported or re-exported by a file (static and dynamic). */
+export function importsOf(source: string): string[] {
+  const specs: string[] = [];
+  const re =
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+  for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3] ?? m[4]) as string);
+  return specs;
+}
+
+/** The top-level folder an import lands in ('external' for packages, 'self:<entry>' for self-references). */
+function target(file: string, spec: string): string {
+  if (spec.startsWith('bloodbank')) return `self:${spec}`;
+  if (!spec.startsWith('.')) return 'external';
+  const abs = resolve(dirname(file), spec);
+  return relative(ROOT, abs).split(/[\\/]/)[0] as string;
+}
+
+function violations(folder: string, allowed: (t: string, spec: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const f of files(join(ROOT, folder))) {
+    for (const spec of importsOf(readFileSync(f, 'utf8'))) {
+      const t = target(f, spec);
+      if (!allowed(t, spec)) out.push(`${relative(ROOT, f)} imports ${spec}`);
+    }
+  }
+  return out;
+}
+
+describe('import direction (DESIGN.md §1)', () => {
+  it('the import reader sees static, dynamic and re-exports', () => {
+    expect(
+      importsOf(
+        "import a from './a.js';\nexport * from '../b.js';\nconst c = await import('../c.js');\nimport type { D } from 'd';",
+      ),
+    ).toEqual(['./a.js', '../b.js', '../c.js', 'd']);
+  });
+
+  it('runtime/ imports neither codegen/ nor generated/ nor apps/', () => {
+    expect(
+      violations(
+        'runtime',
+        (t, spec) => !['codegen', 'generated', 'apps'].includes(t) && !spec.startsWith('bloodbank/generated'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('codegen/ imports neither generated/ nor apps/', () => {
+    expect(
+      violations(
+        'codegen',
+        (t, spec) => !['generated', 'apps'].includes(t) && !spec.startsWith('bloodbank/generated'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('generated/ imports only bloodbank/codegen-runtime and itself', () => {
+    expect(
+      violations('generated', (t, spec) => t === 'generated' || spec === 'bloodbank/codegen-runtime'),
+    ).toEqual([]);
+  });
+
+  it('only apps/ and test/ import generated/', () => {
+    const out: string[] = [];
+    for (const folder of ['runtime', 'codegen', 'scripts', 'schemas']) {
+      try {
+        out.push(
+          ...violations(folder, (t, spec) => t !== 'generated' && !spec.startsWith('bloodbank/generated')),
+        );
+      } catch {
+        // a folder without code
+      }
+    }
+    expect(out).toEqual([]);
+  });
+
+  it('the top level holds only the folders of the layout', () => {
+    const unknown = readdirSync(ROOT, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !KNOWN_TOP.has(d.name))
+      .map((d) => d.name);
+    expect(unknown).toEqual([]);
+  });
+});
