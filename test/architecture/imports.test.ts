@@ -117,7 +117,7 @@ describe('import direction (DESIGN.md §1)', () => {
 
   it('the top level holds only the folders of the layout', () => {
     const unknown = readdirSync(ROOT, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !KNOWN_TOP.has(d.name))
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !KNOWN_TOP.has(d.name))
       .map((d) => d.name);
     expect(unknown).toEqual([]);
   });
