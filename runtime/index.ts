@@ -10,3 +10,4 @@ export * from './amqp/index.js';
 export * from './redis/index.js';
 export * from './config.js';
 export * from './logger.js';
+export * from './bloodbank.js';
