@@ -1,0 +1,106 @@
+/**
+ * `npm run bench [-- codegen|runtime|all] [--profile] [--full] [--keep]` (default: all).
+ *
+ *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
+ *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
+ *            runtime-consume.ts (benchConsume), tracker.ts (benchTracker); they need RabbitMQ / Redis
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { benchCodegen } from './codegen.js';
+
+const SUITES = ['codegen', 'runtime', 'all'] as const;
+type Suite = (typeof SUITES)[number];
+
+const RUNTIME_BENCHES = [
+  { file: 'runtime-publish', exportName: 'benchPublish', title: 'runtime: publish' },
+  { file: 'runtime-consume', exportName: 'benchConsume', title: 'runtime: consume' },
+  { file: 'tracker', exportName: 'benchTracker', title: 'runtime: correlation tracker' },
+] as const;
+
+function printResult(result: unknown): void {
+  if (result === undefined || result === null) return;
+  if (Array.isArray(result) && result.every((r) => typeof r === 'object' && r !== null)) {
+    console.table(result);
+  } else if (
+    typeof result === 'object' &&
+    Object.values(result).every((v) => v === null || typeof v !== 'object')
+  ) {
+    console.table(result);
+  } else {
+    console.log(JSON.stringify(result, null, 2));
+  }
+}
+
+async function runRuntime(): Promise<boolean> {
+  let ok = true;
+  for (const bench of RUNTIME_BENCHES) {
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    if (!existsSync(`${here}${bench.file}.ts`) && !existsSync(`${here}${bench.file}.js`)) {
+      console.log(`\n== ${bench.title}: skipped (scripts/bench/${bench.file}.ts does not exist yet)`);
+      continue;
+    }
+    console.log(`\n== ${bench.title} (scripts/bench/${bench.file}.ts)`);
+    // A computed specifier: these modules are written separately and may not exist when this compiles.
+    const specifier = `./${bench.file}.js`;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(specifier)) as Record<string, unknown>;
+    } catch (error) {
+      console.error(`  cannot load ${bench.file}: ${(error as Error).message}`);
+      ok = false;
+      continue;
+    }
+    const fn = mod[bench.exportName];
+    if (typeof fn !== 'function') {
+      console.log(`  skipped: ${bench.file} does not export ${bench.exportName}`);
+      continue;
+    }
+    try {
+      const result: unknown = await (fn as (options: { log: (line: string) => void }) => unknown)({
+        log: (line) => console.log(line),
+      });
+      printResult(result);
+    } catch (error) {
+      console.error(`  ${bench.title} failed: ${(error as Error).stack ?? String(error)}`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const positional = args.filter((a) => !a.startsWith('-'));
+  const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
+  if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
+    console.log(
+      'Usage: npm run bench [-- codegen|runtime|all] [--profile] [--full] [--keep]\n' +
+        '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
+        '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
+        '  all       both (default)\n' +
+        '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
+        '  --full    run the json-schema-to-typescript + ajv baseline on the 1,000-event catalogue too\n' +
+        '  --keep    keep .bench/codegen-<pid>/',
+    );
+    return unknown.length > 0 ? 2 : 0;
+  }
+  const suites = new Set<Suite>(positional.length > 0 ? (positional as Suite[]) : ['all']);
+  const want = (s: 'codegen' | 'runtime') => suites.has(s) || suites.has('all');
+  let ok = true;
+  if (want('codegen')) {
+    console.log('== codegen');
+    const result = await benchCodegen({
+      profile: args.includes('--profile'),
+      fullBaseline: args.includes('--full'),
+      keep: args.includes('--keep'),
+    });
+    if (result.rows.some((r) => r.pass === false)) {
+      console.log('codegen: some targets are not met (see FAIL rows); the benchmark is not a test');
+    }
+  }
+  if (want('runtime')) ok = (await runRuntime()) && ok;
+  return ok ? 0 : 1;
+}
+
+process.exitCode = await main();
