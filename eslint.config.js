@@ -1,7 +1,19 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['generated/**', 'dist/**', 'node_modules/**', 'site/**', 'test/fixtures/**/out/**', 'test/fixtures/**/generated/**', 'test/**/__tmp__/**'] },
+  {
+    ignores: [
+      '.bench/**',
+      '.tmp-*/**',
+      'generated/**',
+      'dist/**',
+      'node_modules/**',
+      'site/**',
+      'test/fixtures/**/out/**',
+      'test/fixtures/**/generated/**',
+      'test/**/__tmp__/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

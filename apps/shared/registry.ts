@@ -21,7 +21,9 @@ export async function loadRegistry(module?: string): Promise<AppRegistry> {
   }
   const registry = mod.registry ?? mod.default?.registry;
   if (!registry || typeof (registry as { list?: unknown }).list !== 'function') {
-    throw new Error(`the module ${spec} does not export a registry (expected \`export const registry\` from generated code)`);
+    throw new Error(
+      `the module ${spec} does not export a registry (expected \`export const registry\` from generated code)`,
+    );
   }
   return registry as AppRegistry;
 }
