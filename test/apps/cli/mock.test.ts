@@ -1,7 +1,11 @@
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { generateMock } from '../../../apps/shared/mock.js';
 import { registry } from '../../../generated/registry.js';
 
+const require = createRequire(import.meta.url);
+const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
 const MOCKS = 200;
 
 /** Every pointer to a leaf or container in a value, to check optional fields against the schema. */
@@ -97,11 +101,8 @@ describe('generateMock', () => {
     ['exclusive bounds', { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
     ['ref into definitions', { $ref: '#/definitions/x', definitions: { x: { enum: ['a', 'b'] } } }],
     ['uniqueItems', { type: 'array', minItems: 3, uniqueItems: true, items: { type: 'integer' } }],
-  ])('honours %s', async (_name, schema) => {
-    const { default: Ajv } = await import('ajv');
-    const { default: addFormats } = await import('ajv-formats');
-    const ajv = new Ajv({ strict: false });
-    addFormats.default ? addFormats.default(ajv) : (addFormats as unknown as (a: unknown) => void)(ajv);
+  ])('honours %s', (_name, schema) => {
+    const ajv = addFormats(new Ajv({ strict: false }));
     const validate = ajv.compile(schema);
     for (let seed = 1; seed <= 50; seed++) {
       const mock = generateMock(schema, { seed });
