@@ -64,6 +64,10 @@ export interface MessageContext {
   readonly workflowId: string | null;
   /** Aborted when the consumer is shutting down. */
   readonly signal: AbortSignal;
+  /** AMQP `reply_to` of the delivery (request/reply), when set. */
+  readonly replyTo?: string;
+  /** AMQP `correlation_id` of the delivery (request/reply), when set. */
+  readonly correlationId?: string;
 }
 
 export type Handler<M extends Catalog, K extends keyof M & string> = (
@@ -82,6 +86,8 @@ export interface SubscribeOptions {
   readonly allowUnknown?: boolean;
   /** Handle each event_id once per service (Redis, with an in-process fallback). */
   readonly idempotent?: boolean;
+  /** Exact name of the main queue instead of `${exchange}.${service}.q` (retry and DLQ names follow it). */
+  readonly queue?: string;
 }
 
 export interface Subscription {
@@ -109,13 +115,18 @@ export interface CommandContext<E = Envelope> {
   readonly signal: AbortSignal;
 }
 
-/** Collects side effects; they are published only after the handler succeeded. */
+/**
+ * Collects side effects; they are published only after the handler succeeded, each with
+ * `correlation_ids` = [the command's event_id, ...options.correlationIds]. `add` validates the payload
+ * at once (throws `PayloadValidationError`) and returns the event id the side effect will be published
+ * with (deterministic: derived from the command's event_id and the side effect's index).
+ */
 export interface EventCollector<M extends Catalog = Catalog> {
   add<K extends keyof M & string>(
     eventType: K,
     payload: M[K]['input'],
-    options?: Pick<PublishOptions, 'agentContext' | 'source'>,
-  ): void;
+    options?: Pick<PublishOptions, 'agentContext' | 'source' | 'correlationIds'>,
+  ): string;
 }
 
 export type CommandHandler<M extends Catalog, K extends keyof M & string> = (

@@ -11,3 +11,4 @@ export * from './redis/index.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './bloodbank.js';
+export * from './commands/index.js';

@@ -22,9 +22,11 @@ import {
   decodeDelivery,
   dlqArguments,
   failureHeaders,
+  isRetryableError,
   issuesHeader,
   mainQueueArguments,
   queueNames,
+  queueNamesOf,
   resolveRetryPolicy,
   retryQueueArguments,
   type DeadLetterReason,
@@ -177,7 +179,9 @@ export async function createSubscriber<M extends Catalog>(
         connection,
         registry: options.registry as unknown as Registry,
         exchange,
-        names: queueNames(exchange, subscribeOptions.service),
+        names: subscribeOptions.queue
+          ? queueNamesOf(subscribeOptions.queue)
+          : queueNames(exchange, subscribeOptions.service),
         service: subscribeOptions.service,
         patterns: list,
         handler: handler as unknown as RawHandler,
@@ -466,6 +470,10 @@ class SubscriptionImpl implements AmqpSubscription {
       headers,
       workflowId: typeof workflow === 'string' ? workflow : null,
       signal: this.#abort.signal,
+      ...(typeof msg.properties.replyTo === 'string' ? { replyTo: msg.properties.replyTo } : {}),
+      ...(typeof msg.properties.correlationId === 'string'
+        ? { correlationId: msg.properties.correlationId }
+        : {}),
     };
     try {
       await this.#cfg.handler(envelope, context);
@@ -476,7 +484,8 @@ class SubscriptionImpl implements AmqpSubscription {
         this.#nack(d, true);
         return;
       }
-      if (attempt < this.#cfg.policy.maxAttempts) await this.#retry(d, error, attempt, eventType);
+      if (!isRetryableError(error)) await this.#deadLetter(d, 'not-retryable', error, attempt, eventType, {});
+      else if (attempt < this.#cfg.policy.maxAttempts) await this.#retry(d, error, attempt, eventType);
       else await this.#deadLetter(d, 'max-attempts', error, attempt, eventType, {});
       return;
     }
@@ -654,5 +663,6 @@ export function copyProperties(
   if (p.timestamp !== undefined) out.timestamp = p.timestamp as number;
   if (p.appId !== undefined) out.appId = p.appId as string;
   if (p.correlationId !== undefined) out.correlationId = p.correlationId as string;
+  if (p.replyTo !== undefined) out.replyTo = p.replyTo as string;
   return out;
 }

@@ -42,7 +42,9 @@ export {
   DEFAULT_RETRY_DELAYS_MS,
   HEADERS as CONSUMER_HEADERS,
   createMemoryIdempotency,
+  isRetryableError,
   queueNames,
+  queueNamesOf,
 } from './retry.js';
 export type {
   DeadLetterReason,

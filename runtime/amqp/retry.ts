@@ -47,6 +47,8 @@ export type DeadLetterReason =
   | 'unknown-event-type'
   | 'validation'
   | 'max-attempts'
+  /** The handler threw an error marked `retryable: false` (see `isRetryableError`). */
+  | 'not-retryable'
   /** Dead-lettered by the broker (`x-delivery-limit` reached); read from `x-death`. */
   | 'delivery-limit';
 
@@ -92,8 +94,24 @@ export interface QueueNames {
 export function queueNames(exchange: string, service: string): QueueNames {
   if (!/^[A-Za-z0-9_.:-]+$/.test(service))
     throw new RangeError(`service must match [A-Za-z0-9_.:-]+, got ${JSON.stringify(service)}`);
-  const main = `${exchange}.${service}.q`;
+  return queueNamesOf(`${exchange}.${service}.q`);
+}
+
+/** Retry and dead-letter queue names that follow an explicitly named main queue. */
+export function queueNamesOf(main: string): QueueNames {
   return { main, dlq: `${main}.dlq`, retry: (delayMs) => `${main}.retry.${delayMs}` };
+}
+
+/**
+ * False when a handler's error says retrying cannot help (`error.retryable === false`): the consumer
+ * then dead-letters the message at once (`not-retryable`) instead of spending the remaining attempts.
+ */
+export function isRetryableError(error: unknown): boolean {
+  return !(
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { retryable?: unknown }).retryable === false
+  );
 }
 
 export function mainQueueArguments(names: QueueNames, deliveryLimit: number): Record<string, unknown> {

@@ -12,3 +12,7 @@ export { PublishTimeoutError, isPublishTimeoutError } from './publish-timeout-er
 export { NackError, isNackError } from './nack-error.js';
 export { ConnectionError, isConnectionError } from './connection-error.js';
 export { ConfigError, isConfigError } from './config-error.js';
+export { CommandFailedError, isCommandFailedError } from './command-failed-error.js';
+export { RequestTimeoutError, isRequestTimeoutError } from './request-timeout-error.js';
+export { NoCommandHandlerError, isNoCommandHandlerError } from './no-command-handler-error.js';
+export { NonRetryableError, isNonRetryableError } from './non-retryable-error.js';

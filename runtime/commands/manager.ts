@@ -1,0 +1,401 @@
+/**
+ * The command manager: runs typed command handlers and makes each command's outcome explicit.
+ *
+ * Contract of `execute(envelope, delivery)` (what the command processor calls for every delivery):
+ * - success: the side effects the handler collected are published (confirmed) with deterministic ids
+ *   (command event_id + index), `correlation_ids` = [command event_id, …], the command's workflow id and
+ *   agent_context, recorded in Redis by the publisher's tracker; then the reply declared by the AsyncAPI
+ *   `reply` is published on the exchange as a fact (deterministic id too) and sent to the requester
+ *   (`reply_to` + `correlation_id`) when there is one; then `execute` resolves, and the caller acks.
+ * - failure: `rollback` runs and nothing collected is published; `execute` rejects with the handler's
+ *   error so that the consumer retries it by its policy. When the command fails for good (the error is
+ *   not retryable, or this was the last attempt) the failure event named by `x-bloodbank-error` is
+ *   published first (with `retry_count` and `is_retryable`) and sent to the requester, and the error is
+ *   rethrown marked `retryable: false` so that the consumer dead-letters the command.
+ * - a command interrupted by a shutdown (its signal aborted) publishes nothing and is given back.
+ * Publishing runs again from the start on a re-run: a crash between side effects and ack re-publishes the
+ * same ids (at-least-once; consumers deduplicate by event_id). Completed commands are skipped by the
+ * consumer's idempotency gate, not here.
+ */
+import { hostname } from 'node:os';
+import { Counter, Histogram } from 'prom-client';
+import type {
+  CommandContext,
+  CommandHandler,
+  CommandKeys,
+  EventCollector,
+  EventPublisher,
+  MessageContext,
+  PublishOptions,
+} from '../bus.js';
+import type { Envelope, SourceInput } from '../envelope.js';
+import { NonRetryableError } from '../errors/non-retryable-error.js';
+import { PayloadValidationError } from '../errors/payload-validation-error.js';
+import { UnknownEventTypeError } from '../errors/unknown-event-type-error.js';
+import { deterministicId } from '../ids.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { BloodbankMetrics } from '../metrics.js';
+import type { Catalog, EventDefinition, Registry } from '../registry.js';
+import { DEFAULT_MAX_ATTEMPTS, isRetryableError } from '../amqp/retry.js';
+import { createCollector, type CollectedEvent } from './collector.js';
+import type { CommandDefinition, CommandFailure, CommandResult } from './types.js';
+
+/** Sends a reply (or failure) envelope to a requester waiting on `replyTo` (AMQP direct reply-to). */
+export type ReplySender = (replyTo: string, correlationId: string, envelope: Envelope) => Promise<void>;
+
+export interface CommandManagerOptions<M extends Catalog> {
+  readonly registry: Registry<M>;
+  /** Publishes side effects, replies and failure events (confirmed; with a tracker, links go to Redis). */
+  readonly publisher: EventPublisher<M>;
+  /** Source of what the manager publishes (default: this host, type `agent`, app `bloodbank-command-processor`). */
+  readonly source?: SourceInput;
+  readonly logger?: Logger;
+  /** Command counters and durations are registered on `metrics.registry`. */
+  readonly metrics?: BloodbankMetrics;
+  /** The consumer's attempts before dead-lettering (default 5): the last one publishes the failure event. */
+  readonly maxAttempts?: number;
+  readonly reply?: ReplySender;
+  /**
+   * `mandatory` for the facts the manager publishes (default false): a side effect or reply nobody is
+   * subscribed to is dropped by the broker, as any fact, instead of failing the command.
+   */
+  readonly mandatory?: boolean;
+}
+
+/** Where one delivery of a command came from. */
+export interface CommandDelivery {
+  /** 1 on the first delivery. */
+  readonly attempt: number;
+  /** `bb-correlation-id` of the command; the command's own id when absent. */
+  readonly workflowId?: string | null;
+  readonly replyTo?: string;
+  readonly correlationId?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface CommandManager<M extends Catalog = Catalog> {
+  /**
+   * Register the handler of command `key`. Registering a key that is not a command, or a handler whose
+   * reply is not the command's reply type, does not compile. Throws when `key` already has a handler.
+   */
+  register<K extends CommandKeys<M>>(
+    key: K,
+    handler: CommandHandler<M, K> | CommandDefinition<M, K>,
+  ): CommandManager<M>;
+  has(key: string): boolean;
+  /** Keys with a handler, sorted. */
+  handled(): readonly string[];
+  /** Commands of the registry without a handler, sorted. */
+  unhandled(): readonly string[];
+  /** Run one delivery of a command (see the module contract). */
+  execute(envelope: Envelope, delivery: CommandDelivery): Promise<CommandResult>;
+  /** `execute` as a subscriber handler. */
+  readonly handle: (envelope: Envelope, context: MessageContext) => Promise<void>;
+  readonly maxAttempts: number;
+}
+
+/** A registered definition with the catalogue's types erased (checked at `register`). */
+interface AnyDefinition {
+  readonly key: string;
+  readonly execute: (
+    command: unknown,
+    context: CommandContext,
+    collector: EventCollector,
+  ) => Promise<unknown>;
+  readonly rollback?: (context: CommandContext, error: unknown) => void | Promise<void>;
+  readonly failurePayload?: (command: unknown, failure: CommandFailure, context: CommandContext) => unknown;
+  readonly onFailed?: (
+    command: unknown,
+    failure: CommandFailure,
+    context: CommandContext,
+    collector: EventCollector,
+  ) => void | Promise<void>;
+}
+
+interface CommandMetrics {
+  readonly runs: Counter<'command' | 'outcome'>;
+  readonly duration: Histogram<'command'>;
+}
+
+export function createCommandManager<M extends Catalog>(
+  options: CommandManagerOptions<M>,
+): CommandManager<M> {
+  const registry = options.registry as unknown as Registry;
+  const publisher = options.publisher as unknown as EventPublisher;
+  const logger = (options.logger ?? silentLogger).child({ component: 'command-manager' });
+  const source: SourceInput = options.source ?? {
+    host: hostname(),
+    type: 'agent',
+    app: 'bloodbank-command-processor',
+  };
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const mandatory = options.mandatory ?? false;
+  const metrics = options.metrics ? commandMetrics(options.metrics) : null;
+  const definitions = new Map<string, AnyDefinition>();
+
+  const publishCollected = async (
+    events: readonly CollectedEvent[],
+    command: Envelope,
+    workflowId: string,
+  ): Promise<Envelope[]> => {
+    const receipts = await Promise.all(
+      events.map((e) =>
+        publisher.publish(e.eventType, e.payload, {
+          eventId: e.eventId,
+          correlationIds: [command.event_id, ...e.correlationIds],
+          agentContext: e.agentContext !== undefined ? e.agentContext : command.agent_context,
+          source: e.source ?? source,
+          workflowId,
+          mandatory,
+        }),
+      ),
+    );
+    return receipts.map((r) => r.envelope);
+  };
+
+  const sendReply = async (delivery: CommandDelivery, command: Envelope, envelope: Envelope) => {
+    if (!delivery.replyTo || !options.reply) return;
+    try {
+      await options.reply(delivery.replyTo, delivery.correlationId ?? command.event_id, envelope);
+    } catch (error) {
+      // The fact is on the exchange already; a requester that went away just misses its answer.
+      logger.warn(
+        { err: error, commandId: command.event_id, replyTo: delivery.replyTo },
+        'cannot send the reply to the requester',
+      );
+    }
+  };
+
+  const failFinally = async (
+    definition: AnyDefinition,
+    command: Envelope,
+    context: CommandContext,
+    failure: CommandFailure,
+    delivery: CommandDelivery,
+    workflowId: string,
+  ): Promise<void> => {
+    const commandDef = registry.require(command.event_type);
+    const errorKey = commandDef.errorKey;
+    const factOptions = (eventId: string): PublishOptions => ({
+      eventId,
+      correlationIds: [command.event_id],
+      agentContext: command.agent_context,
+      source,
+      workflowId,
+      mandatory,
+    });
+    try {
+      if (definition.onFailed) {
+        const collector = createCollector({
+          registry,
+          commandId: command.event_id,
+          role: 'failure_side_effect',
+        });
+        await definition.onFailed(command.payload, failure, context, collector);
+        await publishCollected(collector.events, command, workflowId);
+      }
+    } catch (error) {
+      logger.error({ err: error, commandId: command.event_id }, 'cannot publish the failure side effects');
+    }
+    if (!errorKey) return;
+    try {
+      const errorDef = registry.require(errorKey);
+      const payload = definition.failurePayload
+        ? definition.failurePayload(command.payload, failure, context)
+        : defaultFailurePayload(errorDef, command.payload, failure);
+      const receipt = await publisher.publish(
+        errorKey,
+        payload,
+        factOptions(deterministicId(errorKey, { command_id: command.event_id, role: 'failure' })),
+      );
+      await sendReply(delivery, command, receipt.envelope);
+    } catch (error) {
+      // The command is dead-lettered all the same; redriving it re-runs it.
+      logger.error(
+        { err: error, commandId: command.event_id, errorKey },
+        'cannot publish the failure event; the command is dead-lettered without it',
+      );
+    }
+  };
+
+  const manager: CommandManager<M> = {
+    maxAttempts,
+    register(key, handler) {
+      const def = registry.get(key);
+      if (!def)
+        throw new UnknownEventTypeError(
+          key,
+          registry.list().map((d) => d.key),
+        );
+      if (def.kind !== 'command') throw new TypeError(`${key} is not a command (it is a fact)`);
+      if (definitions.has(key)) throw new Error(`command ${key} already has a handler`);
+      const definition = typeof handler === 'function' ? { execute: handler } : handler;
+      definitions.set(key, { ...(definition as unknown as Omit<AnyDefinition, 'key'>), key });
+      return manager;
+    },
+    has: (key) => definitions.has(key),
+    handled: () => [...definitions.keys()].sort(),
+    unhandled: () =>
+      registry
+        .listCommands()
+        .map((d) => d.key)
+        .filter((k) => !definitions.has(k))
+        .sort(),
+
+    async execute(envelope, delivery) {
+      const key = envelope.event_type;
+      const definition = definitions.get(key);
+      if (!definition)
+        throw new NonRetryableError(`no handler for command ${key} in this processor`, {
+          code: 'no_handler',
+        });
+      const commandDef = registry.require(key);
+      const started = performance.now();
+      const workflowId = delivery.workflowId ?? envelope.event_id;
+      const signal = delivery.signal ?? new AbortController().signal;
+      const context: CommandContext = {
+        correlation_id: envelope.event_id,
+        source_app: envelope.source.app ?? 'unknown',
+        agent_context: envelope.agent_context,
+        timestamp: envelope.timestamp,
+        envelope,
+        signal,
+      };
+      const log = logger.child({ command: key, commandId: envelope.event_id, attempt: delivery.attempt });
+      const collector = createCollector({ registry, commandId: envelope.event_id });
+      let reply: Envelope | null = null;
+      let sideEffects: Envelope[] = [];
+      try {
+        const checked = commandDef.validateConsume(envelope.payload);
+        if (!checked.ok) throw new PayloadValidationError('consume', key, checked.issues);
+        log.info('running command');
+        const result: unknown = await definition.execute(checked.value, context, collector);
+        sideEffects = await publishCollected(collector.events, envelope, workflowId);
+        if (commandDef.replyKey) {
+          const receipt = await publisher.publish(commandDef.replyKey, result, {
+            eventId: deterministicId(commandDef.replyKey, { command_id: envelope.event_id, role: 'reply' }),
+            correlationIds: [envelope.event_id],
+            agentContext: envelope.agent_context,
+            source,
+            workflowId,
+            mandatory,
+          });
+          reply = receipt.envelope;
+          await sendReply(delivery, envelope, reply);
+        }
+      } catch (error) {
+        collector.clear();
+        if (definition.rollback) {
+          try {
+            await definition.rollback(context, error);
+          } catch (rollbackError) {
+            log.error({ err: rollbackError }, 'rollback failed');
+          }
+        }
+        if (signal.aborted) {
+          metrics?.runs.inc({ command: key, outcome: 'interrupted' });
+          log.warn({ err: error }, 'command interrupted by shutdown; it will run again');
+          throw error;
+        }
+        const failure = describeFailure(error, delivery.attempt);
+        const final = !failure.retryable || delivery.attempt >= maxAttempts;
+        metrics?.duration.observe({ command: key }, (performance.now() - started) / 1000);
+        if (!final) {
+          metrics?.runs.inc({ command: key, outcome: 'retrying' });
+          log.warn({ err: error, maxAttempts }, 'command failed; the consumer retries it');
+          throw error;
+        }
+        metrics?.runs.inc({ command: key, outcome: 'failed' });
+        log.error({ err: error, retryable: failure.retryable, maxAttempts }, 'command failed for good');
+        await failFinally(definition, envelope, context, failure, delivery, workflowId);
+        if (isRetryableError(error))
+          throw new NonRetryableError(`command ${key} failed for good: ${failure.message}`, {
+            cause: error,
+            code: failure.code,
+          });
+        throw error;
+      }
+      metrics?.duration.observe({ command: key }, (performance.now() - started) / 1000);
+      metrics?.runs.inc({ command: key, outcome: 'succeeded' });
+      log.info({ sideEffects: sideEffects.length, replyId: reply?.event_id ?? null }, 'command succeeded');
+      return { status: 'succeeded', reply, sideEffects };
+    },
+
+    handle: async (envelope, context) => {
+      await manager.execute(envelope, {
+        attempt: context.attempt,
+        workflowId: context.workflowId,
+        signal: context.signal,
+        ...(context.replyTo !== undefined ? { replyTo: context.replyTo } : {}),
+        ...(context.correlationId !== undefined ? { correlationId: context.correlationId } : {}),
+      });
+    },
+  };
+  return manager;
+}
+
+/** Classify an error thrown by a handler or while publishing its outcome. */
+export function describeFailure(error: unknown, attempt: number): CommandFailure {
+  const retryable = isRetryableError(error) && !(error instanceof PayloadValidationError);
+  const message = error instanceof Error ? error.message : String(error);
+  const rawCode = (error as { code?: unknown } | null)?.code;
+  const code =
+    typeof rawCode === 'string'
+      ? rawCode
+      : error instanceof Error && error.name !== 'Error'
+        ? error.name
+        : null;
+  return { error, message, code, retryable, attempt, retryCount: Math.max(attempt - 1, 0) };
+}
+
+/**
+ * The failure event payload when the definition gives none: the command's fields that the failure
+ * schema declares, plus the standard error fields it declares.
+ */
+function defaultFailurePayload(
+  errorDef: EventDefinition,
+  command: unknown,
+  failure: CommandFailure,
+): unknown {
+  const properties = schemaProperties(errorDef.schema);
+  const out: Record<string, unknown> = {};
+  if (command && typeof command === 'object')
+    for (const [k, v] of Object.entries(command as Record<string, unknown>))
+      if (properties === null || properties.has(k)) out[k] = v;
+  const standard: Record<string, unknown> = {
+    error_message: failure.message.slice(0, 65_536),
+    error_code: failure.code?.slice(0, 255) ?? null,
+    is_retryable: failure.retryable,
+    retry_count: failure.retryCount,
+  };
+  for (const [k, v] of Object.entries(standard)) if (properties === null || properties.has(k)) out[k] = v;
+  return out;
+}
+
+function schemaProperties(schema: unknown): Set<string> | null {
+  if (!schema || typeof schema !== 'object') return null;
+  const props = (schema as { properties?: unknown }).properties;
+  return props && typeof props === 'object' ? new Set(Object.keys(props)) : null;
+}
+
+function commandMetrics(metrics: BloodbankMetrics): CommandMetrics {
+  const reg = metrics.registry;
+  const runs =
+    (reg.getSingleMetric('bloodbank_commands_total') as Counter<'command' | 'outcome'> | undefined) ??
+    new Counter({
+      name: 'bloodbank_commands_total',
+      help: 'Command runs by outcome (succeeded, retrying, failed, interrupted)',
+      labelNames: ['command', 'outcome'],
+      registers: [reg],
+    });
+  const duration =
+    (reg.getSingleMetric('bloodbank_command_duration_seconds') as Histogram<'command'> | undefined) ??
+    new Histogram({
+      name: 'bloodbank_command_duration_seconds',
+      help: 'Time a command handler took, publishing its outcome included',
+      labelNames: ['command'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [reg],
+    });
+  return { runs, duration };
+}
