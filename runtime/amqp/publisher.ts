@@ -19,7 +19,7 @@
  *   (when the publisher opened it) the connection.
  */
 import { hostname } from 'node:os';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { pino, type Logger } from 'pino';
 import type { EventPublisher, PublishOptions, PublishReceipt } from '../bus.js';
 import { createEnvelope, type Envelope, type SourceInput } from '../envelope.js';
@@ -109,7 +109,9 @@ export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M
 interface Entry {
   readonly seq: number;
   readonly envelope: Envelope;
-  readonly message: EncodedMessage;
+  readonly body: Buffer;
+  /** `channel.publish` options, built once (fixed shape), reused on republish. */
+  readonly publishOptions: Options.Publish;
   readonly mandatory: boolean;
   readonly timeoutMs: number;
   readonly queuedAt: number;
@@ -163,9 +165,13 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /** Accepted, not sent; sorted by seq. `#head` avoids O(n) shifts. */
   #queue: Entry[] = [];
   #head = 0;
-  /** Sent on the current channel and not yet answered, by event id (for `basic.return`). */
-  readonly #outstandingById = new Map<string, Entry[]>();
-  #outstanding = 0;
+  /** Sent on the current channel and not yet answered, in send order. */
+  readonly #outstanding = new Set<Entry>();
+  /** The first outstanding entry of each event id (for `basic.return`; duplicates fall back to a scan). */
+  readonly #outstandingById = new Map<string, Entry>();
+  /** Event ids outstanding more than once (a deterministic id published twice), with the extra count. */
+  readonly #duplicateIds = new Map<string, number>();
+  #timeoutTicker: NodeJS.Timeout | null = null;
   /** Entries whose channel closed before their confirm, in send order; requeued on close. */
   #lost: Entry[] = [];
   #seq = 0;
@@ -206,11 +212,20 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   /* ---------- public API ---------- */
 
-  async publish<K extends keyof M & string>(
+  publish<K extends keyof M & string>(
     eventType: K,
     payload: M[K]['input'],
     options: PublishOptions = {},
   ): Promise<PublishReceipt<K, M[K]['payload']>> {
+    try {
+      return this.#publish(eventType, payload, options) as Promise<PublishReceipt<K, M[K]['payload']>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Synchronous up to the hand-over, so that the order of `publish()` calls is the order on the wire. */
+  #publish(eventType: string, payload: unknown, options: PublishOptions): Promise<PublishReceipt> {
     const definition = this.#registry.require(eventType);
     const result = definition.validatePublish(payload);
     if (!result.ok) {
@@ -220,13 +235,13 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const eventId =
       options.eventId ??
       (options.idempotencyFields ? deterministicId(eventType, options.idempotencyFields) : undefined);
-    const envelope = createEnvelope(eventType, result.value as M[K]['payload'], {
+    const envelope = createEnvelope(eventType, result.value, {
       source: options.source ?? this.#source,
       ...(options.correlationIds ? { correlationIds: options.correlationIds } : {}),
       ...(options.agentContext !== undefined ? { agentContext: options.agentContext } : {}),
       ...(eventId !== undefined ? { eventId } : {}),
     });
-    return this.#submit(envelope, options) as Promise<PublishReceipt<K, M[K]['payload']>>;
+    return this.#submit(envelope, options, true);
   }
 
   async publishEnvelope(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
@@ -244,12 +259,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       this.#metrics?.validationFailures.inc({ event_type: envelope.event_type, stage: 'publish' });
       throw new PayloadValidationError('publish', envelope.event_type, result.issues);
     }
-    return this.#submit({ ...envelope, payload: result.value }, options);
+    return this.#submit({ ...envelope, payload: result.value }, options, false);
   }
 
   stats(): PublisherStats {
     return {
-      inFlight: this.#outstanding,
+      inFlight: this.#outstanding.size,
       buffered: this.#buffered(),
       pending: this.#pending,
       ...this.#counts,
@@ -260,7 +275,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     return {
       status: this.#closed ? 'closed' : this.#channel ? 'up' : 'down',
       connected: this.#conn?.connected ?? false,
-      inFlight: this.#outstanding,
+      inFlight: this.#outstanding.size,
       buffered: this.#buffered(),
       lastError: this.#lastError,
     };
@@ -295,16 +310,32 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   /* ---------- accepting ---------- */
 
-  async #submit(envelope: Envelope, options: PublishOptions): Promise<PublishReceipt> {
+  /** `ordered`: the envelope comes from createEnvelope, its fields already in wire order. */
+  #submit(envelope: Envelope, options: PublishOptions, ordered: boolean): Promise<PublishReceipt> {
     if (this.#closing)
       throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);
     const parents = envelope.correlation_ids;
-    const workflowId =
-      options.workflowId ?? (parents.length > 0 ? await this.#parentWorkflow(parents) : envelope.event_id);
+    if (options.workflowId === undefined && parents.length > 0 && this.#tracker)
+      return this.#parentWorkflow(parents).then((workflowId) =>
+        this.#enqueue(envelope, options, ordered, workflowId),
+      );
+    const workflowId = options.workflowId ?? parents[0] ?? envelope.event_id;
+    return this.#enqueue(envelope, options, ordered, workflowId);
+  }
+
+  #enqueue(
+    envelope: Envelope,
+    options: PublishOptions,
+    ordered: boolean,
+    workflowId: string,
+  ): Promise<PublishReceipt> {
+    const parents = envelope.correlation_ids;
     const message = encodeMessage(envelope, {
       workflowId,
+      ordered,
       ...(options.headers ? { headers: options.headers } : {}),
     });
+    const mandatory = options.mandatory ?? this.#mandatory;
     if (this.#closing)
       throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);
     if (!this.#channel && this.#buffered() >= this.#maxBuffered)
@@ -315,8 +346,9 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       const entry: Entry = {
         seq: ++this.#seq,
         envelope,
-        message,
-        mandatory: options.mandatory ?? this.#mandatory,
+        body: message.body,
+        publishOptions: publishOptions(message, mandatory),
+        mandatory,
         timeoutMs: options.timeoutMs ?? this.#confirmTimeoutMs,
         queuedAt: Date.now(),
         link:
@@ -364,7 +396,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #pump(): void {
     const channel = this.#channel;
     if (!channel) return;
-    while (!this.#draining && this.#outstanding < this.#maxInFlight && this.#head < this.#queue.length) {
+    while (!this.#draining && this.#outstanding.size < this.#maxInFlight && this.#head < this.#queue.length) {
       const entry = this.#queue[this.#head] as Entry;
       this.#head += 1;
       if (entry.settled) continue;
@@ -379,14 +411,14 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   /** False when the channel is unusable (the entry is then back at the head of the queue). */
   #send(channel: ConfirmChannel, entry: Entry): boolean {
-    const { envelope, message } = entry;
+    const { envelope } = entry;
     let accepted: boolean;
     try {
       accepted = channel.publish(
         this.#exchange,
         envelope.event_type,
-        message.body,
-        { ...message.properties, mandatory: entry.mandatory },
+        entry.body,
+        entry.publishOptions,
         (error: unknown) => this.#onConfirm(channel, entry, error),
       );
     } catch (error) {
@@ -399,18 +431,18 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     entry.sends += 1;
     entry.sentAt = performance.now();
     entry.returned = null;
-    this.#outstanding += 1;
-    const same = this.#outstandingById.get(envelope.event_id);
-    if (same) same.push(entry);
-    else this.#outstandingById.set(envelope.event_id, [entry]);
+    this.#outstanding.add(entry);
+    if (!this.#outstandingById.has(envelope.event_id)) this.#outstandingById.set(envelope.event_id, entry);
+    else this.#duplicateIds.set(envelope.event_id, (this.#duplicateIds.get(envelope.event_id) ?? 0) + 1);
     this.#counts.published += 1;
     this.#metrics?.published.inc({ event_type: envelope.event_type });
     if (entry.sends > 1) {
       this.#counts.republished += 1;
       this.#metrics?.republished.inc();
     }
-    this.#metrics?.inFlight.set(this.#outstanding);
-    if (!entry.settled) {
+    this.#metrics?.inFlight.set(this.#outstanding.size);
+    // The default timeout is checked by one ticker (in send order); only a shorter per-publish one gets a timer.
+    if (!entry.settled && entry.timeoutMs < this.#confirmTimeoutMs) {
       entry.timer = setTimeout(() => this.#onTimeout(entry), entry.timeoutMs);
       entry.timer.unref?.();
     }
@@ -426,9 +458,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   }
 
   #onConfirm(channel: ConfirmChannel, entry: Entry, error: unknown): void {
-    this.#outstanding -= 1;
-    this.#metrics?.inFlight.set(this.#outstanding);
     this.#forgetOutstanding(entry);
+    this.#metrics?.inFlight.set(this.#outstanding.size);
     clearTimer(entry);
     const eventType = entry.envelope.event_type;
     if (error === null || error === undefined) {
@@ -465,8 +496,15 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #onReturn(message: ConsumeMessage): void {
     const id = message.properties.messageId as unknown;
     if (typeof id !== 'string') return;
-    const candidates = this.#outstandingById.get(id);
-    const entry = candidates?.find((e) => e.returned === null);
+    let entry = this.#outstandingById.get(id);
+    if (entry && entry.returned !== null) {
+      entry = undefined;
+      for (const e of this.#outstanding)
+        if (e.envelope.event_id === id && e.returned === null) {
+          entry = e;
+          break;
+        }
+    }
     if (!entry) {
       this.#logger.warn({ eventId: id }, 'basic.return for a message no longer tracked');
       return;
@@ -525,11 +563,33 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   }
 
   #forgetOutstanding(entry: Entry): void {
-    const list = this.#outstandingById.get(entry.envelope.event_id);
-    if (!list) return;
-    const i = list.indexOf(entry);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#outstandingById.delete(entry.envelope.event_id);
+    if (!this.#outstanding.delete(entry)) return;
+    const id = entry.envelope.event_id;
+    const extra = this.#duplicateIds.get(id);
+    if (extra === undefined) {
+      this.#outstandingById.delete(id);
+      return;
+    }
+    // Rare: another message with this id is still outstanding; keep the map pointing at one of them.
+    if (extra <= 1) this.#duplicateIds.delete(id);
+    else this.#duplicateIds.set(id, extra - 1);
+    if (this.#outstandingById.get(id) !== entry) return;
+    for (const e of this.#outstanding)
+      if (e.envelope.event_id === id) {
+        this.#outstandingById.set(id, e);
+        break;
+      }
+  }
+
+  /** Reject entries sent longer than the default confirm timeout ago (oldest first; stops at a fresh one). */
+  #checkTimeouts(): void {
+    const now = performance.now();
+    for (const e of this.#outstanding) {
+      if (e.timeoutMs < this.#confirmTimeoutMs) continue;
+      if (now - e.sentAt < e.timeoutMs) break;
+      if (!e.settled)
+        this.#settle(e, new PublishTimeoutError(e.envelope.event_type, e.envelope.event_id, e.timeoutMs));
+    }
   }
 
   /* ---------- channel lifecycle ---------- */
@@ -625,11 +685,16 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const every = Math.max(50, Math.min(1_000, Math.floor(this.#maxAgeMs / 4)));
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref?.();
+    const tick = Math.max(1, Math.min(250, Math.floor(this.#confirmTimeoutMs / 10)));
+    this.#timeoutTicker = setInterval(() => this.#checkTimeouts(), tick);
+    this.#timeoutTicker.unref?.();
   }
 
   #stopSweeper(): void {
     if (this.#sweeper) clearInterval(this.#sweeper);
+    if (this.#timeoutTicker) clearInterval(this.#timeoutTicker);
     this.#sweeper = null;
+    this.#timeoutTicker = null;
   }
 
   /** While no channel is open, reject held messages older than `maxAgeMs`. */
@@ -678,6 +743,23 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
+}
+
+/** The options of `channel.publish`, in one fixed shape. */
+function publishOptions(message: EncodedMessage, mandatory: boolean): Options.Publish {
+  const p = message.properties;
+  return {
+    mandatory,
+    persistent: true,
+    messageId: p.messageId,
+    contentType: p.contentType,
+    contentEncoding: p.contentEncoding,
+    type: p.type,
+    timestamp: p.timestamp,
+    // Always present so every options object has one shape; amqplib omits an undefined property.
+    appId: p.appId as string,
+    headers: p.headers,
+  };
 }
 
 function mergeBySeq(a: readonly Entry[], b: readonly Entry[]): Entry[] {

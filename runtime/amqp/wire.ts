@@ -25,6 +25,8 @@ export interface EncodeOptions {
   readonly workflowId?: string;
   /** Extra headers (scalars only, each ≤ 4 KiB); the reserved ones above cannot be overridden. */
   readonly headers?: Readonly<Record<string, HeaderValue>>;
+  /** The envelope was built by `createEnvelope` (fields already in wire order): skip re-ordering. */
+  readonly ordered?: boolean;
 }
 
 /** What `channel.publish` takes, besides exchange and routing key. */
@@ -43,7 +45,9 @@ export interface EncodedMessage {
 }
 
 /** The envelope JSON, byte for byte as the original's `orjson.dumps(envelope.model_dump(mode="json"))`. */
-export function serializeEnvelope(envelope: Envelope): string {
+export function serializeEnvelope(envelope: Envelope, ordered = false): string {
+  // createEnvelope writes every field in order, except a caller's code_state object.
+  if (ordered && !envelope.agent_context?.code_state) return JSON.stringify(envelope);
   return JSON.stringify({
     event_id: envelope.event_id,
     event_type: envelope.event_type,
@@ -91,24 +95,27 @@ export function cloudEventsSource(source: Pick<Source, 'app' | 'host'>): string 
 
 /** Body, properties and headers of one envelope. Throws `BloodbankError` on a non-scalar or oversized header. */
 export function encodeMessage(envelope: Envelope, options: EncodeOptions = {}): EncodedMessage {
-  const headers: Record<string, HeaderValue> = {};
-  if (options.headers) {
-    for (const [name, value] of Object.entries(options.headers)) {
+  if (options.headers)
+    for (const [name, value] of Object.entries(options.headers))
       checkHeader(envelope.event_type, name, value);
-      headers[name] = value;
-    }
-  }
-  headers['cloudEvents_specversion'] = CLOUDEVENTS_SPECVERSION;
-  headers['cloudEvents_id'] = envelope.event_id;
-  headers['cloudEvents_type'] = envelope.event_type;
-  headers['cloudEvents_source'] = clip(cloudEventsSource(envelope.source));
-  headers['cloudEvents_time'] = envelope.timestamp;
-  headers[HEADER_CORRELATION_ID] = options.workflowId ?? envelope.event_id;
-  if (envelope.correlation_ids.length > 0)
-    headers[HEADER_CAUSATION_IDS] = joinCausation(envelope.correlation_ids);
+  const ours = {
+    cloudEvents_specversion: CLOUDEVENTS_SPECVERSION,
+    cloudEvents_id: envelope.event_id,
+    cloudEvents_type: envelope.event_type,
+    cloudEvents_source: clip(cloudEventsSource(envelope.source)),
+    cloudEvents_time: envelope.timestamp,
+    [HEADER_CORRELATION_ID]: options.workflowId ?? envelope.event_id,
+  };
+  const causation =
+    envelope.correlation_ids.length > 0
+      ? { [HEADER_CAUSATION_IDS]: joinCausation(envelope.correlation_ids) }
+      : null;
+  // User headers first so that ours win; the common case (no user headers, no parents) stays one literal.
+  const headers: Record<string, HeaderValue> =
+    options.headers || causation ? { ...options.headers, ...ours, ...causation } : ours;
   const app = envelope.source.app;
   return {
-    body: Buffer.from(serializeEnvelope(envelope), 'utf8'),
+    body: Buffer.from(serializeEnvelope(envelope, options.ordered ?? false), 'utf8'),
     properties: {
       persistent: true,
       messageId: envelope.event_id,

@@ -27,6 +27,24 @@ export interface PublishBenchRow {
   readonly rawPerSecond: number;
   readonly bloodbankPerSecond: number;
   readonly ratio: number;
+  /** Client CPU (user + system) per message, in microseconds: load-independent. */
+  readonly rawCpuMicros: number;
+  readonly bloodbankCpuMicros: number;
+}
+
+interface RunResult {
+  readonly seconds: number;
+  readonly cpuMicros: number;
+  readonly bytes: number;
+}
+
+async function measured(run: () => Promise<number>): Promise<RunResult> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const bytes = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, cpuMicros: cpu.user + cpu.system, bytes };
 }
 
 type BenchCatalog = {
@@ -107,86 +125,83 @@ function payload(i: number): BenchPayload {
 const source: Source = { host: hostname(), type: 'manual', app: 'bench', meta: null };
 
 /** The raw baseline: what a careful amqplib user writes by hand. */
-async function rawPublish(
-  url: string,
-  exchange: string,
-  count: number,
-): Promise<{ seconds: number; bytes: number }> {
+async function rawPublish(url: string, exchange: string, count: number): Promise<RunResult> {
   const conn = await amqp.connect(url, { noDelay: true });
   const ch = await conn.createConfirmChannel();
   let bytes = 0;
-  const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    let sent = 0;
-    let confirmed = 0;
-    let outstanding = 0;
-    let draining = false;
-    const pump = () => {
-      while (!draining && outstanding < WINDOW && sent < count) {
-        const id = randomUUID();
-        const timestamp = formatTimestamp();
-        const body = Buffer.from(
-          JSON.stringify({
-            event_id: id,
-            event_type: KEY,
-            timestamp,
-            version: '1.0.0',
-            source,
-            correlation_ids: [],
-            agent_context: null,
-            payload: payload(sent),
-          }),
-        );
-        bytes = body.length;
-        sent += 1;
-        outstanding += 1;
-        const ok = ch.publish(
-          exchange,
-          KEY,
-          body,
-          {
-            persistent: true,
-            mandatory: true,
-            messageId: id,
-            contentType: 'application/json',
-            contentEncoding: 'utf-8',
-            type: KEY,
-            timestamp: Math.floor(Date.now() / 1000),
-            appId: 'bench',
-            headers: {
-              cloudEvents_specversion: '1.0',
-              cloudEvents_id: id,
-              cloudEvents_type: KEY,
-              cloudEvents_source: cloudEventsSource(source),
-              cloudEvents_time: timestamp,
-              'bb-correlation-id': id,
+  const result = await measured(async () => {
+    await new Promise<void>((resolve, reject) => {
+      let sent = 0;
+      let confirmed = 0;
+      let outstanding = 0;
+      let draining = false;
+      const pump = () => {
+        while (!draining && outstanding < WINDOW && sent < count) {
+          const id = randomUUID();
+          const timestamp = formatTimestamp();
+          const body = Buffer.from(
+            JSON.stringify({
+              event_id: id,
+              event_type: KEY,
+              timestamp,
+              version: '1.0.0',
+              source,
+              correlation_ids: [],
+              agent_context: null,
+              payload: payload(sent),
+            }),
+          );
+          bytes = body.length;
+          sent += 1;
+          outstanding += 1;
+          const ok = ch.publish(
+            exchange,
+            KEY,
+            body,
+            {
+              persistent: true,
+              mandatory: true,
+              messageId: id,
+              contentType: 'application/json',
+              contentEncoding: 'utf-8',
+              type: KEY,
+              timestamp: Math.floor(Date.now() / 1000),
+              appId: 'bench',
+              headers: {
+                cloudEvents_specversion: '1.0',
+                cloudEvents_id: id,
+                cloudEvents_type: KEY,
+                cloudEvents_source: cloudEventsSource(source),
+                cloudEvents_time: timestamp,
+                'bb-correlation-id': id,
+              },
             },
-          },
-          (err: unknown) => {
-            outstanding -= 1;
-            if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-            confirmed += 1;
-            if (confirmed === count) resolve();
-            else pump();
-          },
-        );
-        if (!ok) {
-          draining = true;
-          ch.once('drain', () => {
-            draining = false;
-            pump();
-          });
+            (err: unknown) => {
+              outstanding -= 1;
+              if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+              confirmed += 1;
+              if (confirmed === count) resolve();
+              else pump();
+            },
+          );
+          if (!ok) {
+            draining = true;
+            ch.once('drain', () => {
+              draining = false;
+              pump();
+            });
+          }
         }
-      }
-    };
-    pump();
+      };
+      pump();
+    });
+    return bytes;
   });
-  const seconds = (performance.now() - t0) / 1000;
   await conn.close();
-  return { seconds, bytes };
+  return result;
 }
 
-async function bloodbankPublish(url: string, exchange: string, count: number): Promise<number> {
+async function bloodbankPublish(url: string, exchange: string, count: number): Promise<RunResult> {
   const publisher = createPublisher<BenchCatalog>({
     registry: benchRegistry(),
     url,
@@ -197,16 +212,19 @@ async function bloodbankPublish(url: string, exchange: string, count: number): P
     connectionName: 'bloodbank-bench-publisher',
   });
   await publisher.ready();
-  const t0 = performance.now();
-  const all: Array<Promise<unknown>> = [];
-  for (let i = 0; i < count; i += 1) {
-    const { currency: _currency, ...input } = payload(i);
-    all.push(publisher.publish(KEY, input));
-  }
-  await Promise.all(all);
-  const seconds = (performance.now() - t0) / 1000;
+  let bytes = 0;
+  const result = await measured(async () => {
+    const all: Array<Promise<{ envelope: unknown }>> = [];
+    for (let i = 0; i < count; i += 1) {
+      const { currency: _currency, ...input } = payload(i);
+      all.push(publisher.publish(KEY, input));
+    }
+    const receipts = await Promise.all(all);
+    bytes = Buffer.byteLength(JSON.stringify(receipts[0]?.envelope ?? {}));
+    return bytes;
+  });
   await publisher.close();
-  return seconds;
+  return result;
 }
 
 export async function benchPublish(
@@ -226,26 +244,40 @@ export async function benchPublish(
       const queue = `bbbench.publish.${queueType}.${suffix}`;
       await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': queueType } });
       await ch.bindQueue(queue, exchange, KEY);
-      // Warm-up (JIT, queue process), then the two measured runs, purging in between.
+      // Warm-up (JIT, queue process), then two interleaved rounds of half the messages each (raw first,
+      // then ours first) so that drift in the broker's load does not favour one side; purged in between.
       await rawPublish(url, exchange, 2000);
       await bloodbankPublish(url, exchange, 2000);
       await ch.purgeQueue(queue);
-      const raw = await rawPublish(url, exchange, messages);
-      await ch.purgeQueue(queue);
-      const ours = await bloodbankPublish(url, exchange, messages);
-      await ch.purgeQueue(queue);
+      const half = Math.ceil(messages / 2);
+      const raw: RunResult[] = [];
+      const ours: RunResult[] = [];
+      for (const order of [
+        ['raw', 'ours'],
+        ['ours', 'raw'],
+      ] as const) {
+        for (const side of order) {
+          if (side === 'raw') raw.push(await rawPublish(url, exchange, half));
+          else ours.push(await bloodbankPublish(url, exchange, half));
+          await ch.purgeQueue(queue);
+        }
+      }
       await ch.deleteQueue(queue);
+      const sum = (runs: RunResult[], k: 'seconds' | 'cpuMicros') => runs.reduce((a, r) => a + r[k], 0);
+      const total = half * 2;
       const row: PublishBenchRow = {
         queueType,
-        messages,
-        bodyBytes: raw.bytes,
-        rawPerSecond: Math.round(messages / raw.seconds),
-        bloodbankPerSecond: Math.round(messages / ours),
-        ratio: Number((raw.seconds / ours).toFixed(2)),
+        messages: total,
+        bodyBytes: raw[0]?.bytes ?? 0,
+        rawPerSecond: Math.round(total / sum(raw, 'seconds')),
+        bloodbankPerSecond: Math.round(total / sum(ours, 'seconds')),
+        ratio: Number((sum(raw, 'seconds') / sum(ours, 'seconds')).toFixed(2)),
+        rawCpuMicros: Number((sum(raw, 'cpuMicros') / total).toFixed(1)),
+        bloodbankCpuMicros: Number((sum(ours, 'cpuMicros') / total).toFixed(1)),
       };
       rows.push(row);
       log(
-        `${queueType.padEnd(8)} ${String(messages).padStart(6)} × ${row.bodyBytes} B   raw ${String(row.rawPerSecond).padStart(6)} msg/s   bloodbank ${String(row.bloodbankPerSecond).padStart(6)} msg/s   ratio ${row.ratio.toFixed(2)}`,
+        `${queueType.padEnd(8)} ${String(messages).padStart(6)} × ${row.bodyBytes} B   raw ${String(row.rawPerSecond).padStart(6)} msg/s   bloodbank ${String(row.bloodbankPerSecond).padStart(6)} msg/s   ratio ${row.ratio.toFixed(2)}   client CPU/msg raw ${row.rawCpuMicros} µs, bloodbank ${row.bloodbankCpuMicros} µs`,
       );
     }
   } finally {
