@@ -24,23 +24,35 @@ export function sha256(text: string | Buffer): string {
 }
 
 let generatorHashMemo: string | null = null;
-/** sha256 over codegen's own files (and the ajv version that shapes validator output). */
+/**
+ * sha256 over codegen's own sources (and the narrow runtime entry whose helpers validators use), the same
+ * whether codegen runs from source (tsx) or from dist/; an installed package without sources hashes its
+ * name and version instead.
+ */
 export function generatorHash(): string {
   if (generatorHashMemo) return generatorHashMemo;
-  const here = dirname(fileURLToPath(import.meta.url));
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
   const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(ts|js)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.map'))
-        h.update(name).update(readFileSync(p));
-    }
-  };
-  walk(here);
-  h.update(
-    readFileSync(join(here, '..', 'runtime', 'codegen-runtime.' + (here.includes('/dist/') ? 'js' : 'ts'))),
-  );
+  const sources = join(root, 'codegen');
+  if (existsSync(join(sources, 'generate.ts'))) {
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir).sort()) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (name.endsWith('.ts')) h.update(relative(root, p)).update(readFileSync(p));
+      }
+    };
+    walk(sources);
+    h.update(readFileSync(join(root, 'runtime', 'codegen-runtime.ts')));
+    h.update(readFileSync(join(root, 'runtime', 'validation.ts')));
+  } else {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      name?: string;
+      version?: string;
+    };
+    h.update(`${pkg.name ?? ''}@${pkg.version ?? ''}`);
+  }
   generatorHashMemo = h.digest('hex');
   return generatorHashMemo;
 }

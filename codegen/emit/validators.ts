@@ -44,6 +44,8 @@ function makeAjv(stage: 'publish' | 'consume', store: SchemaStore): Ajv {
     useDefaults: true,
     strict: false,
     removeAdditional: stage === 'consume' ? true : false,
+    // Shared `$ref` targets become one function each instead of being inlined into every event.
+    inlineRefs: false,
     code: {
       source: true,
       esm: true,
@@ -158,5 +160,50 @@ export function rewriteRequires(code: string): string {
       throw new Error(`ajv output requires ${name}, which bloodbank/codegen-runtime does not provide`);
     return `__ajvRuntime[${spec}]`;
   });
-  return body.replace(/^"use strict";/, '');
+  return dropUnusedSchemaConstants(body.replace(/^"use strict";/, ''));
+}
+
+/**
+ * ajv's standalone output declares `const schemaN = {…}` for every schema it visited, examples and all,
+ * though validators only reference a few of them (for `$data` or `verbose`). Drop the unreferenced ones:
+ * smaller files, faster import.
+ */
+export function dropUnusedSchemaConstants(code: string): string {
+  const decl = /const (schema\d+) = /g;
+  const spans: Array<{ name: string; start: number; end: number }> = [];
+  for (let m = decl.exec(code); m; m = decl.exec(code)) {
+    const start = m.index;
+    const end = endOfLiteral(code, m.index + m[0].length);
+    spans.push({ name: m[1] as string, start, end });
+    decl.lastIndex = end;
+  }
+  const uses = new Map<string, number>();
+  for (const m of code.matchAll(/\bschema\d+\b/g)) uses.set(m[0], (uses.get(m[0]) ?? 0) + 1);
+  let out = '';
+  let last = 0;
+  for (const span of spans) {
+    if ((uses.get(span.name) ?? 0) > 1) continue;
+    out += code.slice(last, span.start);
+    last = span.end;
+  }
+  return out + code.slice(last);
+}
+
+/** Index just past `{…};` (a JSON literal plus its semicolon) starting at `from`. */
+function endOfLiteral(code: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < code.length; i++) {
+    const c = code[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return code[i + 1] === ';' ? i + 2 : i + 1;
+    }
+  }
+  return code.length;
 }
