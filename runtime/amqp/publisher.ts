@@ -22,7 +22,7 @@ import { hostname } from 'node:os';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { pino, type Logger } from 'pino';
 import type { EventPublisher, PublishOptions, PublishReceipt } from '../bus.js';
-import { createEnvelope, type Envelope, type SourceInput } from '../envelope.js';
+import { createEnvelope, type CreateEnvelopeOptions, type Envelope, type SourceInput } from '../envelope.js';
 import { ConnectionError } from '../errors/connection-error.js';
 import { NackError } from '../errors/nack-error.js';
 import { PayloadValidationError } from '../errors/payload-validation-error.js';
@@ -235,12 +235,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const eventId =
       options.eventId ??
       (options.idempotencyFields ? deterministicId(eventType, options.idempotencyFields) : undefined);
-    const envelope = createEnvelope(eventType, result.value, {
-      source: options.source ?? this.#source,
-      ...(options.correlationIds ? { correlationIds: options.correlationIds } : {}),
-      ...(options.agentContext !== undefined ? { agentContext: options.agentContext } : {}),
-      ...(eventId !== undefined ? { eventId } : {}),
-    });
+    // Built without spreads: this runs once per message.
+    const envelopeOptions: CreateEnvelopeOptions = { source: options.source ?? this.#source };
+    if (options.correlationIds) envelopeOptions.correlationIds = options.correlationIds;
+    if (options.agentContext !== undefined) envelopeOptions.agentContext = options.agentContext;
+    if (eventId !== undefined) envelopeOptions.eventId = eventId;
+    const envelope = createEnvelope(eventType, result.value, envelopeOptions);
     return this.#submit(envelope, options, true);
   }
 
@@ -330,11 +330,10 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     workflowId: string,
   ): Promise<PublishReceipt> {
     const parents = envelope.correlation_ids;
-    const message = encodeMessage(envelope, {
-      workflowId,
-      ordered,
-      ...(options.headers ? { headers: options.headers } : {}),
-    });
+    const message = encodeMessage(
+      envelope,
+      options.headers ? { workflowId, ordered, headers: options.headers } : { workflowId, ordered },
+    );
     const mandatory = options.mandatory ?? this.#mandatory;
     if (this.#closing)
       throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);

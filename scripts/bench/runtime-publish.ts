@@ -213,14 +213,26 @@ async function bloodbankPublish(url: string, exchange: string, count: number): P
   });
   await publisher.ready();
   let bytes = 0;
+  // The producer keeps at most 2 × window publish() calls pending (the raw loop also creates a message only
+  // when its window has room); firing all 20,000 at once works too, at some GC cost (~+3 µs/msg).
   const result = await measured(async () => {
-    const all: Array<Promise<{ envelope: unknown }>> = [];
-    for (let i = 0; i < count; i += 1) {
-      const { currency: _currency, ...input } = payload(i);
-      all.push(publisher.publish(KEY, input));
-    }
-    const receipts = await Promise.all(all);
-    bytes = Buffer.byteLength(JSON.stringify(receipts[0]?.envelope ?? {}));
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let done = 0;
+      const feed = () => {
+        while (next < count && next - done < 2 * WINDOW) {
+          const { currency: _currency, ...input } = payload(next);
+          next += 1;
+          publisher.publish(KEY, input).then((receipt) => {
+            if (bytes === 0) bytes = Buffer.byteLength(JSON.stringify(receipt.envelope));
+            done += 1;
+            if (done === count) resolve();
+            else feed();
+          }, reject);
+        }
+      };
+      feed();
+    });
     return bytes;
   });
   await publisher.close();
