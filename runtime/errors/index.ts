@@ -16,3 +16,4 @@ export { CommandFailedError, isCommandFailedError } from './command-failed-error
 export { RequestTimeoutError, isRequestTimeoutError } from './request-timeout-error.js';
 export { NoCommandHandlerError, isNoCommandHandlerError } from './no-command-handler-error.js';
 export { NonRetryableError, isNonRetryableError } from './non-retryable-error.js';
+export { ProviderError, isProviderError } from './provider-error.js';
