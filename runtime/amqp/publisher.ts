@@ -440,8 +440,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       this.#metrics?.republished.inc();
     }
     this.#metrics?.inFlight.set(this.#outstanding.size);
-    // The default timeout is checked by one ticker (in send order); only a shorter per-publish one gets a timer.
-    if (!entry.settled && entry.timeoutMs < this.#confirmTimeoutMs) {
+    // The default timeout is checked by one ticker (in send order); a per-publish one gets its own timer.
+    if (!entry.settled && entry.timeoutMs !== this.#confirmTimeoutMs) {
       entry.timer = setTimeout(() => this.#onTimeout(entry), entry.timeoutMs);
       entry.timer.unref?.();
     }
@@ -584,7 +584,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #checkTimeouts(): void {
     const now = performance.now();
     for (const e of this.#outstanding) {
-      if (e.timeoutMs < this.#confirmTimeoutMs) continue;
+      if (e.timeoutMs !== this.#confirmTimeoutMs) continue;
       if (now - e.sentAt < e.timeoutMs) break;
       if (!e.settled)
         this.#settle(e, new PublishTimeoutError(e.envelope.event_type, e.envelope.event_id, e.timeoutMs));

@@ -224,6 +224,17 @@ describe('publisher: broker answers', () => {
     // The late confirm still frees the window slot.
     await expect.poll(() => p.stats().inFlight).toBe(0);
   });
+
+  it('applies the publisher-wide confirmTimeoutMs (checked by one ticker, not a timer per message)', async () => {
+    const p = publisher({ confirmTimeoutMs: 1 });
+    await p.ready();
+    const big = 'x'.repeat(1_500_000);
+    const errors = await Promise.all(
+      [1, 2, 3].map(() => settle(p.publish('test.blob.stored', { text: big }))),
+    );
+    expect(errors.every(isPublishTimeoutError)).toBe(true);
+    await expect.poll(() => p.stats().inFlight).toBe(0);
+  });
 });
 
 describe('publisher: flow control', () => {
