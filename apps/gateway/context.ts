@@ -1,0 +1,65 @@
+/**
+ * The one context object the gateway's routes share, built once by `createGateway()`.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { BloodbankMetrics } from '../../runtime/metrics.js';
+import type { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
+import type { Registry } from '../../runtime/registry.js';
+import type { ApiKey, KeyStore } from './auth.js';
+import type { Broker } from './broker.js';
+import type { CommandRequester } from './commands.js';
+import { HttpError } from './http-error.js';
+import type { LiveStream } from './live-stream.js';
+
+/** `keys`: API keys required; `open`: no keys configured (loopback only); `off`: BLOODBANK_AUTH=off. */
+export type AuthMode = 'keys' | 'open' | 'off';
+
+export interface GatewayMetrics {
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'route'>;
+  readonly wsClients: Gauge;
+  readonly wsDropped: Counter<'reason'>;
+  readonly webhooks: Counter<'outcome'>;
+}
+
+export interface GatewayContext {
+  readonly name: string;
+  readonly registry: Registry;
+  readonly broker: Broker;
+  readonly tracker: CorrelationTracker | null;
+  readonly stream: LiveStream;
+  readonly logger: Logger;
+  readonly metrics: BloodbankMetrics;
+  readonly gatewayMetrics: GatewayMetrics;
+  readonly authMode: AuthMode;
+  readonly keys: KeyStore;
+  readonly webhookSecret: string | undefined;
+  readonly retryAfterSeconds: number;
+  readonly commandTimeout: { readonly defaultMs: number; readonly maxMs: number };
+  readonly ws: { readonly keepaliveMs: number; readonly maxBufferedBytes: number };
+  requester(): Promise<CommandRequester | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key the request presented (null without keys or when none was sent). */
+    principal: ApiKey | null;
+  }
+  interface FastifyContextConfig {
+    /** `true`: an API key is required (when keys are configured); `ws`: the WebSocket handler checks it. */
+    auth?: boolean | 'ws';
+  }
+}
+
+/** 403 unless the request's key may publish `routingKey` (always allowed without keys). */
+export function authorize(ctx: GatewayContext, request: FastifyRequest, routingKey: string): void {
+  if (ctx.authMode !== 'keys') return;
+  const key = request.principal;
+  if (!key) throw new HttpError(401, 'unauthorized', 'an API key is required');
+  if (!ctx.keys.allows(key, routingKey))
+    throw new HttpError(403, 'forbidden', `the API key ${key.id} may not publish ${routingKey}`, {
+      details: { event_type: routingKey, scopes: key.scopes },
+    });
+}
