@@ -207,10 +207,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit,
     trustProxy: options.trustProxy ?? false,
     logger: false,
-    disableRequestLogging: true,
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
+  // Bodies are JSON (the webhook route reads raw bytes in its own scope): anything else is 415.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (isHttpError(error)) {
