@@ -64,6 +64,10 @@ export function example(key: string): Record<string, unknown> {
   return structuredClone(def.examples[0]) as Record<string, unknown>;
 }
 
-export function json(message: ConsumeMessage): { event_id: string; event_type: string; [k: string]: unknown } {
+export function json(message: ConsumeMessage): {
+  event_id: string;
+  event_type: string;
+  [k: string]: unknown;
+} {
   return JSON.parse(message.content.toString('utf8')) as { event_id: string; event_type: string };
 }

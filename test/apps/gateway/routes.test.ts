@@ -24,7 +24,11 @@ describe('health and registry', () => {
     expect(await health.json()).toMatchObject({ ok: true, service: 'bloodbank-gateway' });
     const ready = await fetch(`${t.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ok: true, rabbitmq: { status: 'up', exchange: t.exchange }, redis: { status: 'up' } });
+    expect(await ready.json()).toMatchObject({
+      ok: true,
+      rabbitmq: { status: 'up', exchange: t.exchange },
+      redis: { status: 'up' },
+    });
   });
 
   it('GET /events lists every domain, type and kind of the registry', async () => {
@@ -121,10 +125,16 @@ describe('POST /events/<tokens>', () => {
 
   it('X-Bloodbank-Idempotency-Key gives the same event_id on a retry', async () => {
     const headers = { 'x-bloodbank-idempotency-key': 'order-42' };
-    const a = (await (await post('/events/llm/prompt', example('llm.prompt'), headers)).json()) as { event_id: string };
-    const b = (await (await post('/events/llm/prompt', example('llm.prompt'), headers)).json()) as { event_id: string };
+    const a = (await (await post('/events/llm/prompt', example('llm.prompt'), headers)).json()) as {
+      event_id: string;
+    };
+    const b = (await (await post('/events/llm/prompt', example('llm.prompt'), headers)).json()) as {
+      event_id: string;
+    };
     expect(a.event_id).toBe(b.event_id);
-    const c = (await (await post('/events/llm/response', example('llm.response'), headers)).json()) as { event_id: string };
+    const c = (await (await post('/events/llm/response', example('llm.response'), headers)).json()) as {
+      event_id: string;
+    };
     expect(c.event_id).not.toBe(a.event_id);
     expect((await t.drain(3)).map((m) => json(m).event_id)).toEqual([a.event_id, a.event_id, c.event_id]);
   });
@@ -134,7 +144,11 @@ describe('POST /events/<tokens>', () => {
     delete bad['id'];
     const res = await post('/events/fireflies/transcript/ready', bad);
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: string; message: string; issues: Array<{ in: string; pointer: string; rule: string }> };
+    const body = (await res.json()) as {
+      error: string;
+      message: string;
+      issues: Array<{ in: string; pointer: string; rule: string }>;
+    };
     expect(body.error).toBe('validation_failed');
     expect(body.issues.map((i) => [i.pointer, i.rule]).sort()).toEqual(
       [
@@ -155,15 +169,24 @@ describe('POST /events/<tokens>', () => {
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: Array<{ in: string; header: string; rule: string }> };
-    expect(body.issues).toContainEqual(expect.objectContaining({ in: 'header', header: 'X-Bloodbank-Parent-Ids', rule: 'format' }));
+    expect(body.issues).toContainEqual(
+      expect.objectContaining({ in: 'header', header: 'X-Bloodbank-Parent-Ids', rule: 'format' }),
+    );
     const agent = await post('/events/llm/prompt', example('llm.prompt'), {
       'x-bloodbank-agent-context': Buffer.from('{"type":"robot"}').toString('base64'),
     });
     expect(agent.status).toBe(400);
     expect(((await agent.json()) as { issues: unknown[] }).issues).toContainEqual(
-      expect.objectContaining({ in: 'header', header: 'X-Bloodbank-Agent-Context', pointer: '/type', rule: 'enum' }),
+      expect.objectContaining({
+        in: 'header',
+        header: 'X-Bloodbank-Agent-Context',
+        pointer: '/type',
+        rule: 'enum',
+      }),
     );
-    const notB64 = await post('/events/llm/prompt', example('llm.prompt'), { 'x-bloodbank-agent-context': '{json}' });
+    const notB64 = await post('/events/llm/prompt', example('llm.prompt'), {
+      'x-bloodbank-agent-context': '{json}',
+    });
     expect(notB64.status).toBe(400);
     expect(await t.drain(1, 300)).toEqual([]);
   });
@@ -174,7 +197,11 @@ describe('POST /events/<tokens>', () => {
       expect(res.status, body).toBe(400);
       expect(((await res.json()) as { error: string }).error).toBeTypeOf('string');
     }
-    const text = await fetch(`${t.url}/events/llm/prompt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await fetch(`${t.url}/events/llm/prompt`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(text.status).toBe(415);
     expect(await t.drain(1, 300)).toEqual([]);
   });
@@ -189,7 +216,10 @@ describe('POST /events/<tokens>', () => {
   it('answers 404 for an unknown event type, and accepts the dotted key as one segment', async () => {
     const res = await post('/events/nope/thing/happened', {});
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: 'unknown_event_type', event_type: 'nope.thing.happened' });
+    expect(await res.json()).toMatchObject({
+      error: 'unknown_event_type',
+      event_type: 'nope.thing.happened',
+    });
     const dotted = await post('/events/llm.prompt', example('llm.prompt'));
     expect(dotted.status).toBe(202);
     expect(await t.drain(1)).toHaveLength(1);
@@ -227,7 +257,9 @@ describe('POST /events/custom', () => {
     const res = await post('/events/custom', { ...envelope(), event_type: eventType });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: Array<{ pointer: string; message: string }> };
-    expect(body.issues).toContainEqual(expect.objectContaining({ pointer: '/event_type', message: expect.stringMatching(message) }));
+    expect(body.issues).toContainEqual(
+      expect.objectContaining({ pointer: '/event_type', message: expect.stringMatching(message) }),
+    );
   });
 
   it('validates the envelope and the payload, with pointers into the envelope', async () => {
@@ -238,7 +270,9 @@ describe('POST /events/custom', () => {
       event_id: 'nope',
     });
     expect(res.status).toBe(400);
-    const pointers = ((await res.json()) as { issues: Array<{ pointer: string }> }).issues.map((i) => i.pointer);
+    const pointers = ((await res.json()) as { issues: Array<{ pointer: string }> }).issues.map(
+      (i) => i.pointer,
+    );
     expect(pointers).toEqual(expect.arrayContaining(['/source/type', '/payload/surprise', '/event_id']));
     const missing = await post('/events/custom', {});
     expect(missing.status).toBe(400);
