@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Publisher } from '../../runtime/amqp/publisher.js';
 import type { AgentContextInput, Envelope, SourceInput } from '../../runtime/envelope.js';
 import type { BloodbankMetrics } from '../../runtime/metrics.js';
+import { createRequester } from '../../runtime/commands/index.js';
 import type { Registry } from '../../runtime/registry.js';
 
 export interface CommandRequestOptions {
@@ -26,32 +27,25 @@ export interface CommandRequester {
   close(): Promise<void>;
 }
 
-interface RequesterModule {
-  createRequester(options: {
-    registry: Registry;
-    publisher: { readonly connection: Publisher['connection'] };
-    exchange: string;
-    logger: Logger;
-    metrics: BloodbankMetrics;
-  }): CommandRequester;
-}
-
-export async function loadRequester(options: {
+export function loadRequester(options: {
   registry: Registry;
   publisher: Publisher;
   exchange: string;
   logger: Logger;
   metrics: BloodbankMetrics;
 }): Promise<CommandRequester> {
-  // A computed specifier: runtime/commands is written alongside and typed here by `RequesterModule`.
-  const specifier = '../../runtime/commands/index.js';
-  const mod = (await import(specifier)) as RequesterModule;
-  return mod.createRequester({
+  const requester = createRequester({
     registry: options.registry,
     publisher: options.publisher,
     exchange: options.exchange,
     logger: options.logger,
     metrics: options.metrics,
+  });
+  return Promise.resolve({
+    // The registry is untyped here (any catalogue): the key is a command of it, checked by the route.
+    request: (key, payload, requestOptions) =>
+      (requester.request as unknown as CommandRequester['request'])(key, payload, requestOptions),
+    close: () => requester.close(),
   });
 }
 

@@ -140,7 +140,12 @@ describe('POST /events/<tokens>', () => {
   });
 
   it('answers 400 with every failing JSON pointer and rule, and publishes nothing', async () => {
-    const bad = { ...example('fireflies.transcript.ready'), duration: 999999, title: 5, extra: true };
+    const bad: Record<string, unknown> = {
+      ...example('fireflies.transcript.ready'),
+      duration: 999999,
+      title: 5,
+      extra: true,
+    };
     delete bad['id'];
     const res = await post('/events/fireflies/transcript/ready', bad);
     expect(res.status).toBe(400);
