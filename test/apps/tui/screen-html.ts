@@ -71,9 +71,7 @@ export function screenToHtml(captured: string, columns: number, title: string): 
   const html = lines
     .map((line) => {
       let out = '';
-      // eslint-disable-next-line no-control-regex
       for (const part of line.split(/(\x1b\[[0-9;]*m)/)) {
-        // eslint-disable-next-line no-control-regex
         const sgr = /^\x1b\[([0-9;]*)m$/.exec(part);
         if (sgr) {
           applySgr(style, (sgr[1] ?? '').split(';').filter(Boolean).map(Number));
