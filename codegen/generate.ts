@@ -14,7 +14,7 @@ import {
 } from 'ts-morph';
 import { bundleSchema } from './emit/bundle.js';
 import { type NamedType, propertyName, TypeTable } from './emit/schema-object.js';
-import { compileValidators } from './emit/validators.js';
+import { type CompiledValidators, compileValidators } from './emit/validators.js';
 import type { EventModel, Model } from './model.js';
 import { isObject } from './schema-store.js';
 
@@ -32,7 +32,8 @@ export function header(model: Model): string {
 
 type Statement = string | StatementStructures;
 
-export function generate(model: Model): GeneratedFile[] {
+/** `precompiled`: validators compiled ahead (in parallel, see compileValidatorsParallel). */
+export function generate(model: Model, precompiled?: CompiledValidators): GeneratedFile[] {
   const project = new Project({
     useInMemoryFileSystem: true,
     manipulationSettings: {
@@ -74,51 +75,29 @@ export function generate(model: Model): GeneratedFile[] {
   const schemaEntries = model.events.map(
     (e) => [e.key, bundleSchema(model, types, model.store.deref(e.payload))] as const,
   );
-  emit('schemas.ts', [
-    {
-      kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: RUNTIME_ENTRY,
-      namedImports: ['JsonSchema'],
-      isTypeOnly: true,
-    },
-    {
-      kind: StructureKind.VariableStatement,
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: ['Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions`.'],
-      declarations: [
-        {
-          name: 'payloadSchemas',
-          type: 'Readonly<Record<EventType, JsonSchema>>',
-          initializer: JSON.stringify(Object.fromEntries(schemaEntries), null, 2),
-        },
-      ],
-    },
-    ...(model.envelope
-      ? [
-          {
-            kind: StructureKind.VariableStatement,
-            isExported: true,
-            declarationKind: VariableDeclarationKind.Const,
-            docs: ['The envelope every message travels in.'],
-            declarations: [
-              {
-                name: 'envelopeSchema',
-                type: 'JsonSchema',
-                initializer: JSON.stringify(bundleSchema(model, types, model.envelope), null, 2),
-              },
-            ],
-          } satisfies StatementStructures,
-        ]
-      : []),
-  ]);
-  files[files.length - 1] = addImport(
-    files[files.length - 1]!,
-    "import type { EventType } from './catalog.js';",
-  );
+  // Data tables are written as text: parsing megabytes of literals through ts-morph buys nothing.
+  files.push({
+    path: 'schemas.ts',
+    content: [
+      header(model),
+      `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
+      "import type { EventType } from './catalog.js';",
+      '',
+      '/** Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions`. */',
+      `export const payloadSchemas: Readonly<Record<EventType, JsonSchema>> = ${JSON.stringify(Object.fromEntries(schemaEntries), null, 2)};`,
+      ...(model.envelope
+        ? [
+            '',
+            '/** The envelope every message travels in. */',
+            `export const envelopeSchema: JsonSchema = ${JSON.stringify(bundleSchema(model, types, model.envelope), null, 2)};`,
+          ]
+        : []),
+      '',
+    ].join('\n'),
+  });
 
   // ---- validators
-  const compiled = compileValidators(model);
+  const compiled = precompiled ?? compileValidators(model);
   for (const stage of ['publish', 'consume'] as const) {
     files.push({
       path: `validators/${stage}.ts`,
@@ -130,7 +109,7 @@ export function generate(model: Model): GeneratedFile[] {
   emit('validators/index.ts', validatorsModule(model, types));
 
   // ---- registry.ts, client.ts, index.ts
-  emit('registry.ts', registryModule(model, types));
+  files.push({ path: 'registry.ts', content: registryModule(model, types) });
   emit('client.ts', clientModule(model, types));
   emit('index.ts', [
     "export * from './catalog.js';",
@@ -483,7 +462,7 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
   return statements;
 }
 
-function registryModule(model: Model, types: TypeTable): Statement[] {
+function registryModule(model: Model, types: TypeTable): string {
   const defs = model.events.map((e) => {
     const t = types.eventType(e.key);
     const schema = model.store.get(model.store.deref(e.payload));
@@ -507,47 +486,22 @@ function registryModule(model: Model, types: TypeTable): Statement[] {
     ];
     return `  /** From channel ${e.key} (${types.display(model.store.deref(e.payload))}) */\n  {\n${fields.map(([k, val]) => `    ${k}: ${val},`).join('\n')}\n  },`;
   });
+  const envelope = model.envelope
+    ? '{ validatePublish: v.validateEnvelope, validateConsume: v.validateEnvelopeConsume }'
+    : 'null';
   return [
-    {
-      kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: RUNTIME_ENTRY,
-      namedImports: ['createRegistry', 'type EventDefinition', 'type Registry'],
-    },
-    {
-      kind: StructureKind.ImportDeclaration,
-      isTypeOnly: true,
-      moduleSpecifier: './catalog.js',
-      namedImports: ['BloodbankCatalog'],
-    },
-    {
-      kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: './schemas.js',
-      namedImports: ['payloadSchemas'],
-    },
-    { kind: StructureKind.ImportDeclaration, moduleSpecifier: './validators/index.js', namespaceImport: 'v' },
-    {
-      kind: StructureKind.VariableStatement,
-      declarationKind: VariableDeclarationKind.Const,
-      declarations: [
-        { name: 'definitions', type: 'readonly EventDefinition[]', initializer: `[\n${defs.join('\n')}\n]` },
-      ],
-    },
-    {
-      kind: StructureKind.VariableStatement,
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: [
-        `The registry of ${model.title} ${model.version}: every routing key with its schema, kind, reply, examples and precompiled validators. Pass it to the runtime (\`createPublisher({ registry })\`).`,
-      ],
-      declarations: [
-        {
-          name: 'registry',
-          type: 'Registry<BloodbankCatalog>',
-          initializer: `createRegistry<BloodbankCatalog>(definitions, ${model.envelope ? '{ validatePublish: v.validateEnvelope, validateConsume: v.validateEnvelopeConsume }' : 'null'})`,
-        },
-      ],
-    },
-  ];
+    header(model),
+    `import { createRegistry, type EventDefinition, type Registry } from '${RUNTIME_ENTRY}';`,
+    "import type { BloodbankCatalog } from './catalog.js';",
+    "import { payloadSchemas } from './schemas.js';",
+    "import * as v from './validators/index.js';",
+    '',
+    `const definitions: readonly EventDefinition[] = [\n${defs.join('\n')}\n];`,
+    '',
+    `/** The registry of ${model.title} ${model.version}: every routing key with its schema, kind, reply, examples and precompiled validators. Pass it to the runtime (\`createPublisher({ registry })\`). */`,
+    `export const registry: Registry<BloodbankCatalog> = createRegistry<BloodbankCatalog>(definitions, ${envelope});`,
+    '',
+  ].join('\n');
 }
 
 function clientModule(model: Model, types: TypeTable): Statement[] {

@@ -30,10 +30,14 @@ export interface CodegenResult {
 export async function buildFiles(input: string): Promise<{ model: Model; files: GeneratedFile[] }> {
   // Start the parser worker first, then load the emitter (ts-morph, ajv) while it runs.
   const modelPromise = loadModel(input);
-  const [{ generate }, model] = await Promise.all([import('./generate.js'), modelPromise]);
+  const [{ generate }, { compileValidatorsParallel }, model] = await Promise.all([
+    import('./generate.js'),
+    import('./emit/validators.js'),
+    modelPromise,
+  ]);
   let files: GeneratedFile[];
   try {
-    files = generate(model);
+    files = generate(model, await compileValidatorsParallel(model));
   } catch (error) {
     if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;
     throw error;

@@ -37,11 +37,14 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
       `expected an AsyncAPI 3.x document, got ${JSON.stringify(version ?? null)}`,
     );
   }
-  const validation = options.skipValidation ? Promise.resolve() : startValidation(input, display);
-  // Never leave a rejection unhandled when building the model fails first.
-  validation.catch(() => undefined);
+  let validation: Promise<void> = Promise.resolve();
   try {
     store.preload(join(dirname(input), 'schemas'));
+    if (!options.skipValidation) {
+      validation = startValidation(bundleForParser(store, doc), display);
+      // Never leave a rejection unhandled when building the model fails first.
+      validation.catch(() => undefined);
+    }
     return await buildModel(input, store, doc, display, root, validation);
   } catch (error) {
     // An error located in a schema file is ours and precise; for the document itself the parser's
@@ -296,17 +299,73 @@ interface ParserDiagnostic {
   readonly source?: string;
 }
 
+/** The document as the parser sees it: one JSON text, every file's schema moved under `components.schemas`. */
+export interface ParserInput {
+  readonly text: string;
+  /** `components.schemas` name → the file it came from (display path), to map diagnostics back. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/**
+ * Bundle the document and the schema files it references into one JSON document whose `$ref`s are all
+ * internal. The parser's resolver copies the whole document per external file it follows (quadratic);
+ * internal refs are much cheaper, and the document it validates is the same.
+ */
+export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInput {
+  const names = new Map<SchemaDoc, string>();
+  const files: Record<string, string> = {};
+  const pending: SchemaDoc[] = [];
+  const nameOf = (d: SchemaDoc): string => {
+    let n = names.get(d);
+    if (!n) {
+      n = `bloodbank_file_${names.size}`;
+      names.set(d, n);
+      files[n] = store.display(d.file);
+      pending.push(d);
+    }
+    return n;
+  };
+  const rewrite = (node: Json, d: SchemaDoc, pointer: string): Json => {
+    if (Array.isArray(node)) return node.map((n, i) => rewrite(n, d, `${pointer}/${i}`));
+    if (!isObject(node)) return node;
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') {
+        const t = store.resolve(v, { doc: d, pointer });
+        out[k] = t.doc === main ? `#${t.pointer}` : `#/components/schemas/${nameOf(t.doc)}${t.pointer}`;
+      } else if (k === 'examples' || k === 'example' || k === 'default' || k === 'const' || k === 'enum')
+        out[k] = v;
+      else out[k] = rewrite(v, d, `${pointer}/${escapePointer(k)}`);
+    }
+    return out;
+  };
+  const root = rewrite(main.json, main, '') as JsonObject;
+  const components: JsonObject = isObject(root['components']) ? { ...root['components'] } : {};
+  const schemas: JsonObject = isObject(components['schemas']) ? { ...components['schemas'] } : {};
+  for (let d = pending.shift(); d; d = pending.shift()) {
+    const body = rewrite(d.json, d, '');
+    if (isObject(body)) {
+      delete body['$id'];
+      delete body['$schema'];
+    }
+    schemas[names.get(d) as string] = body;
+  }
+  components['schemas'] = schemas;
+  root['components'] = components;
+  return { text: JSON.stringify(root), files };
+}
+
 /**
  * @asyncapi/parser takes most of codegen's time, so it validates in a worker thread while the main thread
  * builds the model and emits: on 2 cores the parse is almost free.
  */
-export function startValidation(input: string, display: string): Promise<void> {
+export function startValidation(input: ParserInput, display: string): Promise<void> {
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
-    const { Parser, fromFile } = require(workerData.parserPath);
+    const { Parser } = require(workerData.parserPath);
     (async () => {
       const parser = new Parser({ ruleset: { core: true, recommended: false } });
-      const { document, diagnostics } = await fromFile(parser, workerData.input).parse();
+      const { document, diagnostics } = await parser.parse(workerData.text);
       parentPort.postMessage({
         ok: Boolean(document),
         errors: diagnostics.filter((d) => d.severity === 0).map((d) => ({ message: d.message, severity: d.severity, path: d.path })),
@@ -316,32 +375,49 @@ export function startValidation(input: string, display: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const worker = new Worker(source, {
       eval: true,
-      workerData: { input, parserPath: requireFromHere.resolve('@asyncapi/parser') },
+      workerData: { text: input.text, parserPath: requireFromHere.resolve('@asyncapi/parser') },
     });
     worker.once('message', (result: { ok: boolean; errors: ParserDiagnostic[] }) => {
       void worker.terminate();
       const errors = result.errors;
       if (errors.length === 0 && result.ok) return resolve();
-      const first = errors[0];
-      const pointer =
-        first && first.path.length > 0 ? '/' + first.path.map((p) => escapePointer(String(p))).join('/') : '';
-      const rest =
-        errors.length > 1
-          ? ` (and ${errors.length - 1} more: ${errors
-              .slice(1, 4)
-              .map((e) => `/${e.path.join('/')}: ${e.message}`)
-              .join('; ')})`
-          : '';
-      reject(
-        new CodegenError(
-          display,
-          pointer,
-          `invalid AsyncAPI document: ${first?.message ?? 'unparsable'}${rest}`,
-        ),
-      );
+      reject(diagnosticError(errors, input, display));
     });
     worker.once('error', (cause) =>
       reject(new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause })),
     );
   });
+}
+
+/** The first diagnostic as a CodegenError; one inside a bundled schema file points back at that file. */
+function diagnosticError(
+  errors: readonly ParserDiagnostic[],
+  input: ParserInput,
+  display: string,
+): CodegenError {
+  const where = (d: ParserDiagnostic | undefined): { file: string; pointer: string } => {
+    const path = d?.path ?? [];
+    const file = path[0] === 'components' && path[1] === 'schemas' ? input.files[String(path[2])] : undefined;
+    const rest = file ? path.slice(3) : path;
+    return {
+      file: file ?? display,
+      pointer: rest.length > 0 ? '/' + rest.map((p) => escapePointer(String(p))).join('/') : '',
+    };
+  };
+  const first = where(errors[0]);
+  const more =
+    errors.length > 1
+      ? ` (and ${errors.length - 1} more: ${errors
+          .slice(1, 4)
+          .map((e) => {
+            const w = where(e);
+            return `${w.file}#${w.pointer}: ${e.message}`;
+          })
+          .join('; ')})`
+      : '';
+  return new CodegenError(
+    first.file,
+    first.pointer,
+    `invalid AsyncAPI document: ${errors[0]?.message ?? 'unparsable'}${more}`,
+  );
 }

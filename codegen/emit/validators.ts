@@ -6,10 +6,11 @@
 import { Ajv, _ } from 'ajv';
 import type { AnySchemaObject, ErrorObject } from 'ajv';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { CodegenError } from '../../runtime/errors/codegen-error.js';
 import type { Model } from '../model.js';
 import { isObject } from '../schema-store.js';
-import type { Json, Location, SchemaStore } from '../schema-store.js';
+import type { Json, Location } from '../schema-store.js';
 
 const require = createRequire(import.meta.url);
 const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
@@ -38,7 +39,51 @@ function canonical(loc: Location): string {
   return `${loc.doc.uri}#${loc.pointer}`;
 }
 
-function makeAjv(stage: 'publish' | 'consume', store: SchemaStore): Ajv {
+/** What ajv needs, as plain data (so a worker thread can compile a stage). */
+export interface AjvInput {
+  readonly docs: ReadonlyArray<{
+    readonly uri: string;
+    readonly display: string;
+    readonly json: AnySchemaObject;
+    readonly isSchema: boolean;
+  }>;
+  readonly roots: ReadonlyArray<{
+    readonly id: string;
+    readonly exportName: string;
+    readonly ref: string;
+    readonly display: string;
+    readonly pointer: string;
+    readonly eventKey: string | null;
+  }>;
+}
+
+export function ajvInput(model: Model): AjvInput {
+  const { store } = model;
+  const roots: Array<AjvInput['roots'][number]> = [];
+  const root = (id: string, exportName: string, loc: Location, eventKey: string | null) =>
+    roots.push({
+      id,
+      exportName,
+      ref: canonical(loc),
+      display: store.display(loc.doc.file),
+      pointer: loc.pointer,
+      eventKey,
+    });
+  for (const e of model.events)
+    root(`bloodbank:/payload/${e.key}`, e.names.base, store.deref(e.payload), e.key);
+  if (model.envelope) root('bloodbank:/envelope', '$envelope', model.envelope, null);
+  return {
+    docs: store.docs().map((doc) => ({
+      uri: doc.uri,
+      display: store.display(doc.file),
+      json: store.forAjv(doc) as AnySchemaObject,
+      isSchema: !/\.ya?ml$/i.test(doc.file),
+    })),
+    roots,
+  };
+}
+
+function makeAjv(stage: 'publish' | 'consume', input: AjvInput): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     useDefaults: true,
@@ -61,63 +106,110 @@ function makeAjv(stage: 'publish' | 'consume', store: SchemaStore): Ajv {
     });
   }
   ajv.addKeyword('x-bloodbank-envelope');
-  for (const doc of store.docs()) {
-    const json = store.forAjv(doc) as AnySchemaObject;
-    if (!/\.ya?ml$/i.test(doc.file) && !ajv.validateSchema(json)) {
+  ajv.addKeyword('x-bloodbank-default');
+  for (const doc of input.docs) {
+    if (doc.isSchema && !ajv.validateSchema(doc.json)) {
       const e = (ajv.errors ?? [])[0] as ErrorObject | undefined;
       throw new CodegenError(
-        store.display(doc.file),
+        doc.display,
         e?.instancePath ?? '',
         `invalid JSON Schema: ${e ? `${e.instancePath || '(root)'} ${e.message ?? e.keyword}` : 'rejected by the draft-07 meta-schema'}`,
       );
     }
-    ajv.addSchema(json, doc.uri, undefined, false);
+    ajv.addSchema(doc.json, doc.uri, undefined, false);
   }
   return ajv;
 }
 
-export function compileValidators(model: Model): CompiledValidators {
-  const { store } = model;
-  const exports = new Map<string, string>();
-  const roots: Array<{ id: string; exportName: string; loc: Location; eventKey: string | null }> = [];
-  for (const e of model.events) {
-    roots.push({
-      id: `bloodbank:/payload/${e.key}`,
-      exportName: e.names.base,
-      loc: store.deref(e.payload),
-      eventKey: e.key,
-    });
-    exports.set(e.key, e.names.base);
-  }
-  if (model.envelope) {
-    roots.push({ id: 'bloodbank:/envelope', exportName: '$envelope', loc: model.envelope, eventKey: null });
-    exports.set('$envelope', '$envelope');
-  }
-  const out: Record<'publish' | 'consume', string> = { publish: '', consume: '' };
-  for (const stage of ['publish', 'consume'] as const) {
-    const ajv = makeAjv(stage, store);
-    for (const r of roots) ajv.addSchema({ $id: r.id, $ref: canonical(r.loc) }, undefined, undefined, false);
-    const refs: Record<string, string> = {};
-    for (const r of roots) {
-      let validate;
-      try {
-        validate = ajv.getSchema(r.id);
-      } catch (cause) {
-        throw new CodegenError(
-          store.display(r.loc.doc.file),
-          r.loc.pointer,
-          `cannot compile schema: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-      if (!validate)
-        throw new CodegenError(store.display(r.loc.doc.file), r.loc.pointer, 'cannot compile schema');
-      if (stage === 'publish' && r.eventKey !== null) checkExamples(model, r.eventKey, r.loc, validate);
-      refs[r.exportName] = r.id;
+/**
+ * Compile one stage to standalone ESM. `onCompiled` sees each event's validate function (publish uses
+ * it to check the examples).
+ */
+export function compileStage(
+  stage: 'publish' | 'consume',
+  input: AjvInput,
+  onCompiled?: (eventKey: string, validate: (data: unknown) => boolean) => void,
+): string {
+  const ajv = makeAjv(stage, input);
+  for (const r of input.roots) ajv.addSchema({ $id: r.id, $ref: r.ref }, undefined, undefined, false);
+  const refs: Record<string, string> = {};
+  for (const r of input.roots) {
+    let validate;
+    try {
+      validate = ajv.getSchema(r.id);
+    } catch (cause) {
+      throw new CodegenError(r.display, r.pointer, `cannot compile schema: ${(cause as Error).message}`, {
+        cause,
+      });
     }
-    out[stage] = rewriteRequires(standaloneCode(ajv, refs));
+    if (!validate) throw new CodegenError(r.display, r.pointer, 'cannot compile schema');
+    if (onCompiled && r.eventKey !== null) onCompiled(r.eventKey, validate);
+    refs[r.exportName] = r.id;
   }
-  return { publish: out.publish, consume: out.consume, exports };
+  return rewriteRequires(standaloneCode(ajv, refs));
+}
+
+function exportsOf(model: Model): Map<string, string> {
+  const exports = new Map<string, string>(model.events.map((e) => [e.key, e.names.base]));
+  if (model.envelope) exports.set('$envelope', '$envelope');
+  return exports;
+}
+
+function publishStage(model: Model, input: AjvInput): string {
+  return compileStage('publish', input, (key, validate) => {
+    const event = model.events.find((e) => e.key === key);
+    if (event) checkExamples(model, key, model.store.deref(event.payload), validate);
+  });
+}
+
+/** Both stages in this thread. */
+export function compileValidators(model: Model): CompiledValidators {
+  const input = ajvInput(model);
+  return {
+    publish: publishStage(model, input),
+    consume: compileStage('consume', input),
+    exports: exportsOf(model),
+  };
+}
+
+/**
+ * Both stages, the consume one in a worker thread (2 cores: the two compiles overlap) when running
+ * compiled (`bloodbank-codegen`, dist/); from TypeScript sources both run in this thread.
+ */
+export async function compileValidatorsParallel(model: Model): Promise<CompiledValidators> {
+  const input = ajvInput(model);
+  // Run from source (tsx, vitest) a worker cannot load TypeScript on Node 20: compile in this thread.
+  if (import.meta.url.endsWith('.ts')) return compileValidators(model);
+  let worker: Worker | null = null;
+  const consume = new Promise<string>((resolve, reject) => {
+    try {
+      worker = new Worker(new URL('./validators-worker.js', import.meta.url), { workerData: input });
+    } catch {
+      resolve(compileStage('consume', input));
+      return;
+    }
+    worker.once(
+      'message',
+      (m: { ok: true; code: string } | { ok: false; file: string; pointer: string; message: string }) => {
+        if (m.ok) resolve(m.code);
+        else reject(new CodegenError(m.file, m.pointer, m.message));
+      },
+    );
+    worker.once('error', () => {
+      try {
+        resolve(compileStage('consume', input));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+  consume.catch(() => undefined);
+  try {
+    const publish = publishStage(model, input);
+    return { publish, consume: await consume, exports: exportsOf(model) };
+  } finally {
+    void (worker as Worker | null)?.terminate();
+  }
 }
 
 function checkExamples(model: Model, key: string, loc: Location, validate: (data: unknown) => boolean): void {
