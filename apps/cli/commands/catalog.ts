@@ -1,0 +1,129 @@
+/** `bb list-events`, `bb list-commands`, `bb show`: the registry as a catalogue. */
+import type { EventDefinition } from '../../../runtime/registry.js';
+import { generateMock } from '../../shared/mock.js';
+import { getRegistry, type GlobalOptions } from '../support/context.js';
+import { CliError, EXIT } from '../support/errors.js';
+import { out, printJson, table, truncate } from '../support/output.js';
+
+interface ListOptions {
+  readonly domain?: string;
+  readonly kind?: 'event' | 'command';
+  readonly json?: boolean;
+}
+
+/** The JSON shape of one event type in listings (`bb list-events --json`, MCP `list_event_types`). */
+export function describeType(def: EventDefinition) {
+  return {
+    event_type: def.key,
+    kind: def.kind,
+    domain: def.domain,
+    group: def.group,
+    title: def.title,
+    description: def.description,
+    payload_type: def.typeName,
+    reply_type: def.replyKey,
+    error_type: def.errorKey,
+  };
+}
+
+export function filterTypes(
+  all: readonly EventDefinition[],
+  domains: readonly string[],
+  options: { readonly domain?: string | undefined; readonly kind?: string | undefined },
+): EventDefinition[] {
+  if (
+    options.domain !== undefined &&
+    !all.some((d) => d.domain === options.domain || d.group === options.domain)
+  )
+    throw new CliError(
+      `unknown domain ${JSON.stringify(options.domain)} (domains: ${domains.join(', ')})`,
+      EXIT.notFound,
+    );
+  return all.filter(
+    (d) =>
+      (options.domain === undefined || d.domain === options.domain || d.group === options.domain) &&
+      (options.kind === undefined || d.kind === options.kind),
+  );
+}
+
+function printList(defs: readonly EventDefinition[], json: boolean | undefined, noun: string): void {
+  if (json) {
+    printJson(defs.map(describeType));
+    return;
+  }
+  if (defs.length === 0) {
+    out(`no ${noun} found`);
+    return;
+  }
+  const byDomain = new Map<string, EventDefinition[]>();
+  for (const d of defs) byDomain.set(d.domain, [...(byDomain.get(d.domain) ?? []), d]);
+  for (const [domain, list] of [...byDomain].sort(([a], [b]) => a.localeCompare(b))) {
+    out(domain);
+    const rows = list.map((d) => [
+      d.key,
+      d.kind,
+      d.kind === 'command' ? `→ ${d.replyKey ?? '-'} | ${d.errorKey ?? '-'}` : truncate(d.title, 60),
+    ]);
+    for (const line of table(rows, '  ')) out(line);
+  }
+  const commands = defs.filter((d) => d.kind === 'command').length;
+  out(`\n${defs.length} ${noun} (${commands} command${commands === 1 ? '' : 's'})`);
+}
+
+export async function listEvents(globals: GlobalOptions, options: ListOptions): Promise<void> {
+  const registry = await getRegistry(globals);
+  printList(filterTypes(registry.list(), registry.listDomains(), options), options.json, 'event types');
+}
+
+export async function listCommands(globals: GlobalOptions, options: ListOptions): Promise<void> {
+  const registry = await getRegistry(globals);
+  printList(
+    filterTypes(registry.list(), registry.listDomains(), { ...options, kind: 'command' }),
+    options.json,
+    'commands',
+  );
+}
+
+/** Finds a type by routing key, or by payload type name / title as the original's `show` did. */
+export function findType(all: readonly EventDefinition[], name: string): EventDefinition {
+  const lower = name.toLowerCase();
+  const def =
+    all.find((d) => d.key === name) ??
+    all.find((d) => d.typeName.toLowerCase() === lower || d.typeName.toLowerCase() === `${lower}payload`) ??
+    all.find((d) => d.title.toLowerCase() === lower);
+  if (def) return def;
+  const close = all.filter((d) => d.key.includes(lower) || lower.includes(d.domain)).map((d) => d.key);
+  throw new CliError(
+    `unknown event type ${JSON.stringify(name)}` +
+      (close.length > 0 ? ` (did you mean ${close.slice(0, 5).join(', ')}?)` : '') +
+      '; run `bb list-events` to see them',
+    EXIT.notFound,
+  );
+}
+
+export async function show(globals: GlobalOptions, name: string, options: { json?: boolean }): Promise<void> {
+  const registry = await getRegistry(globals);
+  const def = findType(registry.list(), name);
+  const example = def.examples[0] ?? generateMock(def.schema, { seed: 1 });
+  if (options.json) {
+    printJson({
+      ...describeType(def),
+      schema: def.schema,
+      examples: def.examples.length ? def.examples : [example],
+    });
+    return;
+  }
+  out(`${def.key}  (${def.kind})`);
+  out(`  title:    ${def.title}`);
+  out(`  domain:   ${def.domain}  (group ${def.group})`);
+  out(`  payload:  ${def.typeName}`);
+  if (def.kind === 'command') {
+    out(`  reply:    ${def.replyKey ?? '-'}`);
+    out(`  failure:  ${def.errorKey ?? '-'}`);
+  }
+  out(`\n${def.description}`);
+  out('\nJSON Schema:');
+  out(JSON.stringify(def.schema, null, 2));
+  out(def.examples.length ? '\nExample:' : '\nExample (generated):');
+  out(JSON.stringify(example, null, 2));
+}

@@ -1,0 +1,18 @@
+/** `bb id <type> key=value…`: the original's deterministic event id (DESIGN.md §6). */
+import { deterministicId } from '../../../runtime/ids.js';
+import type { GlobalOptions } from '../support/context.js';
+import { CliError, EXIT } from '../support/errors.js';
+import { out } from '../support/output.js';
+import { parseFields } from '../support/payload.js';
+
+const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
+
+export async function id(_globals: GlobalOptions, type: string, pairs: string[]): Promise<void> {
+  if (!ROUTING_KEY.test(type))
+    throw new CliError(
+      `${JSON.stringify(type)} is not a routing key (2 to 6 lowercase dot-separated tokens)`,
+      EXIT.usage,
+    );
+  const fields = parseFields(pairs, 'bb id');
+  out(deterministicId(type, fields));
+}
