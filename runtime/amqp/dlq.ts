@@ -13,6 +13,7 @@ import {
   HEADERS,
   copyableHeaders,
   queueNames,
+  queueNamesOf,
   toDeadLetterRecord,
   type DeadLetterRecord,
 } from './retry.js';
@@ -38,22 +39,28 @@ export interface RedriveResult {
   readonly to: string;
 }
 
+/**
+ * Whose dead letters: a service name (queues `${exchange}.${service}.q…`), or an explicitly named main
+ * queue (`{ queue }`, as `SubscribeOptions.queue` and the command processor's `${exchange}.commands.<key>`).
+ */
+export type DlqTarget = string | { readonly queue: string };
+
 export interface DlqAdmin {
   /** The service's queues that exist, with their depth (ready messages) and consumer count. */
-  list(service: string): Promise<ServiceQueueInfo[]>;
+  list(service: DlqTarget): Promise<ServiceQueueInfo[]>;
   /**
    * Up to `n` dead letters from the head of the DLQ, left in the queue. A quorum queue puts returned
    * messages at its tail, so peeking at fewer than all of them moves those to the back.
    */
-  peek(service: string, n?: number): Promise<DeadLetterRecord[]>;
+  peek(service: DlqTarget, n?: number): Promise<DeadLetterRecord[]>;
   /**
    * Moves up to `limit` dead letters (default all that are there when it starts) back to the service's
    * main queue, oldest first: each copy keeps its original headers, gets `bb-redriven-from` and a fresh
    * attempt count, is confirmed by the broker, then the dead letter is acked (at-least-once).
    */
-  redrive(service: string, options?: { readonly limit?: number }): Promise<RedriveResult>;
+  redrive(service: DlqTarget, options?: { readonly limit?: number }): Promise<RedriveResult>;
   /** Deletes every dead letter of the service; returns how many. */
-  purge(service: string): Promise<number>;
+  purge(service: DlqTarget): Promise<number>;
 }
 
 /** Failure headers a redriven message sheds (it starts a fresh series of attempts). */
@@ -75,6 +82,9 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
   const logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'dlq' });
   const { connection } = options;
 
+  const namesOf = (target: DlqTarget) =>
+    typeof target === 'string' ? queueNames(exchange, target) : queueNamesOf(target.queue);
+
   async function withChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
     const ch = await connection.createChannel();
     ch.on('error', () => {});
@@ -92,7 +102,7 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
 
   return {
     async list(service) {
-      const names = queueNames(exchange, service);
+      const names = namesOf(service);
       const wanted: Array<[string, ServiceQueueInfo['role']]> = [
         [names.main, 'main'],
         ...[...new Set(delays)].map((d): [string, ServiceQueueInfo['role']] => [names.retry(d), 'retry']),
@@ -107,7 +117,7 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
     },
 
     async peek(service, n = 10) {
-      const { dlq } = queueNames(exchange, service);
+      const { dlq } = namesOf(service);
       await requireQueue(dlq);
       return withChannel(async (ch) => {
         const out: DeadLetterRecord[] = [];
@@ -123,7 +133,7 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
     },
 
     async redrive(service, redriveOptions = {}) {
-      const names = queueNames(exchange, service);
+      const names = namesOf(service);
       const stats = await passiveQueueStats(connection, names.dlq);
       if (!stats) throw new BloodbankError(`queue ${names.dlq} does not exist`);
       await requireQueue(names.main);
@@ -154,7 +164,7 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
     },
 
     async purge(service) {
-      const { dlq } = queueNames(exchange, service);
+      const { dlq } = namesOf(service);
       await requireQueue(dlq);
       const r = await withChannel((ch) => ch.purgeQueue(dlq));
       logger.info({ queue: dlq, purged: r.messageCount }, 'purged dead letters');
