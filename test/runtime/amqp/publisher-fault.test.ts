@@ -155,6 +155,54 @@ describe('publisher faults (private node)', () => {
     expect(lost).toBe(0);
     expect(unique.size).toBe(total);
   }, 240_000);
+
+  it('loses nothing across a graceful broker stop (rabbitmqctl stop) and restart', async () => {
+    const exchange = uniqueName('ex');
+    const queue = uniqueName('q');
+    await admin.declare(exchange, queue, 'test.#', { 'x-queue-type': 'quorum' });
+    const p = createPublisher<TestCatalog>({
+      registry,
+      url: rabbit.url,
+      exchange,
+      source,
+      connectionName: uniqueName('conn'),
+      confirmTimeoutMs: 120_000,
+      buffer: { maxMessages: 20_000, maxAgeMs: 120_000 },
+    });
+    publishers.push(p);
+    await p.ready();
+    await p.publish('test.ping', { n: -1 });
+    expect(await admin.drain(queue, 1)).toHaveLength(1);
+    const total = 10_000;
+    // Paced (~1,000/s) so that the run is still going when the CLI (seconds to boot) reaches the node.
+    const all: Array<Promise<{ eventId: string }>> = [];
+    const feeding = (async () => {
+      for (let n = 0; n < total; n += 100) {
+        for (let i = n; i < n + 100; i += 1) all.push(p.publish('test.ping', { n: i }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await expect
+      .poll(() => p.stats().confirmed, { timeout: 60_000, interval: 5 })
+      .toBeGreaterThanOrEqual(500);
+    await rabbit.stop();
+    const whileDown = p.stats();
+    await rabbit.start();
+    await admin.close();
+    admin = await createAdmin(rabbit.url);
+    await feeding;
+    const results = await withDeadline(Promise.allSettled(all), 120_000, () => JSON.stringify(p.stats()));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const got = ids(await admin.drain(queue, total + p.stats().republished, 3_000));
+    const unique = new Set(got);
+    const lost = results.filter((r) => r.status === 'fulfilled' && !unique.has(r.value.eventId)).length;
+    console.log(
+      `broker-stop fault report: ${JSON.stringify({ whileDown, republished: p.stats().republished, inQueue: got.length, duplicates: got.length - unique.size, lost })}`,
+    );
+    expect(whileDown.confirmed).toBeLessThan(total + 1);
+    expect(lost).toBe(0);
+    expect(unique.size).toBe(total);
+  }, 240_000);
 });
 
 /** Fail with the publisher's state instead of hanging until the test timeout. */
