@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RETRY_DELAYS_MS, queueNames } from '../../runtime/index.js';
+import { CONFIG_VARIABLES, DEFAULT_RETRY_DELAYS_MS, queueNames } from '../../runtime/index.js';
 
 const README = readFileSync('README.md', 'utf8');
 
@@ -50,5 +50,14 @@ describe('README samples', () => {
   it('testing: the in-memory bus for unit tests', async () => {
     const { testingSample } = await import('./testing.js');
     expect(await testingSample()).toBe(1);
+  });
+
+  it('the configuration reference lists every variable the config module reads, with its default', () => {
+    const section = README.slice(README.indexOf('## Configuration'));
+    for (const v of CONFIG_VARIABLES) {
+      const row = section.split('\n').find((line) => line.startsWith(`| \`${v.name}\``));
+      expect(row, v.name).toBeDefined();
+      if (v.default !== null) expect(row, v.name).toContain(`\`${v.default}\``);
+    }
   });
 });
