@@ -67,7 +67,12 @@ function printList(defs: readonly EventDefinition[], json: boolean | undefined, 
     for (const line of table(rows, '  ')) out(line);
   }
   const commands = defs.filter((d) => d.kind === 'command').length;
-  out(`\n${defs.length} ${noun} (${commands} command${commands === 1 ? '' : 's'})`);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  out(
+    noun === 'commands'
+      ? `\n${plural(commands, 'command')}`
+      : `\n${plural(defs.length, 'event type')} (${plural(commands, 'command')})`,
+  );
 }
 
 export async function listEvents(globals: GlobalOptions, options: ListOptions): Promise<void> {

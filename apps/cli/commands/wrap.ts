@@ -40,6 +40,8 @@ export async function wrap(
   args: string[],
   options: WrapOptions,
 ): Promise<number> {
+  // `bb wrap <program> -- args…`: the separator is ours, not the program's.
+  if (args[0] === '--') args = args.slice(1);
   const piped = !process.stdin.isTTY;
   const input = piped ? await readStdin() : null;
   const busPromise = openBus(globals, 'wrap', { mandatory: false }).then(
