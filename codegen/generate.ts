@@ -211,7 +211,7 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
         continue;
       }
       if (isPlainObject) {
-        const members = types.renderObject(s, t.loc, mode, used, t, 0, true);
+        const members = types.objectMembers(s, t.loc, mode, used, t, 0);
         statements.push({
           kind: StructureKind.Interface,
           isExported: true,

@@ -255,7 +255,7 @@ export class TypeTable {
           case 'array':
             return this.renderArray(node, loc, mode, used, self, depth);
           case 'object':
-            return this.renderObject(node, loc, mode, used, self, depth, false);
+            return this.renderObject(node, loc, mode, used, self, depth);
           default:
             throw new CodegenError(
               this.store.display(loc.doc.file),
@@ -290,34 +290,15 @@ export class TypeTable {
     return `${/[|&\s]/.test(inner) && !/^[{[]/.test(inner) ? `(${inner})` : inner}[]`;
   }
 
-  /** An object type literal, or (with `asMembers`) just the member lines for an interface body. */
-  renderObject(
+  /** The members of an object schema (an index signature last, flagged `index`), for an interface body. */
+  objectMembers(
     node: JsonObject,
     loc: Location,
     mode: Mode,
     used: Set<NamedType>,
     self: NamedType | undefined,
     depth: number,
-    asMembers: true,
-  ): ObjectMember[];
-  renderObject(
-    node: JsonObject,
-    loc: Location,
-    mode: Mode,
-    used: Set<NamedType>,
-    self: NamedType | undefined,
-    depth: number,
-    asMembers: false,
-  ): string;
-  renderObject(
-    node: JsonObject,
-    loc: Location,
-    mode: Mode,
-    used: Set<NamedType>,
-    self: NamedType | undefined,
-    depth: number,
-    asMembers: boolean,
-  ): string | ObjectMember[] {
+  ): ObjectMember[] {
     const props = isObject(node['properties']) ? node['properties'] : {};
     const required = new Set(
       Array.isArray(node['required'])
@@ -352,10 +333,23 @@ export class TypeTable {
       );
       index = members.length > 0 ? 'unknown' : t;
     } else index = 'unknown';
-    if (asMembers)
-      return index === null
-        ? members
-        : [...members, { name: '', optional: false, type: index, doc: null, index: true }];
+    return index === null
+      ? members
+      : [...members, { name: '', optional: false, type: index, doc: null, index: true }];
+  }
+
+  /** An object schema as a type literal (no index signature when the schema is closed). */
+  private renderObject(
+    node: JsonObject,
+    loc: Location,
+    mode: Mode,
+    used: Set<NamedType>,
+    self: NamedType | undefined,
+    depth: number,
+  ): string {
+    const all = this.objectMembers(node, loc, mode, used, self, depth);
+    const members = all.filter((m) => !m.index);
+    const index = all.find((m) => m.index)?.type ?? null;
     if (members.length === 0) return index === null ? 'Record<string, never>' : `{ [key: string]: ${index} }`;
     const body = members.map((m) => `${propertyName(m.name)}${m.optional ? '?' : ''}: ${m.type}`);
     if (index !== null) body.push(`[key: string]: ${index}`);
