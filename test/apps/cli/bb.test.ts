@@ -317,7 +317,11 @@ describe('bb dlq', () => {
       url: process.env['RABBIT_URL'] ?? 'amqp://localhost:5672',
       name: 'bb-dlq-test',
     });
-    const subscriber = await createSubscriber({ registry, connection, exchange: env.EXCHANGE_NAME });
+    const subscriber = await createSubscriber({
+      registry,
+      connection,
+      exchange: env['EXCHANGE_NAME'] as string,
+    });
     const sub = await subscriber.subscribe(
       'llm.prompt',
       () => {
@@ -325,7 +329,7 @@ describe('bb dlq', () => {
       },
       { service },
     );
-    const main = `${env.EXCHANGE_NAME}.${service}.q`;
+    const main = `${env['EXCHANGE_NAME']}.${service}.q`;
     try {
       const pub = await runBb(['publish', 'llm.prompt', '--mock'], { env });
       expect(pub.code, pub.stderr).toBe(0);
