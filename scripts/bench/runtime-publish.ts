@@ -213,14 +213,14 @@ async function bloodbankPublish(url: string, exchange: string, count: number): P
   });
   await publisher.ready();
   let bytes = 0;
-  // The producer keeps at most 2 × window publish() calls pending (the raw loop also creates a message only
+  // The producer keeps at most window publish() calls pending (the raw loop also creates a message only
   // when its window has room); firing all 20,000 at once works too, at some GC cost (~+3 µs/msg).
   const result = await measured(async () => {
     await new Promise<void>((resolve, reject) => {
       let next = 0;
       let done = 0;
       const feed = () => {
-        while (next < count && next - done < 2 * WINDOW) {
+        while (next < count && next - done < WINDOW) {
           const { currency: _currency, ...input } = payload(next);
           next += 1;
           publisher.publish(KEY, input).then((receipt) => {
