@@ -89,7 +89,7 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     apiKeys: keys,
     auth: config.auth,
     bodyLimit: config.bodyLimit,
-    corsOrigins: process.env['BLOODBANK_CORS_ORIGINS'] ?? false,
+    corsOrigins: process.env['BLOODBANK_CORS_ORIGINS']?.trim() || false,
     ...(config.firefliesWebhookSecret ? { firefliesWebhookSecret: config.firefliesWebhookSecret } : {}),
   });
   const port = options.port ?? config.httpPort;

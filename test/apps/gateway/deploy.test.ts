@@ -1,0 +1,45 @@
+/**
+ * The deployment files: docker-compose.yml validated by Debian's docker-compose when installed (CI
+ * installs it), and its topology checked either way; the Dockerfile builds the apps it runs.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = new URL('../../../', import.meta.url);
+const file = new URL('docker-compose.yml', root).pathname;
+const hasCompose = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].some((p) => existsSync(p));
+
+it.runIf(hasCompose)('docker-compose -f docker-compose.yml config -q accepts it', async () => {
+  await promisify(execFile)('docker-compose', ['-f', file, 'config', '-q'], {
+    env: { PATH: process.env['PATH'] ?? '' },
+  });
+});
+
+it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 8682, command processor', () => {
+  const compose = parse(readFileSync(file, 'utf8')) as {
+    services: Record<
+      string,
+      { image?: string; command?: string[]; ports?: string[]; environment?: Record<string, string> }
+    >;
+  };
+  const s = compose.services;
+  expect(Object.keys(s).sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis']);
+  expect(s['rabbitmq']?.image).toBe('rabbitmq:3.10-management');
+  expect(s['redis']?.image).toMatch(/^redis:/);
+  expect(s['gateway']?.ports).toContain('8682:8682');
+  expect(s['gateway']?.command).toEqual(['node', 'dist/apps/gateway/main.js']);
+  expect(s['command-processor']?.command?.slice(0, 2)).toEqual([
+    'node',
+    'dist/apps/command-processor/main.js',
+  ]);
+  for (const cmd of [s['gateway']?.command, s['command-processor']?.command]) {
+    const entry = (cmd?.[1] ?? '').replace(/^dist\//, '').replace(/\.js$/, '.ts');
+    expect(existsSync(new URL(entry, root)), entry).toBe(true);
+  }
+  const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+  expect(dockerfile).toMatch(/^FROM node:20/m);
+  expect(dockerfile).toContain('dist/apps/gateway/main.js');
+});
