@@ -185,6 +185,59 @@ describe('bb publish, tail, trace', () => {
     }
   });
 
+  it('publish --via http goes through the gateway with the key, parents and idempotency key', async () => {
+    const env = exchange('http');
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const gateway = spawnBb(['serve', 'gateway', '--host', '127.0.0.1', '--port', port], {
+      env: { ...env, BLOODBANK_API_KEYS: 'k1=llm.*' },
+      timeoutMs: 60_000,
+    });
+    const tail = spawnBb(['tail', 'llm.#', '--json', '--count', '1', '--timeout', '30'], { env });
+    try {
+      await gateway.waitFor(/gateway listening on/, 'stderr', 30_000);
+      await tail.waitFor(/listening on/, 'stderr');
+      const parent = '3f0c1e9a-5b7d-4c2e-9a81-0d6f2b4c8e17';
+      const via = { ...env, BLOODBANK_URL: `http://127.0.0.1:${port}`, BLOODBANK_API_KEY: 'k1' };
+      const pub = await runBb(
+        ['publish', 'llm.prompt', '--mock', '--via', 'http', '--parent', parent, '--id-key', 'a=1'],
+        { env: via },
+      );
+      expect(pub.code, pub.stderr).toBe(0);
+      expect(pub.stdout).toBe((await runBb(['id', 'llm.prompt', 'a=1'])).stdout);
+      const [line] = lines((await tail.done).stdout);
+      expect(line).toMatchObject({ event_id: pub.stdout.trim(), causation_ids: [parent] });
+      const refused = await runBb(['publish', 'artifact.created', '--mock', '--via', 'http'], { env: via });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/gateway refused the request \(403\).*BLOODBANK_API_KEY/);
+    } finally {
+      await tail.stop();
+      await gateway.stop();
+    }
+  }, 60_000);
+
+  it('publish-prompt --wait prints the command processor’s reply; without a processor it says what to start', async () => {
+    const env = exchange('prompt');
+    const none = await runBb(['publish-prompt', 'echo', 'hi', '--wait'], { env });
+    expect(none.code).toBe(6);
+    expect(none.stderr).toMatch(/no command processor handles it.*bb serve commands/);
+    const processor = spawnBb(['serve', 'commands'], { env, timeoutMs: 60_000 });
+    try {
+      await processor.waitFor(/command processor running: agent\.thread\.prompt/, 'stderr', 30_000);
+      const r = await runBb(['publish-prompt', 'echo', 'hello there', '--wait', '--timeout', '20'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('Echoing your prompt: hello there\n');
+      expect(r.stderr).toMatch(/agent\.thread\.response \S+ answered \S+/);
+    } finally {
+      await processor.stop();
+    }
+    const queue = `${env['EXCHANGE_NAME']}.commands.agent.thread.prompt`;
+    await deleteTopology(env['EXCHANGE_NAME'] as string, [
+      queue,
+      `${queue}.dlq`,
+      ...[1000, 5000, 30000, 120000].map((d) => `${queue}.retry.${d}`),
+    ]).catch(() => {});
+  }, 60_000);
+
   it('trace draws the chain built with --parent, both ways', async () => {
     const env = exchange('trace');
     const publish = async (parent?: string) => {
