@@ -58,3 +58,10 @@ export function fillingNow<T>(fields: readonly string[], validate: Validator<T>)
     return validate(data);
   };
 }
+
+/** Payload validator issues as pointers into the envelope (`/duration` → `/payload/duration`). */
+export function underPayload(issues: readonly ValidationIssue[]): ValidationIssue[] {
+  return issues.map((i) =>
+    i.pointer.startsWith('/payload') ? i : { ...i, pointer: `/payload${i.pointer}` },
+  );
+}

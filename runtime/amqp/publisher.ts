@@ -26,6 +26,7 @@ import { createEnvelope, type CreateEnvelopeOptions, type Envelope, type SourceI
 import { ConnectionError } from '../errors/connection-error.js';
 import { NackError } from '../errors/nack-error.js';
 import { PayloadValidationError } from '../errors/payload-validation-error.js';
+import { underPayload } from '../validation.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { UnroutableError } from '../errors/unroutable-error.js';
 import { deterministicId } from '../ids.js';
@@ -230,7 +231,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const result = definition.validatePublish(payload);
     if (!result.ok) {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });
-      throw new PayloadValidationError('publish', eventType, result.issues);
+      throw new PayloadValidationError('publish', eventType, underPayload(result.issues));
     }
     const eventId =
       options.eventId ??
@@ -257,7 +258,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const result = definition.validatePublish(envelope.payload);
     if (!result.ok) {
       this.#metrics?.validationFailures.inc({ event_type: envelope.event_type, stage: 'publish' });
-      throw new PayloadValidationError('publish', envelope.event_type, result.issues);
+      throw new PayloadValidationError('publish', envelope.event_type, underPayload(result.issues));
     }
     return this.#submit({ ...envelope, payload: result.value }, options, false);
   }

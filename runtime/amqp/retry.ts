@@ -14,6 +14,7 @@
  * Attempts are counted in the `bb-attempt` header (1 on first delivery): `x-delivery-count` restarts
  * whenever a message is republished, so it cannot count retries through TTL queues.
  */
+import { underPayload } from '../validation.js';
 import type { Envelope } from '../envelope.js';
 import type { EventDefinition, Registry, ValidationIssue } from '../registry.js';
 import { DEFAULT_EXCHANGE } from './topology.js';
@@ -255,12 +256,7 @@ export function decodeDelivery(registry: Registry, body: Buffer | string, allowU
     if (!r.ok) issues.push(...r.issues.filter((i) => !i.pointer.startsWith('/payload')));
   }
   const p = definition.validateConsume(raw['payload']);
-  if (!p.ok)
-    issues.push(
-      ...p.issues.map((i) =>
-        i.pointer.startsWith('/payload') ? i : { ...i, pointer: `/payload${i.pointer}` },
-      ),
-    );
+  if (!p.ok) issues.push(...underPayload(p.issues));
   if (issues.length > 0) {
     const summary = issues.map((i) => `${i.pointer.replace(/^\//, '') || '(root)'} ${i.message}`).join('; ');
     return fail('validation', `cannot consume ${eventType}: ${summary}`, eventType, issues);

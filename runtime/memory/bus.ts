@@ -23,10 +23,11 @@ import type {
 import { createEnvelope, type Envelope, type SourceInput } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
 import { PayloadValidationError } from '../errors/payload-validation-error.js';
+import { underPayload } from '../validation.js';
 import { UnroutableError } from '../errors/unroutable-error.js';
 import { deterministicId } from '../ids.js';
 import type { BloodbankMetrics } from '../metrics.js';
-import type { Catalog, Registry, ValidationIssue } from '../registry.js';
+import type { Catalog, Registry } from '../registry.js';
 import {
   DEFAULT_EXCHANGE,
   HEADERS,
@@ -157,7 +158,7 @@ class MemoryBusImpl<M extends Catalog> {
     const checked = def.validatePublish(payload);
     if (!checked.ok) {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });
-      throw new PayloadValidationError('publish', eventType, prefixed(checked.issues));
+      throw new PayloadValidationError('publish', eventType, underPayload(checked.issues));
     }
     const eventId =
       options.eventId ??
@@ -175,7 +176,7 @@ class MemoryBusImpl<M extends Catalog> {
     const def = this.#registry.require(envelope.event_type);
     const checked = def.validatePublish(envelope.payload);
     if (!checked.ok)
-      throw new PayloadValidationError('publish', envelope.event_type, prefixed(checked.issues));
+      throw new PayloadValidationError('publish', envelope.event_type, underPayload(checked.issues));
     return this.#send({ ...envelope, payload: checked.value }, options);
   }
 
@@ -559,10 +560,4 @@ class MemorySubscription implements Subscription {
     })();
     return this.#closing;
   }
-}
-
-function prefixed(issues: readonly ValidationIssue[]): ValidationIssue[] {
-  return issues.map((i) =>
-    i.pointer.startsWith('/payload') ? i : { ...i, pointer: `/payload${i.pointer}` },
-  );
 }
