@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve('.');
@@ -40,13 +41,9 @@ function files(dir: string): string[] {
   return out;
 }
 
-/** Every module specifier imported or re-exported by a file (static and dynamic). */
+/** Every module specifier imported or re-exported by a file (static, dynamic, require), as TypeScript's scanner sees them (text inside strings and templates is not an import). */
 export function importsOf(source: string): string[] {
-  const specs: string[] = [];
-  const re =
-    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/g;
-  for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3] ?? m[4]) as string);
-  return specs;
+  return ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
 }
 
 /** The top-level folder an import lands in ('external' for packages, 'self:<entry>' for self-references). */
