@@ -20,7 +20,7 @@ import amqp from 'amqplib';
 import Fastify, { type FastifyReply } from 'fastify';
 import { createKeyStore } from '../../apps/gateway/auth.js';
 import { createGateway } from '../../apps/gateway/gateway.js';
-import { registry } from '../../generated/registry.js';
+import { loadRegistry } from '../../apps/shared/registry.js';
 import type { Registry } from '../../runtime/registry.js';
 
 const KEY = 'fireflies.transcript.ready';
@@ -85,6 +85,8 @@ export async function benchGateway(
   options: { log?: (line: string) => void } = {},
 ): Promise<GatewayBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
+  // Through apps/: only composition roots import generated/ (DESIGN.md §1).
+  const registry = (await loadRegistry()) as unknown as Registry;
   const seconds = Number(process.env['BENCH_GATEWAY_SECONDS'] ?? 10);
   const connections = Number(process.env['BENCH_GATEWAY_CONNECTIONS'] ?? 50);
   const rabbitUrl = process.env['RABBIT_URL'] ?? 'amqp://localhost:5672';
@@ -156,7 +158,7 @@ export async function benchGateway(
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
   const gateway = await createGateway({
-    registry: registry as unknown as Registry,
+    registry,
     rabbitUrl,
     redisUrl,
     exchange,
