@@ -8,7 +8,6 @@
  * answers 4xx with every failing JSON pointer and rule, and nothing is published.
  */
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,6 +22,7 @@ import { loadRequester, type CommandRequester } from './commands.js';
 import type { AuthMode, GatewayContext, GatewayMetrics } from './context.js';
 import { HttpError, isHttpError } from './http-error.js';
 import { LiveStream } from './live-stream.js';
+import { registerRateLimit } from './rate-limit.js';
 import { registerPublishRoutes } from './routes-publish.js';
 import { registerReadRoutes } from './routes-read.js';
 import { registerWebhookRoutes } from './routes-webhook.js';
@@ -284,26 +284,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         'X-Bloodbank-Idempotency-Key',
         'X-Bloodbank-Agent-Context',
       ],
-      exposedHeaders: ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+      exposedHeaders: ['Retry-After', 'X-RateLimit-Limit'],
       maxAge: 600,
     });
-  if (options.rateLimit !== false) {
-    const limit = options.rateLimit ?? { max: 6_000, timeWindowMs: 60_000 };
-    await app.register(rateLimit, {
-      global: true,
-      max: limit.max,
-      timeWindow: limit.timeWindowMs,
-      hook: 'preHandler',
-      keyGenerator: (request) => request.principal?.id ?? request.ip,
-      allowList: (request) => request.routeOptions.config.auth === false,
-      errorResponseBuilder: (_request, context) =>
-        new HttpError(
-          429,
-          'rate_limited',
-          `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`,
-        ),
-    });
-  }
+  if (options.rateLimit !== false)
+    registerRateLimit(app, options.rateLimit ?? { max: 6_000, timeWindowMs: 60_000 });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   registerReadRoutes(app, ctx);
