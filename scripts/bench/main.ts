@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- codegen|runtime|all] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|all] [--profile] [--full] [--keep]` (default: all).
  *
  *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
@@ -9,13 +9,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchCodegen } from './codegen.js';
 
-const SUITES = ['codegen', 'runtime', 'all'] as const;
+const SUITES = ['codegen', 'runtime', 'gateway', 'all'] as const;
 type Suite = (typeof SUITES)[number];
 
 const RUNTIME_BENCHES = [
   { file: 'runtime-publish', exportName: 'benchPublish', title: 'runtime: publish' },
   { file: 'runtime-consume', exportName: 'benchConsume', title: 'runtime: consume' },
   { file: 'tracker', exportName: 'benchTracker', title: 'runtime: correlation tracker' },
+] as const;
+
+const GATEWAY_BENCHES = [
+  { file: 'gateway', exportName: 'benchGateway', title: 'gateway: HTTP publish vs bare Fastify + amqplib' },
 ] as const;
 
 function printResult(result: unknown): void {
@@ -32,9 +36,11 @@ function printResult(result: unknown): void {
   }
 }
 
-async function runRuntime(): Promise<boolean> {
+async function runBenches(
+  benches: ReadonlyArray<{ readonly file: string; readonly exportName: string; readonly title: string }>,
+): Promise<boolean> {
   let ok = true;
-  for (const bench of RUNTIME_BENCHES) {
+  for (const bench of benches) {
     const here = fileURLToPath(new URL('.', import.meta.url));
     if (!existsSync(`${here}${bench.file}.ts`) && !existsSync(`${here}${bench.file}.js`)) {
       console.log(`\n== ${bench.title}: skipped (scripts/bench/${bench.file}.ts does not exist yet)`);
@@ -60,7 +66,11 @@ async function runRuntime(): Promise<boolean> {
       const result: unknown = await (fn as (options: { log: (line: string) => void }) => unknown)({
         log: (line) => console.log(line),
       });
-      printResult(result);
+      printResult(
+        typeof result === 'object' && result !== null && 'rows' in result
+          ? (result as { rows: unknown }).rows
+          : result,
+      );
     } catch (error) {
       console.error(`  ${bench.title} failed: ${(error as Error).stack ?? String(error)}`);
       ok = false;
@@ -75,9 +85,10 @@ async function main(): Promise<number> {
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|all] [--profile] [--full] [--keep]\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|all] [--profile] [--full] [--keep]\n' +
         '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
+        '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  all       both (default)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
         '  --full    run the json-schema-to-typescript + ajv baseline on the 1,000-event catalogue too\n' +
@@ -86,7 +97,7 @@ async function main(): Promise<number> {
     return unknown.length > 0 ? 2 : 0;
   }
   const suites = new Set<Suite>(positional.length > 0 ? (positional as Suite[]) : ['all']);
-  const want = (s: 'codegen' | 'runtime') => suites.has(s) || suites.has('all');
+  const want = (s: 'codegen' | 'runtime' | 'gateway') => suites.has(s) || suites.has('all');
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
@@ -99,7 +110,8 @@ async function main(): Promise<number> {
       console.log('codegen: some targets are not met (see FAIL rows); the benchmark is not a test');
     }
   }
-  if (want('runtime')) ok = (await runRuntime()) && ok;
+  if (want('runtime')) ok = (await runBenches(RUNTIME_BENCHES)) && ok;
+  if (want('gateway')) ok = (await runBenches(GATEWAY_BENCHES)) && ok;
   return ok ? 0 : 1;
 }
 

@@ -13,17 +13,15 @@ describe.each(transports)('%s with the generated registry', (_name, make) => {
   it('rejects an invalid payload before sending, naming every pointer and rule', async () => {
     const bus = make();
     try {
-      const error = await bus
-        // @ts-expect-error — media_duration_seconds must be a number
-        .publish('fireflies.transcript.upload', {
-          media_file: 'x'.repeat(9000),
-          media_duration_seconds: 'long',
-          media_type: 'audio/mpeg',
-        })
-        .then(
-          () => null,
-          (e: unknown) => e,
-        );
+      const payload = {
+        media_file: 'x'.repeat(9000),
+        media_duration_seconds: 'long',
+        media_type: 'audio/mpeg',
+      };
+      const error = await bus.publish('fireflies.transcript.upload', payload as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isPayloadValidationError(error)).toBe(true);
       if (!isPayloadValidationError(error)) return;
       expect(error.issues.map((i) => `${i.pointer} ${i.rule}`).sort()).toEqual([
