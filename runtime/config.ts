@@ -38,6 +38,10 @@ export interface BloodbankConfig {
   readonly auth: 'on' | 'off';
   /** `BLOODBANK_BODY_LIMIT`: largest request body the gateway accepts, in bytes. */
   readonly bodyLimit: number;
+  /** `BLOODBANK_RATE_LIMIT`: gateway requests per minute per API key (0 disables). */
+  readonly rateLimit: number;
+  /** `BLOODBANK_CORS_ORIGINS`: `*` or a comma-separated list of origins; unset: no CORS. */
+  readonly corsOrigins: string | undefined;
   /** `BLOODBANK_REGISTRY`: module that exports the event registry (`bb --registry`). */
   readonly registry: string | undefined;
   /** `BLOODBANK_URL`: the gateway `bb --via http` talks to. */
@@ -102,6 +106,16 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '16MiB',
     description: 'Largest gateway request body (bytes, or with a unit: 512KiB, 16MiB)',
   },
+  {
+    name: 'BLOODBANK_RATE_LIMIT',
+    default: '6000',
+    description: 'Gateway requests per minute per API key (0 disables)',
+  },
+  {
+    name: 'BLOODBANK_CORS_ORIGINS',
+    default: null,
+    description: 'Origins the gateway allows for CORS: `*` or a comma-separated list (unset: none)',
+  },
   { name: 'BLOODBANK_REGISTRY', default: null, description: 'Module exporting the event registry for `bb`' },
   { name: 'BLOODBANK_URL', default: 'http://localhost:8682', description: 'Gateway URL for `bb --via http`' },
   { name: 'BLOODBANK_API_KEY', default: null, description: 'API key `bb --via http` sends' },
@@ -136,6 +150,8 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     apiKeys: r.string('BLOODBANK_API_KEYS'),
     auth: r.oneOf('BLOODBANK_AUTH', ['on', 'off'] as const) ?? 'on',
     bodyLimit: r.bytes('BLOODBANK_BODY_LIMIT') ?? 16 * MIB,
+    rateLimit: r.integer('BLOODBANK_RATE_LIMIT', 0, Number.MAX_SAFE_INTEGER) ?? 6000,
+    corsOrigins: r.string('BLOODBANK_CORS_ORIGINS'),
     registry: r.string('BLOODBANK_REGISTRY'),
     url: r.url('BLOODBANK_URL', ['http', 'https']) ?? defaultOf('BLOODBANK_URL'),
     apiKey: r.string('BLOODBANK_API_KEY'),

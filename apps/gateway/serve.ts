@@ -64,28 +64,8 @@ export function listenHost(options: {
   };
 }
 
-/**
- * `BLOODBANK_RATE_LIMIT` (requests per minute per key, default 6,000; 0 disables) and
- * `BLOODBANK_CORS_ORIGINS` (`*` or a comma-separated list; unset: no CORS). Read here until
- * runtime/config.ts owns them (two additive entries).
- */
-export function gatewaySettings(env: Readonly<Record<string, string | undefined>> = process.env): {
-  rateLimit: number;
-  corsOrigins: string | undefined;
-} {
-  const raw = env['BLOODBANK_RATE_LIMIT']?.trim();
-  const rateLimit = raw ? Number(raw) : 6_000;
-  if (!Number.isSafeInteger(rateLimit) || rateLimit < 0)
-    throw new GatewayStartError(
-      `BLOODBANK_RATE_LIMIT must be an integer >= 0 (requests per minute), got ${raw}`,
-    );
-  const cors = env['BLOODBANK_CORS_ORIGINS']?.trim();
-  return { rateLimit, corsOrigins: cors ? cors : undefined };
-}
-
 export async function serveGateway(options: ServeGatewayOptions = {}): Promise<ServedGateway> {
   const config = loadConfig();
-  const gatewayEnv = gatewaySettings();
   const logger = createLogger({ name: config.serviceName });
   // The app registry is typed by the generated catalogue; the gateway works on any catalogue.
   const registry = (await loadRegistry(options.registryModule ?? config.registry)) as unknown as Registry;
@@ -109,8 +89,8 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     apiKeys: keys,
     auth: config.auth,
     bodyLimit: config.bodyLimit,
-    corsOrigins: gatewayEnv.corsOrigins ?? false,
-    rateLimit: gatewayEnv.rateLimit > 0 ? { max: gatewayEnv.rateLimit, timeWindowMs: 60_000 } : false,
+    corsOrigins: config.corsOrigins ?? false,
+    rateLimit: config.rateLimit > 0 ? { max: config.rateLimit, timeWindowMs: 60_000 } : false,
     ...(config.firefliesWebhookSecret ? { firefliesWebhookSecret: config.firefliesWebhookSecret } : {}),
   });
   const port = options.port ?? config.httpPort;

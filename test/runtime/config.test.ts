@@ -33,6 +33,8 @@ describe('loadConfig: defaults', () => {
       openaiApiKey: undefined,
       openaiBaseUrl: undefined,
       firefliesWebhookSecret: undefined,
+      rateLimit: 6000,
+      corsOrigins: undefined,
     } satisfies BloodbankConfig);
   });
 

@@ -2,7 +2,8 @@
  * `serveGateway()` from the environment (what `bb serve gateway` runs), and the unroutable case.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { gatewaySettings, serveGateway } from '../../../apps/gateway/serve.js';
+import { serveGateway } from '../../../apps/gateway/serve.js';
+import { loadConfig } from '../../../runtime/config.js';
 import { createAdmin, uniqueName } from '../../support/private-rabbit.js';
 import { example, startGateway } from './helpers.js';
 
@@ -45,13 +46,13 @@ it('closes when the signal aborts', async () => {
   await expect(fetch(`${served.url}/healthz`)).rejects.toThrow();
 });
 
-it('reads BLOODBANK_RATE_LIMIT and BLOODBANK_CORS_ORIGINS', () => {
-  expect(gatewaySettings({})).toEqual({ rateLimit: 6000, corsOrigins: undefined });
-  expect(gatewaySettings({ BLOODBANK_RATE_LIMIT: '0', BLOODBANK_CORS_ORIGINS: '*' })).toEqual({
+it('reads BLOODBANK_RATE_LIMIT and BLOODBANK_CORS_ORIGINS from the config module', () => {
+  expect(loadConfig({})).toMatchObject({ rateLimit: 6000, corsOrigins: undefined });
+  expect(loadConfig({ BLOODBANK_RATE_LIMIT: '0', BLOODBANK_CORS_ORIGINS: '*' })).toMatchObject({
     rateLimit: 0,
     corsOrigins: '*',
   });
-  expect(() => gatewaySettings({ BLOODBANK_RATE_LIMIT: 'lots' })).toThrow(/BLOODBANK_RATE_LIMIT/);
+  expect(() => loadConfig({ BLOODBANK_RATE_LIMIT: 'lots' })).toThrow(/BLOODBANK_RATE_LIMIT/);
 });
 
 it('answers 422 unroutable when no queue is bound for the event, reporting nothing accepted', async () => {
