@@ -4,7 +4,15 @@ import { isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
 import type { Model } from './model.js';
-import { buildManifest, diffFiles, hashInputs, manifestFile, manifestUpToDate, writeFiles } from './write.js';
+import {
+  MANIFEST,
+  buildManifest,
+  diffFiles,
+  hashInputs,
+  manifestFile,
+  manifestUpToDate,
+  writeFiles,
+} from './write.js';
 
 export type { GeneratedFile } from './generate.js';
 export { loadModel, ROUTING_KEY } from './load.js';
@@ -55,6 +63,9 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
     return { model: null, files: [], changed: [], fast: true };
   }
   const { model, files } = await buildFiles(options.input);
-  const changed = options.check ? diffFiles(options.out, files) : writeFiles(options.out, files);
+  // The manifest is a cache for the fast path: on its own it never makes the output stale.
+  const changed = options.check
+    ? diffFiles(options.out, files).filter((path) => path !== MANIFEST)
+    : writeFiles(options.out, files);
   return { model, files, changed, fast: false };
 }
