@@ -122,11 +122,6 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function addImport(file: GeneratedFile, line: string): GeneratedFile {
-  const [first, ...rest] = file.content.split('\n');
-  return { path: file.path, content: [first, line, ...rest].join('\n') };
-}
-
 function docOf(
   description: string | null | undefined,
   extra: string[] = [],
