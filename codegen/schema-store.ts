@@ -15,7 +15,7 @@ export type JsonObject = { [key: string]: Json };
 export interface SchemaDoc {
   /** Absolute path. */
   readonly file: string;
-  /** `$id` when the document declares one, else its file URL. */
+  /** `$id` when the document declares one, else `bloodbank:/local/<path under the input's folder>`. */
   readonly uri: string;
   readonly json: Json;
   /** Raw text, for hashing. */
@@ -97,7 +97,7 @@ export class SchemaStore {
       );
     }
     const id = isObject(json) && typeof json['$id'] === 'string' ? json['$id'].replace(/#$/, '') : null;
-    const doc: SchemaDoc = { file: abs, uri: id ?? pathToFileURL(abs).href, json, text };
+    const doc: SchemaDoc = { file: abs, uri: id ?? this.localUri(abs), json, text };
     const clash = this.byUri.get(doc.uri);
     if (clash && clash.file !== abs) {
       throw new CodegenError(
@@ -111,13 +111,22 @@ export class SchemaStore {
     return doc;
   }
 
+  /**
+   * The id of a document without `$id`: its path under the input's folder, so generated output does not
+   * depend on where the repository is checked out.
+   */
+  private localUri(abs: string): string {
+    const rel = relative(this.root, abs).split(/[\\/]/).map(encodeURIComponent).join('/');
+    return rel.startsWith('..') ? pathToFileURL(abs).href : `bloodbank:/local/${rel}`;
+  }
+
   /** Register a document that is not on disk (tests, synthetic inputs). */
   addDocument(file: string, json: Json): SchemaDoc {
     const abs = resolvePath(file);
     const id = isObject(json) && typeof json['$id'] === 'string' ? json['$id'].replace(/#$/, '') : null;
     const doc: SchemaDoc = {
       file: abs,
-      uri: id ?? pathToFileURL(abs).href,
+      uri: id ?? this.localUri(abs),
       json,
       text: JSON.stringify(json),
     };
