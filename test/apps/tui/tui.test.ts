@@ -251,10 +251,12 @@ describe('bb tui in a terminal', () => {
     let dead = '';
     while (Date.now() < deadlineQuit) {
       dead = tmux('display-message', '-p', '-t', SESSION, '#{pane_dead} #{pane_dead_status}').trim();
-      if (dead.startsWith('1')) break;
+      // The pane is dead once the pty closes; tmux fills pane_dead_status only if the process has been
+      // reaped by then (it may still be closing its broker connections): a status, when given, must be 0.
+      if (/^1 \d+$/.test(dead)) break;
       await sleep(100);
     }
-    expect(dead).toBe('1 0');
+    expect(dead).toMatch(/^1( 0)?$/);
     expect(screen()).not.toContain('Bloodbank workbench');
   }, 120_000);
 });
