@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import amqp from 'amqplib';
 import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { pino, type Logger } from 'pino';
+import { redactUrl } from '../config.js';
 import { ConnectionError } from '../errors/connection-error.js';
 
 export interface ConnectionOptions {
@@ -64,16 +65,8 @@ export interface BloodbankConnection {
   off(event: 'blocked', listener: (reason: string) => void): this;
 }
 
-/** `amqp://user:secret@host/vhost` → `amqp://user:***@host/vhost` (for logs). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}
+/** One redaction for every log line: the config module's (`amqp://***@host/vhost`). */
+export { redactUrl };
 
 /**
  * Open a named connection with recovery. Resolves once the handle exists (not once connected): call
