@@ -11,11 +11,11 @@ import type { EventModel, Model } from './model.js';
 import { eventNames } from './names.js';
 import { escapePointer, getPointer, isObject, locationKey, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
+export { ROUTING_KEY } from '../runtime/registry.js';
+import { ROUTING_KEY } from '../runtime/registry.js';
 
 /** DESIGN.md §3: 2 to 6 lowercase tokens, underscores allowed. */
 const requireFromHere = createRequire(import.meta.url);
-
-export const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
 
 export interface LoadOptions {
   /** Skip @asyncapi/parser validation (used by `--check` fast paths and benchmarks of the emitter alone). */

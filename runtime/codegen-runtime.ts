@@ -41,7 +41,7 @@ export type { AjvValidateFunction } from './validation.js';
 const require = createRequire(import.meta.url);
 
 /** RFC 3339 date-time whose timezone may be missing: the original produced naive datetimes. */
-const lenientDateTime = {
+export const lenientDateTime = {
   validate: (s: string): boolean => {
     const m =
       /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$/.exec(

@@ -144,3 +144,6 @@ export type KeysMatching<Pattern extends string, Keys extends string> = string e
       ? Keys
       : never
     : never;
+
+/** DESIGN.md §3: a routing key is 2 to 6 lowercase tokens, underscores allowed; never `*` or `#`. */
+export const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;

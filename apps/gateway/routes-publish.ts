@@ -16,8 +16,8 @@ import { commandErrorName } from './commands.js';
 import { HttpError, isHttpError, unavailable } from './http-error.js';
 import { eventPath } from './openapi.js';
 import { bodyIssues, envelopeInput, locateEnvelopeIssues, type LocatedIssue } from './request-envelope.js';
+import { ROUTING_KEY } from '../../runtime/registry.js';
 
-const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ISSUES = 100;
 

@@ -11,6 +11,7 @@ import { CodegenError } from '../../runtime/errors/codegen-error.js';
 import type { Model } from '../model.js';
 import { isObject } from '../schema-store.js';
 import type { Json, Location } from '../schema-store.js';
+import { lenientDateTime } from '../../runtime/codegen-runtime.js';
 
 const require = createRequire(import.meta.url);
 const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
@@ -100,10 +101,8 @@ function makeAjv(stage: 'publish' | 'consume', input: AjvInput): Ajv {
   });
   addFormats(ajv);
   if (stage === 'consume') {
-    ajv.addFormat('date-time', {
-      validate: (s: string) =>
-        /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$/.test(s),
-    });
+    // The same format the generated code loads from bloodbank/codegen-runtime at run time.
+    ajv.addFormat('date-time', lenientDateTime);
   }
   ajv.addKeyword('x-bloodbank-envelope');
   ajv.addKeyword('x-bloodbank-default');

@@ -4,8 +4,7 @@ import type { GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
 import { out } from '../support/output.js';
 import { parseFields } from '../support/payload.js';
-
-const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
+import { ROUTING_KEY } from '../../../runtime/registry.js';
 
 export async function id(_globals: GlobalOptions, type: string, pairs: string[]): Promise<void> {
   if (!ROUTING_KEY.test(type))
