@@ -3,11 +3,13 @@
  * JSON pointer); the model is read from the raw document so that `$ref`s stay visible and shared schemas
  * become shared types.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { EventModel, Model } from './model.js';
+import { PARSER_WORKER_SOURCE, parserCacheDir } from './parser-worker.js';
 import { eventNames } from './names.js';
 import { escapePointer, getPointer, isObject, locationKey, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
@@ -23,34 +25,40 @@ export interface LoadOptions {
 }
 
 export async function loadModel(inputPath: string, options: LoadOptions = {}): Promise<Model> {
-  const input = resolvePath(inputPath);
-  const store = new SchemaStore(dirname(input));
-  const doc = store.load(input);
-  const display = store.display(input);
-  const root = doc.json;
-  if (!isObject(root)) throw new CodegenError(display, '', 'not an AsyncAPI document (expected a mapping)');
-  const version = root['asyncapi'];
-  if (typeof version !== 'string' || !version.startsWith('3.')) {
-    throw new CodegenError(
-      display,
-      '/asyncapi',
-      `expected an AsyncAPI 3.x document, got ${JSON.stringify(version ?? null)}`,
-    );
-  }
-  let validation: Promise<void> = Promise.resolve();
+  // The parser's worker starts loading @asyncapi/parser before the document is even read.
+  const parser = options.skipValidation ? null : spawnParserWorker();
+  let validation: Promise<void> | null = null;
   try {
-    store.preload(join(dirname(input), 'schemas'));
-    if (!options.skipValidation) {
-      validation = startValidation(bundleForParser(store, doc), display);
-      // Never leave a rejection unhandled when building the model fails first.
-      validation.catch(() => undefined);
+    const input = resolvePath(inputPath);
+    const store = new SchemaStore(dirname(input));
+    const doc = store.load(input);
+    const display = store.display(input);
+    const root = doc.json;
+    if (!isObject(root)) throw new CodegenError(display, '', 'not an AsyncAPI document (expected a mapping)');
+    const version = root['asyncapi'];
+    if (typeof version !== 'string' || !version.startsWith('3.')) {
+      throw new CodegenError(
+        display,
+        '/asyncapi',
+        `expected an AsyncAPI 3.x document, got ${JSON.stringify(version ?? null)}`,
+      );
     }
-    return await buildModel(input, store, doc, display, root, validation);
-  } catch (error) {
-    // An error located in a schema file is ours and precise; for the document itself the parser's
-    // diagnosis of an invalid document comes first.
-    if (!(isCodegenError(error) && error.file !== display)) await validation;
-    throw error;
+    try {
+      store.preload(join(dirname(input), 'schemas'));
+      if (parser) {
+        validation = parser.validate(bundleForParser(store, doc), display);
+        // Never leave a rejection unhandled when building the model fails first.
+        validation.catch(() => undefined);
+      }
+      return await buildModel(input, store, doc, display, root, validation ?? Promise.resolve());
+    } catch (error) {
+      // An error located in a schema file is ours and precise; for the document itself the parser's
+      // diagnosis of an invalid document comes first.
+      if (validation && !(isCodegenError(error) && error.file !== display)) await validation;
+      throw error;
+    }
+  } finally {
+    if (!validation) parser?.terminate();
   }
 }
 
@@ -355,38 +363,55 @@ export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInpu
   return { text: JSON.stringify(root), files };
 }
 
+const WORKER_SALT = createHash('sha256').update(PARSER_WORKER_SOURCE).digest('hex').slice(0, 16);
+
+interface ParserWorker {
+  /** Validate the bundled document (once); resolves when the parser accepts it. */
+  validate(input: ParserInput, display: string): Promise<void>;
+  /** Stop the worker without validating. */
+  terminate(): void;
+}
+
 /**
- * @asyncapi/parser takes most of codegen's time, so it validates in a worker thread while the main thread
- * builds the model and emits: on 2 cores the parse is almost free.
+ * @asyncapi/parser takes most of codegen's time, so it runs in a worker thread (codegen/parser-worker.ts)
+ * while the main thread builds the model and emits: on 2 cores the parse is almost free. The worker is
+ * spawned first and imports the parser while the main thread reads the document.
  */
-export function startValidation(input: ParserInput, display: string): Promise<void> {
-  const source = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const { Parser } = require(workerData.parserPath);
-    (async () => {
-      const parser = new Parser({ ruleset: { core: true, recommended: false } });
-      const { document, diagnostics } = await parser.parse(workerData.text);
-      parentPort.postMessage({
-        ok: Boolean(document),
-        errors: diagnostics.filter((d) => d.severity === 0).map((d) => ({ message: d.message, severity: d.severity, path: d.path })),
-      });
-    })().catch((e) => parentPort.postMessage({ ok: false, errors: [{ message: String(e && e.message || e), severity: 0, path: [] }] }));
-  `;
-  return new Promise<void>((resolve, reject) => {
-    const worker = new Worker(source, {
-      eval: true,
-      workerData: { text: input.text, parserPath: requireFromHere.resolve('@asyncapi/parser') },
-    });
-    worker.once('message', (result: { ok: boolean; errors: ParserDiagnostic[] }) => {
-      void worker.terminate();
-      const errors = result.errors;
-      if (errors.length === 0 && result.ok) return resolve();
-      reject(diagnosticError(errors, input, display));
-    });
-    worker.once('error', (cause) =>
-      reject(new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause })),
-    );
+export function spawnParserWorker(): ParserWorker {
+  const parserPath = requireFromHere.resolve('@asyncapi/parser');
+  const worker = new Worker(PARSER_WORKER_SOURCE, {
+    eval: true,
+    workerData: { parserPath, cacheDir: parserCacheDir(parserPath), salt: WORKER_SALT },
   });
+  const result = new Promise<{ ok: boolean; errors: ParserDiagnostic[] }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the parser's worker exited with code ${code}`)));
+  });
+  result.catch(() => undefined);
+  return {
+    validate(input, display) {
+      worker.postMessage(input.text);
+      return result.then(
+        ({ ok, errors }) => {
+          void worker.terminate();
+          if (!ok || errors.length > 0) throw diagnosticError(errors, input, display);
+        },
+        (cause: Error) => {
+          void worker.terminate();
+          throw new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause });
+        },
+      );
+    },
+    terminate() {
+      void worker.terminate();
+    },
+  };
+}
+
+/** Validate a bundled document with @asyncapi/parser in a worker thread. */
+export function startValidation(input: ParserInput, display: string): Promise<void> {
+  return spawnParserWorker().validate(input, display);
 }
 
 /** The first diagnostic as a CodegenError; one inside a bundled schema file points back at that file. */
