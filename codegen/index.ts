@@ -1,6 +1,7 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
 import { dirname, resolve } from 'node:path';
 import { isCodegenError } from '../runtime/errors/codegen-error.js';
+import { flushCodeCache } from './code-cache.js';
 import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
 import type { Model } from './model.js';
@@ -51,6 +52,7 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
     throw error;
   }
   await model.validation;
+  flushCodeCache();
   const inputs = hashInputs(
     dirname(resolve(input)),
     model.store.docs().map((d) => d.file),
