@@ -13,20 +13,10 @@
  * them). Any other schema, and any failure of the cache, falls back to Spectral's own compile.
  * `BLOODBANK_CODEGEN_CACHE=off` turns the cache off; `BLOODBANK_CODEGEN_CACHE=<dir>` moves it.
  */
-import { sep, join } from 'node:path';
+import { codegenCacheDir } from './code-cache.js';
 
-/**
- * `node_modules/.cache/bloodbank-codegen` of the node_modules that holds @asyncapi/parser; null when the
- * cache is off (`BLOODBANK_CODEGEN_CACHE=off`).
- */
-export function parserCacheDir(parserPath: string): string | null {
-  const setting = process.env['BLOODBANK_CODEGEN_CACHE'];
-  if (setting === 'off' || setting === '0') return null;
-  if (setting) return setting;
-  const marker = `${sep}node_modules${sep}`;
-  const at = parserPath.lastIndexOf(marker);
-  return at < 0 ? null : join(parserPath.slice(0, at + marker.length), '.cache', 'bloodbank-codegen');
-}
+/** Where the worker caches the precompiled validators (null: nowhere). */
+export const parserCacheDir = (parserPath: string): string | null => codegenCacheDir(parserPath);
 
 export const PARSER_WORKER_SOURCE =
   String.raw`
@@ -137,7 +127,26 @@ try {
 } catch {
   // Spectral's internals moved: validate without the cache.
 }
-const parser = new Parser({ ruleset: { core: true, recommended: false } });
+
+// Spectral validates a ruleset's definition (an ajv compile of its meta-schema, about 0.1 s) whenever one
+// is constructed. The parser's core ruleset is a constant of the parser package, not user input: skip
+// that check while the parser builds it.
+let assertions = null;
+let assertValidRuleset = null;
+try {
+  const core = fromParser.resolve('@stoplight/spectral-core');
+  assertions = createRequire(core)('./ruleset/validation/assertions');
+  assertValidRuleset = assertions.assertValidRuleset;
+  if (typeof assertValidRuleset === 'function') assertions.assertValidRuleset = function () {};
+} catch {
+  assertions = null;
+}
+let parser;
+try {
+  parser = new Parser({ ruleset: { core: true, recommended: false } });
+} finally {
+  if (assertions && typeof assertValidRuleset === 'function') assertions.assertValidRuleset = assertValidRuleset;
+}
 
 parentPort.once('message', (text) => {
   parser
