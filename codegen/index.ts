@@ -35,23 +35,38 @@ export interface CodegenResult {
   readonly fast: boolean;
 }
 
+/** `BLOODBANK_CODEGEN_TRACE=1`: print when each phase ends (ms since the start) to stderr. */
+function phaseTrace(): (phase: string) => void {
+  if (!process.env['BLOODBANK_CODEGEN_TRACE']) return () => undefined;
+  const started = performance.now();
+  return (phase) =>
+    process.stderr.write(`codegen trace: ${Math.round(performance.now() - started)} ms ${phase}\n`);
+}
+
 /** Build every output file (the manifest included) in memory. */
 export async function buildFiles(input: string): Promise<{ model: Model; files: GeneratedFile[] }> {
   // Start the parser worker first, then load the emitter (ts-morph, ajv) while it runs.
+  const trace = phaseTrace();
   const modelPromise = loadModel(input);
+  trace('model read, parser started');
   const [{ generate }, { compileValidatorsParallel }, model] = await Promise.all([
     import('./generate.js'),
     import('./emit/validators.js'),
     modelPromise,
   ]);
+  trace('emitter loaded (ts-morph, ajv)');
   let files: GeneratedFile[];
   try {
-    files = generate(model, await compileValidatorsParallel(model));
+    const validators = await compileValidatorsParallel(model);
+    trace('validators compiled');
+    files = generate(model, validators);
+    trace('files generated');
   } catch (error) {
     if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;
     throw error;
   }
   await model.validation;
+  trace('document validated (parser worker)');
   flushCodeCache();
   const inputs = hashInputs(
     dirname(resolve(input)),

@@ -6,6 +6,7 @@
 import { Ajv, _ } from 'ajv';
 import type { AnySchemaObject, ErrorObject } from 'ajv';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CodegenError } from '../../runtime/errors/codegen-error.js';
 import type { Model } from '../model.js';
@@ -172,13 +173,15 @@ export function compileValidators(model: Model): CompiledValidators {
 }
 
 /**
- * Both stages, the consume one in a worker thread (2 cores: the two compiles overlap) when running
- * compiled (`bloodbank-codegen`, dist/); from TypeScript sources both run in this thread.
+ * Both stages, the consume one in a worker thread (the two compiles overlap) when running compiled
+ * (`bloodbank-codegen`, dist/) on more than 2 cores; else both run in this thread.
  */
 export async function compileValidatorsParallel(model: Model): Promise<CompiledValidators> {
   const input = ajvInput(model);
   // Run from source (tsx, vitest) a worker cannot load TypeScript on Node 20: compile in this thread.
-  if (import.meta.url.endsWith('.ts')) return compileValidators(model);
+  // On 2 cores the parser's worker already keeps the other core busy: a third thread only adds its
+  // start-up (measured: 0.91 s sequential against 0.98 s with the worker, cold, shipped catalogue).
+  if (import.meta.url.endsWith('.ts') || availableParallelism() <= 2) return compileValidators(model);
   let worker: Worker | null = null;
   const consume = new Promise<string>((resolve, reject) => {
     try {
