@@ -7,10 +7,10 @@
  * as usual and the cache rewritten. Same directory as the parser's cache (BLOODBANK_CODEGEN_CACHE).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Module from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
 
 /** Files below this size compile fast enough as they are. */
@@ -47,15 +47,23 @@ export function codegenCacheDir(resolved: string): string | null {
   return at < 0 ? null : join(resolved.slice(0, at + marker.length), '.cache', 'bloodbank-codegen');
 }
 
+/** `v8-<file>-<version>.bin`: one entry per file; a new version replaces the old (pruneSiblings). */
 function cacheFile(dir: string, filename: string): string {
   const s = statSync(filename);
-  const key = createHash('sha256')
-    .update(
-      `${filename}\0${s.size}\0${s.mtimeMs}\0${process.version}\0${process.versions.v8}\0${process.arch}`,
-    )
-    .digest('hex')
-    .slice(0, 32);
-  return join(dir, `v8-${key}.bin`);
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const version = hash(
+    `${s.size}\0${s.mtimeMs}\0${process.version}\0${process.versions.v8}\0${process.arch}`,
+  );
+  return join(dir, `v8-${hash(filename)}-${version}.bin`);
+}
+
+/** Remove older entries of the same file (same name up to the last `-`). */
+function pruneSiblings(file: string): void {
+  const name = basename(file);
+  const prefix = name.slice(0, name.lastIndexOf('-') + 1);
+  for (const other of readdirSync(dirname(file))) {
+    if (other !== name && other.startsWith(prefix)) rmSync(join(dirname(file), other), { force: true });
+  }
 }
 
 /** What Node's own `Module.prototype._compile` does, with the code cache. */
@@ -117,6 +125,7 @@ export function flushCodeCache(): void {
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, file);
+      pruneSiblings(file);
     } catch {
       // a read-only cache directory: nothing cached
     }

@@ -83,7 +83,9 @@ function precompile() {
     const key = crypto.createHash('sha256').update(versions).update('\0').update(text).digest('hex').slice(0, 32);
     const known = memo.get(key);
     if (known) return known;
-    const file = path.join(dir, 'asyncapi-' + key + '.cjs');
+    // One entry per schema ($id), e.g. asyncapi-3.0.0-resolved-<key>.cjs; a new key replaces the old.
+    const stem = 'asyncapi-' + schema.$id.split('/').slice(-2).join('-').replace(/asyncapi-|\.json$/g, '') + '-';
+    const file = path.join(dir, stem + key + '.cjs');
     let validate;
     try {
       validate = require(file);
@@ -99,6 +101,9 @@ function precompile() {
         const tmp = file + '.' + process.pid + '.tmp';
         fs.writeFileSync(tmp, code);
         fs.renameSync(tmp, file);
+        for (const other of fs.readdirSync(dir)) {
+          if (other.startsWith(stem) && other !== path.basename(file)) fs.rmSync(path.join(dir, other), { force: true });
+        }
       } catch {
         // A read-only node_modules: validate with the compiled function, cache nothing.
       }
