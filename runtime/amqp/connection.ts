@@ -22,6 +22,7 @@ import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { pino, type Logger } from 'pino';
 import { redactUrl } from '../config.js';
 import { ConnectionError } from '../errors/connection-error.js';
+import { coalesceWrites } from './coalesce.js';
 
 export interface ConnectionOptions {
   /** `amqp://` or `amqps://`; credentials are never logged. */
@@ -95,6 +96,11 @@ export async function createConnection(options: ConnectionOptions): Promise<Bloo
         maxRetries: options.maxRetries ?? Infinity,
         ...(options.initialMaxRetries !== undefined ? { initialMaxRetries: options.initialMaxRetries } : {}),
         waitForConnect: false,
+        // Before any channel exists on each new connection: frames leave in one write per batch.
+        setup: (connected: { connection?: unknown }) => {
+          if (!coalesceWrites(connected.connection))
+            logger.debug('amqplib internals differ: frames are written one by one (slower, not wrong)');
+        },
       },
     },
   );
