@@ -8,6 +8,7 @@
  * Keys are kept only as SHA-256 digests; the plain key is never stored nor logged. A key is identified in
  * logs, metrics and rate limiting by `key:<first 12 hex digits of its digest>`.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { assertTopicPattern, topicMatches } from '../../runtime/memory/topic.js';
@@ -30,8 +31,11 @@ export class ApiKeySpecError extends Error {
   override name = 'ApiKeySpecError' as const;
 }
 
+// One-shot `crypto.hash` (Node >= 20.12) is about twice as fast as a Hash object on the request path.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 function digest(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', key, 'hex') : createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 /** Parse the spec (or the file it names). Throws `ApiKeySpecError` naming the faulty entry, never the key. */

@@ -243,31 +243,51 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   // Identify the key first (rate limiting is per key), then require it on protected routes.
-  app.addHook('onRequest', async (request) => {
-    if (authMode !== 'keys') return;
+  // Hooks on every request are callback-style: an async hook costs a promise and a microtask per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (authMode !== 'keys') return done();
     const presented = presentedKey(request.headers);
     if (presented !== undefined) request.principal = keys.lookup(presented) ?? null;
-    if (request.routeOptions.config.auth !== true) return;
+    if (request.routeOptions.config.auth !== true) return done();
     if (presented === undefined)
-      throw new HttpError(
-        401,
-        'unauthorized',
-        'an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>',
-        {
-          headers: { 'www-authenticate': 'Bearer' },
-        },
+      return done(
+        new HttpError(
+          401,
+          'unauthorized',
+          'an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>',
+          { headers: { 'www-authenticate': 'Bearer' } },
+        ),
       );
     if (!request.principal)
-      throw new HttpError(401, 'unauthorized', 'unknown API key', {
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      });
+      return done(
+        new HttpError(401, 'unauthorized', 'unknown API key', {
+          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        }),
+      );
+    done();
   });
 
+  // One labelled child per route and status, found by a string key (prom-client hashes label objects).
   const { requests, duration } = ctx.gatewayMetrics;
-  app.addHook('onResponse', async (request, reply) => {
+  const requestCounters = new Map<string, { inc(): void }>();
+  const durationHistograms = new Map<string, { observe(value: number): void }>();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ route }, reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    const key = `${request.method} ${status} ${route}`;
+    let counter = requestCounters.get(key);
+    if (!counter) {
+      counter = requests.labels({ method: request.method, route, status: String(status) });
+      requestCounters.set(key, counter);
+    }
+    counter.inc();
+    let histogram = durationHistograms.get(route);
+    if (!histogram) {
+      histogram = duration.labels({ route });
+      durationHistograms.set(route, histogram);
+    }
+    histogram.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   const origin = corsOrigin(options.corsOrigins);

@@ -22,8 +22,8 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
   }, timeWindowMs);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.config.auth === false) return;
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.routeOptions.config.auth === false) return done();
     const key = request.principal?.id ?? request.ip;
     const now = Date.now();
     let w = windows.get(key);
@@ -32,17 +32,19 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
       windows.set(key, w);
     }
     w.count += 1;
-    if (w.count <= max) return;
+    if (w.count <= max) return done();
     const retryAfter = Math.max(1, Math.ceil((w.start + timeWindowMs - now) / 1000));
     void reply.header('x-ratelimit-limit', String(max));
-    throw new HttpError(
-      429,
-      'rate_limited',
-      `rate limit of ${max} requests per ${timeWindowMs / 1000} s exceeded; retry in ${retryAfter} s`,
-      {
-        headers: { 'retry-after': String(retryAfter) },
-        details: { retry_after: retryAfter },
-      },
+    done(
+      new HttpError(
+        429,
+        'rate_limited',
+        `rate limit of ${max} requests per ${timeWindowMs / 1000} s exceeded; retry in ${retryAfter} s`,
+        {
+          headers: { 'retry-after': String(retryAfter) },
+          details: { retry_after: retryAfter },
+        },
+      ),
     );
   });
 }
