@@ -1,6 +1,7 @@
 /**
- * The deployment files: docker-compose.yml validated by Debian's docker-compose when installed (CI
- * installs it), and its topology checked either way; the Dockerfile builds the apps it runs.
+ * The deployment files: docker-compose.yml validated by Debian's docker-compose (`.ci/run` installs it;
+ * without it the test fails and says how to install it), its topology checked; the Dockerfile builds the
+ * apps it runs.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,7 +13,11 @@ const root = new URL('../../../', import.meta.url);
 const file = new URL('docker-compose.yml', root).pathname;
 const hasCompose = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].some((p) => existsSync(p));
 
-it.runIf(hasCompose)('docker-compose -f docker-compose.yml config -q accepts it', async () => {
+it('docker-compose -f docker-compose.yml config -q accepts it', async () => {
+  if (!hasCompose)
+    expect.fail(
+      'docker-compose is not installed: apt-get update && apt-get install -y docker-compose (.ci/run does this)',
+    );
   await promisify(execFile)('docker-compose', ['-f', file, 'config', '-q'], {
     env: { PATH: process.env['PATH'] ?? '' },
   });
