@@ -37,6 +37,7 @@ import {
   createMemoryIdempotency,
   decodeDelivery,
   failureHeaders,
+  isRetryableError,
   issuesHeader,
   queueNames,
   resolveRetryPolicy,
@@ -530,7 +531,15 @@ class MemorySubscription implements Subscription {
         ...copyableHeaders(message.headers),
         ...failureHeaders(message.headers, error, attempt, now()),
       };
-      if (attempt < settings.policy.maxAttempts) {
+      if (!isRetryableError(error)) {
+        // As the AMQP consumer: an error marked `retryable: false` is final at once.
+        bus.deadLetter(
+          q,
+          message,
+          { ...headers, [HEADERS.deadLetterReason]: 'not-retryable', [HEADERS.deadLetteredFrom]: q.name },
+          'not-retryable',
+        );
+      } else if (attempt < settings.policy.maxAttempts) {
         metrics?.retried.inc({ event_type: envelope.event_type });
         bus.requeue(
           q,

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventPublisher, EventSubscriber, MessageContext, Subscription } from '../../runtime/bus.js';
 import type { Envelope } from '../../runtime/envelope.js';
+import { NonRetryableError } from '../../runtime/errors/non-retryable-error.js';
 import { isUnroutableError } from '../../runtime/errors/unroutable-error.js';
 import type { DeadLetterRecord } from '../../runtime/amqp/retry.js';
 import type { ContractCatalog, ItemPayload } from '../support/contract-registry.js';
@@ -231,6 +232,37 @@ export function defineTransportContract(
       );
       expect(Math.abs(firstAt - first.at)).toBeLessThan(1_000);
       expect(Math.abs(lastAt - third.at)).toBeLessThan(1_000);
+    });
+
+    it('an error marked retryable: false is dead-lettered at once, without retries', async () => {
+      const service = h.service('final');
+      const attempts: number[] = [];
+      subs.push(
+        await h.subscriber.subscribe(
+          'contract.item.created',
+          (_e, c) => {
+            attempts.push(c.attempt);
+            throw new NonRetryableError('the order does not exist');
+          },
+          { service },
+        ),
+      );
+      const { eventId } = await h.publisher.publish('contract.item.created', { n: 3 });
+      let dead: DeadLetterRecord[] = [];
+      const end = Date.now() + deliveryTimeoutMs;
+      while (dead.length === 0 && Date.now() < end) {
+        await sleep(50);
+        dead = await h.deadLetters(service);
+      }
+      expect(dead).toHaveLength(1);
+      const d = dead[0] as DeadLetterRecord;
+      expect(d.eventId).toBe(eventId);
+      expect(d.reason).toBe('not-retryable');
+      expect(d.attempts).toBe(1);
+      expect(d.error).toMatch(/the order does not exist/);
+      // No retry was scheduled: nothing arrives after the first attempt.
+      await sleep(RETRY.delaysMs[0] + features.backoffSlackMs + 200);
+      expect(attempts).toEqual([1]);
     });
 
     it('a handler that fails once succeeds on the retry and nothing is dead-lettered', async () => {
