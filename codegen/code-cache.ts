@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import Module from 'node:module';
 import { basename, dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
+import { threadId } from 'node:worker_threads';
 
 /** Files below this size compile fast enough as they are. */
 const MIN_BYTES = 256 * 1024;
@@ -62,7 +63,8 @@ function pruneSiblings(file: string): void {
   const name = basename(file);
   const prefix = name.slice(0, name.lastIndexOf('-') + 1);
   for (const other of readdirSync(dirname(file))) {
-    if (other !== name && other.startsWith(prefix)) rmSync(join(dirname(file), other), { force: true });
+    if (other !== name && other.startsWith(prefix) && other.endsWith('.bin'))
+      rmSync(join(dirname(file), other), { force: true });
   }
 }
 
@@ -122,7 +124,7 @@ export function flushCodeCache(): void {
   for (const { script, file } of pending.splice(0)) {
     try {
       mkdirSync(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${process.pid}-${threadId}.tmp`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, file);
       pruneSiblings(file);

@@ -20,7 +20,7 @@ export const parserCacheDir = (parserPath: string): string | null => codegenCach
 
 export const PARSER_WORKER_SOURCE =
   String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, threadId } = require('node:worker_threads');
 const { createRequire } = require('node:module');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -98,11 +98,11 @@ function precompile() {
         const code = standalone(ajv, validate).replace(/require\("([^"]+)"\)/g, (_m, spec) =>
           'require(' + JSON.stringify(fromSpectral.resolve(spec)) + ')');
         fs.mkdirSync(dir, { recursive: true });
-        const tmp = file + '.' + process.pid + '.tmp';
+        const tmp = file + '.' + process.pid + '-' + threadId + '.tmp';
         fs.writeFileSync(tmp, code);
         fs.renameSync(tmp, file);
         for (const other of fs.readdirSync(dir)) {
-          if (other.startsWith(stem) && other !== path.basename(file)) fs.rmSync(path.join(dir, other), { force: true });
+          if (other.startsWith(stem) && other.endsWith('.cjs') && other !== path.basename(file)) fs.rmSync(path.join(dir, other), { force: true });
         }
       } catch {
         // A read-only node_modules: validate with the compiled function, cache nothing.
