@@ -27,6 +27,7 @@ import {
   createReplySender,
   createSubscriber,
   loadConfig,
+  storedReplies,
   subscribeCommands,
   type AmqpSubscription,
   type BloodbankConfig,
@@ -91,6 +92,14 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
   };
   try {
+    const idempotency = new IdempotencyStore({
+      url: config.redisUrl,
+      logger,
+      metrics,
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    });
+    await idempotency.start();
+    cleanups.push(() => idempotency.close());
     const replies = createReplySender(await bb.publisher.connection, logger);
     cleanups.push(() => replies.close());
     const maxAttempts = options.retry?.maxAttempts;
@@ -101,6 +110,7 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
       logger,
       metrics,
       reply: replies,
+      replyStore: storedReplies(idempotency),
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     });
     if (registry.get('agent.thread.prompt')?.kind === 'command')
@@ -121,14 +131,6 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
       logger,
     });
     cleanups.push(() => consumeConnection.close());
-    const idempotency = new IdempotencyStore({
-      url: config.redisUrl,
-      logger,
-      metrics,
-      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-    });
-    await idempotency.start();
-    cleanups.push(() => idempotency.close());
     const subscriber = await createSubscriber<BloodbankCatalog>({
       registry,
       connection: consumeConnection,

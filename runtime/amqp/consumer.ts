@@ -119,11 +119,19 @@ export interface AmqpSubscription extends Subscription {
  * - `Subscription.close()` cancels the consumer, finishes and acks what was already delivered, then
  *   closes its channel; nothing is dead-lettered or retried because of a shutdown.
  */
+export interface AmqpSubscribeOptions extends SubscribeOptions {
+  /**
+   * With `idempotent: true`: called for a delivery of an event the service already handled, before it
+   * is acked (the command processor answers a repeated request with the stored reply). Errors are logged.
+   */
+  readonly onDuplicate?: (envelope: Envelope, context: MessageContext) => Promise<void>;
+}
+
 export interface AmqpSubscriber<M extends Catalog = Catalog> extends EventSubscriber<M> {
   subscribe<P extends string>(
     patterns: P | readonly P[],
     handler: Handler<M, KeysMatching<P, keyof M & string>>,
-    options: SubscribeOptions,
+    options: AmqpSubscribeOptions,
   ): Promise<AmqpSubscription>;
   /** Depth and consumer count of any queue (passive declare); null when it does not exist. */
   queueStats(queue: string): Promise<QueueStats | null>;
@@ -191,6 +199,7 @@ export async function createSubscriber<M extends Catalog>(
         concurrency: subscribeOptions.concurrency ?? 1,
         allowUnknown: subscribeOptions.allowUnknown ?? false,
         gate,
+        onDuplicate: (subscribeOptions as AmqpSubscribeOptions).onDuplicate ?? null,
         logger: logger.child({ service: subscribeOptions.service }),
         metrics: options.metrics ?? null,
         closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
@@ -251,6 +260,7 @@ interface SubscriptionConfig {
   readonly concurrency: number;
   readonly allowUnknown: boolean;
   readonly gate: IdempotencyGate | null;
+  readonly onDuplicate: AmqpSubscribeOptions['onDuplicate'] | null;
   readonly logger: Logger;
   readonly metrics: BloodbankMetrics | null;
   readonly closeTimeoutMs: number;
@@ -416,6 +426,22 @@ class SubscriptionImpl implements AmqpSubscription {
     }
   }
 
+  #context(msg: ConsumeMessage, attempt: number): MessageContext {
+    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+    const workflow = headers['bb-correlation-id'];
+    return {
+      attempt,
+      redelivered: msg.fields.redelivered,
+      headers,
+      workflowId: typeof workflow === 'string' ? workflow : null,
+      signal: this.#abort.signal,
+      ...(typeof msg.properties.replyTo === 'string' ? { replyTo: msg.properties.replyTo } : {}),
+      ...(typeof msg.properties.correlationId === 'string'
+        ? { correlationId: msg.properties.correlationId }
+        : {}),
+    };
+  }
+
   async #handle(d: Delivery): Promise<void> {
     const { msg } = d;
     const { metrics, gate, service } = this.#cfg;
@@ -453,6 +479,10 @@ class SubscriptionImpl implements AmqpSubscription {
       if (state === 'done') {
         metrics?.deduplicated.inc({ service });
         metrics?.consumed.inc({ event_type: eventType, outcome: 'duplicate' });
+        if (this.#cfg.onDuplicate)
+          await this.#cfg.onDuplicate(envelope, this.#context(msg, attempt)).catch((error: unknown) => {
+            this.#cfg.logger.warn({ err: error, eventId: envelope.event_id }, 'duplicate hook failed');
+          });
         this.#ack(d);
         return;
       }
@@ -463,18 +493,7 @@ class SubscriptionImpl implements AmqpSubscription {
       acquired = true;
     }
 
-    const workflow = headers['bb-correlation-id'];
-    const context: MessageContext = {
-      attempt,
-      redelivered: msg.fields.redelivered,
-      headers,
-      workflowId: typeof workflow === 'string' ? workflow : null,
-      signal: this.#abort.signal,
-      ...(typeof msg.properties.replyTo === 'string' ? { replyTo: msg.properties.replyTo } : {}),
-      ...(typeof msg.properties.correlationId === 'string'
-        ? { correlationId: msg.properties.correlationId }
-        : {}),
-    };
+    const context = this.#context(msg, attempt);
     try {
       await this.#cfg.handler(envelope, context);
     } catch (error) {

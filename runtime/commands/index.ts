@@ -1,8 +1,14 @@
 /** Commands: typed handlers with explicit outcomes, the processor wiring and request/reply. */
 export { createCollector, sideEffectId } from './collector.js';
 export type { CollectedEvent, CollectorOptions, CommandCollector } from './collector.js';
-export { createCommandManager, describeFailure } from './manager.js';
-export type { CommandDelivery, CommandManager, CommandManagerOptions, ReplySender } from './manager.js';
+export { createCommandManager, describeFailure, storedReplies } from './manager.js';
+export type {
+  CommandDelivery,
+  CommandManager,
+  CommandManagerOptions,
+  ReplySender,
+  ReplyStore,
+} from './manager.js';
 export { createReplySender, subscribeCommands } from './processor.js';
 export type { SubscribeCommandsOptions } from './processor.js';
 export { DIRECT_REPLY_TO, commandQueueName, createRequester } from './requester.js';

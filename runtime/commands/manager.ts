@@ -56,10 +56,35 @@ export interface CommandManagerOptions<M extends Catalog> {
   readonly maxAttempts?: number;
   readonly reply?: ReplySender;
   /**
+   * Keeps each command's reply (or failure event) so that a repeated request for a command that already
+   * completed is answered with it instead of waiting in vain (see `storedReplies`).
+   */
+  readonly replyStore?: ReplyStore;
+  /**
    * `mandatory` for the facts the manager publishes (default false): a side effect or reply nobody is
    * subscribed to is dropped by the broker, as any fact, instead of failing the command.
    */
   readonly mandatory?: boolean;
+}
+
+/** Where the replies of completed commands are kept (by command event_id). */
+export interface ReplyStore {
+  save(commandId: string, reply: Envelope): Promise<void>;
+  load(commandId: string): Promise<Envelope | null>;
+}
+
+/** A `ReplyStore` on the consumer's idempotency store (runtime/redis), kept as long as `done`. */
+export function storedReplies(store: {
+  saveResult(service: string, eventId: string, value: string): Promise<void>;
+  loadResult(service: string, eventId: string): Promise<string | null>;
+}): ReplyStore {
+  return {
+    save: (commandId, reply) => store.saveResult('command-replies', commandId, JSON.stringify(reply)),
+    async load(commandId) {
+      const text = await store.loadResult('command-replies', commandId);
+      return text === null ? null : (JSON.parse(text) as Envelope);
+    },
+  };
 }
 
 /** Where one delivery of a command came from. */
@@ -91,6 +116,11 @@ export interface CommandManager<M extends Catalog = Catalog> {
   execute(envelope: Envelope, delivery: CommandDelivery): Promise<CommandResult>;
   /** `execute` as a subscriber handler. */
   readonly handle: (envelope: Envelope, context: MessageContext) => Promise<void>;
+  /**
+   * A delivery of a command that already completed (the consumer's idempotency gate skipped it): a
+   * requester waiting on it gets the stored reply (`replyStore`); nothing runs again.
+   */
+  readonly handleDuplicate: (envelope: Envelope, context: MessageContext) => Promise<void>;
   readonly maxAttempts: number;
 }
 
@@ -153,7 +183,7 @@ export function createCommandManager<M extends Catalog>(
     return receipts.map((r) => r.envelope);
   };
 
-  const sendReply = async (delivery: CommandDelivery, command: Envelope, envelope: Envelope) => {
+  const deliverReply = async (delivery: CommandDelivery, command: Envelope, envelope: Envelope) => {
     if (!delivery.replyTo || !options.reply) return;
     try {
       await options.reply(delivery.replyTo, delivery.correlationId ?? command.event_id, envelope);
@@ -164,6 +194,18 @@ export function createCommandManager<M extends Catalog>(
         'cannot send the reply to the requester',
       );
     }
+  };
+
+  /** Keep the outcome for repeated requests (before the ack), then answer the waiting requester. */
+  const sendReply = async (delivery: CommandDelivery, command: Envelope, envelope: Envelope) => {
+    if (options.replyStore)
+      await options.replyStore.save(command.event_id, envelope).catch((error: unknown) => {
+        logger.warn(
+          { err: error, commandId: command.event_id },
+          'cannot keep the reply: a repeated request for this command will wait in vain',
+        );
+      });
+    await deliverReply(delivery, command, envelope);
   };
 
   const failFinally = async (
@@ -319,6 +361,27 @@ export function createCommandManager<M extends Catalog>(
       metrics?.runs.inc({ command: key, outcome: 'succeeded' });
       log.info({ sideEffects: sideEffects.length, replyId: reply?.event_id ?? null }, 'command succeeded');
       return { status: 'succeeded', reply, sideEffects };
+    },
+
+    handleDuplicate: async (envelope, context) => {
+      if (!context.replyTo || !options.reply) return;
+      const stored = options.replyStore ? await options.replyStore.load(envelope.event_id) : null;
+      if (!stored) {
+        logger.warn(
+          { command: envelope.event_type, commandId: envelope.event_id },
+          'a repeated request for a completed command: no stored reply to answer it with',
+        );
+        return;
+      }
+      await deliverReply(
+        {
+          attempt: context.attempt,
+          replyTo: context.replyTo,
+          ...(context.correlationId !== undefined ? { correlationId: context.correlationId } : {}),
+        },
+        envelope,
+        stored,
+      );
     },
 
     handle: async (envelope, context) => {

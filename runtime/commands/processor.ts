@@ -40,6 +40,7 @@ export async function subscribeCommands<M extends Catalog>(
           concurrency,
           prefetch: concurrency,
           idempotent: true,
+          onDuplicate: manager.handleDuplicate,
           maxAttempts: manager.maxAttempts,
         }),
       );

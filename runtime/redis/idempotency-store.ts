@@ -3,7 +3,8 @@
  * was handled, so a redelivered or republished event runs its handler once.
  *
  * Keys: `bloodbank:idempotency:{service}:{event_id}` holding `processing` (a lease, `SET NX PX`) or
- * `done` (long TTL). The lease is what keeps a crash from losing work: if the process dies mid-handler
+ * `done` (long TTL); `…:{event_id}:result` holds what the handler produced when it keeps it (a
+ * command's reply), as long as `done`. The lease is what keeps a crash from losing work: if the process dies mid-handler
  * nobody writes `done`, the lease expires, and the broker's redelivery runs the handler again.
  *
  * With Redis away, an in-process LRU of recent ids answers instead (one warning per outage,
@@ -54,6 +55,7 @@ export class IdempotencyStore {
   readonly #doneTtlMs: number;
   readonly #metrics: BloodbankMetrics | undefined;
   readonly #recent: Lru<string, LocalState>;
+  readonly #results = new Lru<string, string>(1_000);
 
   constructor(options: IdempotencyStoreOptions = {}) {
     this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 60_000);
@@ -133,6 +135,34 @@ export class IdempotencyStore {
       0,
       () => this.#fallback(service),
     );
+  }
+
+  /**
+   * Keeps what handling the event produced (a command's reply envelope, as JSON) as long as `done`
+   * lives, so that a repeated request is answered with it. Kept in process too (the last 1,000), for
+   * Redis outages.
+   */
+  async saveResult(service: string, eventId: string, value: string): Promise<void> {
+    const id = `${this.key(service, eventId)}:result`;
+    this.#results.set(id, value);
+    await this.#link.run(
+      'saveResult',
+      (redis) => redis.set(id, value, 'PX', this.#doneTtlMs),
+      undefined,
+      () => this.#fallback(service),
+    );
+  }
+
+  /** What `saveResult` kept for the event; null when nothing (or it expired). */
+  async loadResult(service: string, eventId: string): Promise<string | null> {
+    const id = `${this.key(service, eventId)}:result`;
+    const found = await this.#link.run<string | null | undefined>(
+      'loadResult',
+      (redis) => redis.get(id),
+      undefined,
+      () => this.#fallback(service),
+    );
+    return found ?? this.#results.get(id) ?? null;
   }
 
   #fallback(service: string): void {

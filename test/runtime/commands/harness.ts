@@ -12,6 +12,7 @@ import {
   createRegistry,
   createReplySender,
   queueNamesOf,
+  storedReplies,
   subscribeCommands,
   wrapValidator,
   type Bloodbank,
@@ -163,6 +164,7 @@ export async function startProcessor(
     registry,
     publisher: bb.publisher,
     reply: replies,
+    replyStore: storedReplies(bb.idempotency),
     metrics: bb.metrics,
     ...(retry.maxAttempts !== undefined ? { maxAttempts: retry.maxAttempts } : {}),
   });

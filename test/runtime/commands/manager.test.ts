@@ -2,6 +2,7 @@
  * The command outcome rules and request/reply against the real RabbitMQ and Redis: each test on its
  * own exchange, its queues deleted afterwards, events compared by event_id.
  */
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   CommandFailedError,
@@ -268,6 +269,27 @@ describe('request/reply', () => {
     expect([...(seen['a'] ?? []), ...(seen['b'] ?? [])].sort()).toEqual([...names].sort());
     expect(seen['a']?.length).toBeGreaterThan(0);
     expect(seen['b']?.length).toBeGreaterThan(0);
+  });
+
+  it('a repeated request for a completed command gets the stored reply at once, without a second run', async () => {
+    const { requester, processor } = await setup();
+    let runs = 0;
+    await processor((m) =>
+      m.register('test.job.run', async (command) => {
+        runs += 1;
+        return { name: command.name, result: `run ${runs}` };
+      }),
+    );
+    const commandId = randomUUID();
+    const first = await requester.request('test.job.run', { name: 'zeta' }, { commandId });
+    const started = Date.now();
+    const again = await requester.request('test.job.run', { name: 'zeta' }, { commandId, timeoutMs: 5_000 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(runs).toBe(1);
+    expect(again.commandId).toBe(commandId);
+    expect(again.reply.event_id).toBe(first.reply.event_id);
+    expect(again.reply.payload).toEqual({ name: 'zeta', result: 'run 1' });
+    expect(requester.pending).toBe(0);
   });
 
   it('times out with RequestTimeoutError while the command still completes', async () => {
