@@ -870,8 +870,9 @@ export async function benchCodegen(options: CodegenBenchOptions = {}): Promise<C
         measure: `import synthetic ${s.events} registry + validators`,
         ours: figures.medianMs,
         baseline: null,
-        target: '< 100 ms',
-        pass: figures.medianMs < 100,
+        // The 100 ms target is the shipped catalogue's (the row above); this one shows the scaling.
+        target: 'information',
+        pass: null,
         note: `median of ${IMPORT_RUNS} (${figures.runsMs.map((m) => Math.round(m)).join(', ')}); ${how}; ${(size / 1e6).toFixed(1)} MB of JS`,
       });
     }
