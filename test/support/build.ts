@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
-/** Make sure dist/ holds a build at least as new as generated/ and runtime/ (tests that run plain `node`). */
+/** Make sure dist/ holds a build at least as new as generated/, runtime/ and codegen/ (tests that run plain `node`). */
 export function ensureBuild(): void {
   const built = 'dist/generated/validators/publish.js';
   const sources = [
@@ -10,9 +10,17 @@ export function ensureBuild(): void {
     'runtime/codegen-runtime.ts',
     'runtime/validation.ts',
   ];
+  const codegenBuilt = 'dist/codegen/cli.js';
+  const codegenSources = ['codegen', 'codegen/emit'].flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `${dir}/${f}`),
+  );
   const stale =
     !existsSync(built) ||
     sources.some((s) => statSync(s).mtimeMs > statSync(built).mtimeMs) ||
-    !existsSync('dist/apps/cli/main.js');
+    !existsSync('dist/apps/cli/main.js') ||
+    !existsSync(codegenBuilt) ||
+    codegenSources.some((s) => statSync(s).mtimeMs > statSync(codegenBuilt).mtimeMs);
   if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
