@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|all] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|all] [--quick] [--profile] [--full] [--keep]` (default: all).
  *
  *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
@@ -85,11 +85,12 @@ async function main(): Promise<number> {
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|gateway|all] [--profile] [--full] [--keep]\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|all] [--quick] [--profile] [--full] [--keep]\n' +
         '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  all       both (default)\n' +
+        '  --quick   codegen: the shipped catalogue only (no synthetic catalogues)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
         '  --full    run the json-schema-to-typescript + ajv baseline on the 1,000-event catalogue too\n' +
         '  --keep    keep .bench/codegen-<pid>/',
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
   if (want('codegen')) {
     console.log('== codegen');
     const result = await benchCodegen({
+      ...(args.includes('--quick') ? { sizes: [] } : {}),
       profile: args.includes('--profile'),
       fullBaseline: args.includes('--full'),
       keep: args.includes('--keep'),
