@@ -107,6 +107,9 @@ export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M
   readonly connection: Promise<BloodbankConnection>;
 }
 
+/** Recently linked events whose workflow id the publisher remembers. */
+const KNOWN_WORKFLOWS = 10_000;
+
 interface Entry {
   readonly seq: number;
   readonly envelope: Envelope;
@@ -173,6 +176,10 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /** Event ids outstanding more than once (a deterministic id published twice), with the extra count. */
   readonly #duplicateIds = new Map<string, number>();
   #timeoutTicker: NodeJS.Timeout | null = null;
+  /** Workflow ids of events this publisher linked recently (event id → workflow id), oldest first. */
+  readonly #knownWorkflows = new Map<string, string>();
+  /** Workflow lookups in flight, by parent id. */
+  readonly #workflowLookups = new Map<string, Promise<string>>();
   /** Entries whose channel closed before their confirm, in send order; requeued on close. */
   #lost: Entry[] = [];
   #seq = 0;
@@ -374,9 +381,26 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     });
   }
 
-  /** The parents' workflow id: looked up (bounded) when tracking, else the first parent. */
-  async #parentWorkflow(parents: readonly string[]): Promise<string> {
+  /**
+   * The parents' workflow id: looked up (bounded) when tracking, else the first parent. Events this
+   * publisher linked recently answer from memory (a workflow id never changes once recorded), and
+   * concurrent lookups of one parent share one Redis call.
+   */
+  #parentWorkflow(parents: readonly string[]): Promise<string> {
     const first = parents[0] as string;
+    if (!this.#tracker) return Promise.resolve(first);
+    const key = first.toLowerCase();
+    const known = this.#knownWorkflows.get(key);
+    if (known !== undefined) return Promise.resolve(known);
+    let lookup = this.#workflowLookups.get(key);
+    if (!lookup) {
+      lookup = this.#lookupWorkflow(first).finally(() => this.#workflowLookups.delete(key));
+      this.#workflowLookups.set(key, lookup);
+    }
+    return lookup;
+  }
+
+  async #lookupWorkflow(first: string): Promise<string> {
     if (!this.#tracker) return first;
     try {
       const found = await withTimeout(this.#tracker.getWorkflowId(first), this.#trackerTimeoutMs);
@@ -388,6 +412,15 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         'workflow id lookup failed; using the first parent id',
       );
       return first;
+    }
+  }
+
+  #rememberWorkflow(eventId: string, workflowId: string): void {
+    const known = this.#knownWorkflows;
+    known.set(eventId.toLowerCase(), workflowId);
+    if (known.size > KNOWN_WORKFLOWS) {
+      const oldest = known.keys().next();
+      if (!oldest.done) known.delete(oldest.value);
     }
   }
 
@@ -532,10 +565,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const { envelope, link } = entry;
     if (link && this.#tracker) {
       try {
-        await withTimeout(
+        const recorded = await withTimeout(
           this.#tracker.addCorrelation(envelope.event_id, link.parents, link.metadata, link.workflowId),
           this.#trackerTimeoutMs,
         );
+        // false: the tracker could not record it (Redis away); then nothing is known for sure.
+        if (recorded !== false) this.#rememberWorkflow(envelope.event_id, link.workflowId);
       } catch (error) {
         this.#metrics?.trackerFailures.inc({ operation: 'addCorrelation' });
         this.#logger.warn({ err: error, eventId: envelope.event_id }, 'correlation link not recorded');

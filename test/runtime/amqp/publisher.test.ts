@@ -348,4 +348,35 @@ describe('publisher: correlation tracking', () => {
     expect(text).toContain('operation="getWorkflowId"} 1');
     expect(text).toContain('operation="addCorrelation"} 1');
   });
+
+  it('looks a parent up once for concurrent children, and knows the workflow of events it linked', async () => {
+    const lookups: string[] = [];
+    const tracker = {
+      async addCorrelation() {
+        return true;
+      },
+      async getWorkflowId(id: string) {
+        lookups.push(id);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return id === 'p-7' ? 'root-7' : undefined;
+      },
+    };
+    const p = publisher({ tracker });
+    const children = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => p.publish('test.ping', { n }, { correlationIds: ['p-7'] })),
+    );
+    expect(lookups).toEqual(['p-7']);
+    // A child of a child this publisher linked: its workflow is known without asking Redis.
+    const first = children[0];
+    if (!first) throw new Error('no receipt');
+    await p.publish('test.ping', { n: 99 }, { correlationIds: [first.eventId.toUpperCase()] });
+    expect(lookups).toEqual(['p-7']);
+    const messages = await admin.drain(queue, 21);
+    expect(messages).toHaveLength(21);
+    for (const m of messages) expect(m.properties.headers?.['bb-correlation-id']).toBe('root-7');
+    // Once settled, a new lookup asks again (an unknown parent may be recorded later).
+    await p.publish('test.ping', { n: 100 }, { correlationIds: ['p-8'] });
+    await p.publish('test.ping', { n: 101 }, { correlationIds: ['p-8'] });
+    expect(lookups).toEqual(['p-7', 'p-8', 'p-8']);
+  });
 });
