@@ -34,6 +34,7 @@ import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
 import { assertEventExchange, DEFAULT_EXCHANGE } from './topology.js';
+import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
 import { encodeMessage, type EncodedMessage } from './wire.js';
 
 /** The part of the correlation tracker (runtime/redis) the publisher uses. */
@@ -107,7 +108,7 @@ export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M
   readonly connection: Promise<BloodbankConnection>;
 }
 
-/** Recently linked events whose workflow id the publisher remembers. */
+/** Recently linked events whose workflow id the publisher remembers (per generation; two are kept). */
 const KNOWN_WORKFLOWS = 10_000;
 
 interface Entry {
@@ -116,6 +117,8 @@ interface Entry {
   readonly body: Buffer;
   /** `channel.publish` options, built once (fixed shape), reused on republish. */
   readonly publishOptions: Options.Publish;
+  /** The same, as the method fields and properties amqplib sends (fast-publish.ts). */
+  readonly fields: PublishFields;
   readonly mandatory: boolean;
   readonly timeoutMs: number;
   readonly queuedAt: number;
@@ -157,6 +160,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   #conn: BloodbankConnection | null = null;
   #channel: ConfirmChannel | null = null;
+  /** The channel takes pre-built fields (fast-publish.ts); false: plain `channel.publish`. */
+  #direct = false;
   #opening = false;
   #draining = false;
   #closing = false;
@@ -176,8 +181,9 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /** Event ids outstanding more than once (a deterministic id published twice), with the extra count. */
   readonly #duplicateIds = new Map<string, number>();
   #timeoutTicker: NodeJS.Timeout | null = null;
-  /** Workflow ids of events this publisher linked recently (event id → workflow id), oldest first. */
-  readonly #knownWorkflows = new Map<string, string>();
+  /** Workflow ids of events this publisher linked recently (event id → workflow id), two generations. */
+  #knownWorkflows = new Map<string, string>();
+  #previousWorkflows = new Map<string, string>();
   /** Workflow lookups in flight, by parent id. */
   readonly #workflowLookups = new Map<string, Promise<string>>();
   /** Entries whose channel closed before their confirm, in send order; requeued on close. */
@@ -349,12 +355,14 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       throw new ConnectionError(
         `cannot publish ${envelope.event_type}: not connected and ${this.#maxBuffered} messages already held`,
       );
+    const sendOptions = publishOptions(message, mandatory);
     return new Promise<PublishReceipt>((resolve, reject) => {
       const entry: Entry = {
         seq: ++this.#seq,
         envelope,
         body: message.body,
-        publishOptions: publishOptions(message, mandatory),
+        publishOptions: sendOptions,
+        fields: publishFields(this.#exchange, envelope.event_type, sendOptions),
         mandatory,
         timeoutMs: options.timeoutMs ?? this.#confirmTimeoutMs,
         queuedAt: Date.now(),
@@ -390,7 +398,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const first = parents[0] as string;
     if (!this.#tracker) return Promise.resolve(first);
     const key = first.toLowerCase();
-    const known = this.#knownWorkflows.get(key);
+    const known = this.#knownWorkflows.get(key) ?? this.#previousWorkflows.get(key);
     if (known !== undefined) return Promise.resolve(known);
     let lookup = this.#workflowLookups.get(key);
     if (!lookup) {
@@ -416,12 +424,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   }
 
   #rememberWorkflow(eventId: string, workflowId: string): void {
-    const known = this.#knownWorkflows;
-    known.set(eventId.toLowerCase(), workflowId);
-    if (known.size > KNOWN_WORKFLOWS) {
-      const oldest = known.keys().next();
-      if (!oldest.done) known.delete(oldest.value);
+    // Two generations instead of an LRU: deleting a Map's oldest entry one by one is slow in V8.
+    if (this.#knownWorkflows.size >= KNOWN_WORKFLOWS) {
+      this.#previousWorkflows = this.#knownWorkflows;
+      this.#knownWorkflows = new Map();
     }
+    this.#knownWorkflows.set(eventId.toLowerCase(), workflowId);
   }
 
   /* ---------- sending ---------- */
@@ -447,11 +455,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const { envelope } = entry;
     let accepted: boolean;
     try {
-      accepted = channel.publish(
-        this.#exchange,
-        envelope.event_type,
-        entry.body,
+      accepted = sendConfirmed(
+        channel,
+        this.#direct,
+        entry.fields,
         entry.publishOptions,
+        entry.body,
         (error: unknown) => this.#onConfirm(channel, entry, error),
       );
     } catch (error) {
@@ -661,6 +670,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
           return;
         }
         this.#channel = ch;
+        this.#direct = canSendDirectly(ch);
         this.#draining = false;
         this.#requeueLost();
         this.#logger.info(
