@@ -102,6 +102,8 @@ export function normalizeAgentContext(input: AgentContextInput): AgentContext {
 }
 
 const hrBase = { wall: Date.now(), mono: performance.now() };
+/** The last second formatted by `formatTimestamp`. */
+const secondCache = { seconds: Number.NaN, text: '' };
 
 /**
  * `2026-11-26T16:15:23.030243+00:00`, as Python's `datetime.now(timezone.utc).isoformat()`.
@@ -111,8 +113,12 @@ export function formatTimestamp(date?: Date): string {
   let micros: number;
   if (date) micros = date.getTime() * 1000;
   else micros = Math.floor((hrBase.wall + (performance.now() - hrBase.mono)) * 1000);
-  const ms = Math.floor(micros / 1000);
-  const iso = new Date(ms).toISOString(); // 2026-11-26T16:15:23.030Z
-  const frac = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${iso.slice(0, 19)}.${frac}+00:00`;
+  const seconds = Math.floor(micros / 1_000_000);
+  // The seconds part changes once a second: formatted once (toISOString is the costly part).
+  if (seconds !== secondCache.seconds) {
+    secondCache.seconds = seconds;
+    secondCache.text = new Date(seconds * 1000).toISOString().slice(0, 19); // 2026-11-26T16:15:23
+  }
+  const frac = String(micros - seconds * 1_000_000).padStart(6, '0');
+  return `${secondCache.text}.${frac}+00:00`;
 }

@@ -160,6 +160,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   #conn: BloodbankConnection | null = null;
   #channel: ConfirmChannel | null = null;
+  readonly #counters = new Map<string, { published: { inc(): void }; confirmed: { inc(): void } }>();
   /** The channel takes pre-built fields (fast-publish.ts); false: plain `channel.publish`. */
   #direct = false;
   #opening = false;
@@ -477,7 +478,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (!this.#outstandingById.has(envelope.event_id)) this.#outstandingById.set(envelope.event_id, entry);
     else this.#duplicateIds.set(envelope.event_id, (this.#duplicateIds.get(envelope.event_id) ?? 0) + 1);
     this.#counts.published += 1;
-    this.#metrics?.published.inc({ event_type: envelope.event_type });
+    this.#countersOf(envelope.event_type)?.published.inc();
     if (entry.sends > 1) {
       this.#counts.republished += 1;
       this.#metrics?.republished.inc();
@@ -518,7 +519,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         );
       } else if (!entry.settled) {
         this.#counts.confirmed += 1;
-        this.#metrics?.confirmed.inc({ event_type: eventType });
+        this.#countersOf(eventType)?.confirmed.inc();
         this.#metrics?.confirmLatency.observe((performance.now() - entry.sentAt) / 1000);
         void this.#confirmed(entry);
       }
@@ -778,6 +779,21 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   #buffered(): number {
     return this.#queue.length - this.#head + this.#lost.length;
+  }
+
+  /** Labelled children per event type, found by key (prom-client hashes a label object per call). */
+  #countersOf(eventType: string): { published: { inc(): void }; confirmed: { inc(): void } } | undefined {
+    const metrics = this.#metrics;
+    if (!metrics) return undefined;
+    let counters = this.#counters.get(eventType);
+    if (!counters) {
+      counters = {
+        published: metrics.published.labels({ event_type: eventType }),
+        confirmed: metrics.confirmed.labels({ event_type: eventType }),
+      };
+      this.#counters.set(eventType, counters);
+    }
+    return counters;
   }
 
   #gaugeBuffered(): void {
