@@ -426,6 +426,22 @@ class SubscriptionImpl implements AmqpSubscription {
     }
   }
 
+  /** Keeps the idempotency lease alive while a handler runs (every third of the lease). */
+  #renewLease(gate: IdempotencyGate, service: string, eventId: string): NodeJS.Timeout | null {
+    if (!gate.renew || !gate.leaseMs) return null;
+    const renew = gate.renew.bind(gate);
+    const timer = setInterval(
+      () => {
+        renew(service, eventId).catch((error: unknown) => {
+          this.#cfg.logger.warn({ err: error, eventId }, 'idempotency lease renewal failed');
+        });
+      },
+      Math.max(100, Math.floor(gate.leaseMs / 3)),
+    );
+    timer.unref();
+    return timer;
+  }
+
   #context(msg: ConsumeMessage, attempt: number): MessageContext {
     const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
     const workflow = headers['bb-correlation-id'];
@@ -494,9 +510,11 @@ class SubscriptionImpl implements AmqpSubscription {
     }
 
     const context = this.#context(msg, attempt);
+    const renewal = acquired && gate ? this.#renewLease(gate, service, envelope.event_id) : null;
     try {
       await this.#cfg.handler(envelope, context);
     } catch (error) {
+      if (renewal) clearInterval(renewal);
       if (acquired) await gate?.release(service, envelope.event_id).catch(() => {});
       if (this.#abort.signal.aborted) {
         // Shutdown interrupted the handler: give the message back untouched (not a failure).
@@ -508,6 +526,7 @@ class SubscriptionImpl implements AmqpSubscription {
       else await this.#deadLetter(d, 'max-attempts', error, attempt, eventType, {});
       return;
     }
+    if (renewal) clearInterval(renewal);
     if (acquired)
       await gate?.complete(service, envelope.event_id).catch((error: unknown) => {
         this.#cfg.logger.warn({ err: error, eventId: envelope.event_id }, 'idempotency complete failed');

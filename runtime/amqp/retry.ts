@@ -293,6 +293,10 @@ export interface IdempotencyGate {
   complete(service: string, eventId: string): Promise<void>;
   /** The handler failed: let a later delivery run it again. */
   release(service: string, eventId: string): Promise<void>;
+  /** Lease length (ms) when leases expire; the consumer then calls `renew` every third of it. */
+  readonly leaseMs?: number;
+  /** Extend the lease of a handler still running. */
+  renew?(service: string, eventId: string): Promise<boolean>;
 }
 
 /** An in-process gate (the in-memory transport's default; no expiry of `in-progress`). */

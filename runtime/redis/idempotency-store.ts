@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import { RedisLink } from './link.js';
-import { IDEMPOTENCY_BEGIN_LUA, IDEMPOTENCY_RELEASE_LUA } from './scripts.js';
+import { IDEMPOTENCY_BEGIN_LUA, IDEMPOTENCY_RELEASE_LUA, IDEMPOTENCY_RENEW_LUA } from './scripts.js';
 
 /** `acquired`: run the handler, then `complete()` (or `release()` if it failed). `done`: already
  * handled, ack and skip. `in-progress`: another delivery holds the lease; retry later. */
@@ -27,7 +27,7 @@ export type BeginResult = 'acquired' | 'done' | 'in-progress';
 export interface IdempotencyStoreOptions {
   /** Defaults to `loadConfig().redisUrl`. */
   readonly url?: string;
-  /** How long a `processing` mark lives (default 60,000 ms): longer than the slowest handler. */
+  /** How long a `processing` mark lives (default 60,000 ms); renewed while the handler runs. */
   readonly leaseMs?: number;
   /** How long `done` is remembered (default 7 days). */
   readonly doneTtlMs?: number;
@@ -44,6 +44,7 @@ export interface IdempotencyStoreOptions {
 type ScriptedRedis = Redis & {
   bbIdemBegin(key: string, leaseMs: number): Promise<BeginResult>;
   bbIdemRelease(key: string): Promise<number>;
+  bbIdemRenew(key: string, leaseMs: number): Promise<number>;
 };
 
 type LocalState = 'processing' | 'done';
@@ -73,6 +74,7 @@ export class IdempotencyStore {
     });
     this.#link.client.defineCommand('bbIdemBegin', { numberOfKeys: 1, lua: IDEMPOTENCY_BEGIN_LUA });
     this.#link.client.defineCommand('bbIdemRelease', { numberOfKeys: 1, lua: IDEMPOTENCY_RELEASE_LUA });
+    this.#link.client.defineCommand('bbIdemRenew', { numberOfKeys: 1, lua: IDEMPOTENCY_RENEW_LUA });
   }
 
   /** True while Redis is unreachable (the in-process LRU answers). */
@@ -123,6 +125,26 @@ export class IdempotencyStore {
       undefined,
       () => this.#fallback(service),
     );
+  }
+
+  /** How long a `processing` lease lives; the consumer renews it every third of this while a handler runs. */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /**
+   * Extends the `processing` lease by `leaseMs` while the handler still runs (a handler longer than the
+   * lease would otherwise let a redelivery run it a second time). False when there was no lease.
+   */
+  async renew(service: string, eventId: string): Promise<boolean> {
+    const id = this.key(service, eventId);
+    const renewed = await this.#link.run(
+      'renew',
+      (redis) => (redis as ScriptedRedis).bbIdemRenew(id, this.#leaseMs),
+      0,
+      () => this.#fallback(service),
+    );
+    return renewed === 1;
   }
 
   /** Gives the lease back after a failed handler, so a retry may run at once. Never erases `done`. */

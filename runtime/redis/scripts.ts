@@ -163,3 +163,9 @@ export const IDEMPOTENCY_RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == 'processing' then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/** Idempotency: extend a `processing` lease (ARGV[1] ms) while its handler runs; never touches `done`. */
+export const IDEMPOTENCY_RENEW_LUA = `
+if redis.call('GET', KEYS[1]) == 'processing' then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 0
+`;
