@@ -50,6 +50,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `true`: an API key is required (when keys are configured); `ws`: the WebSocket handler checks it. */
     auth?: boolean | 'ws';
+    /** `true`: rate-limited per client address although `auth` is false (the webhook). */
+    rateLimit?: boolean;
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Per-key rate limiting: a fixed window per API key (or per client address without keys), in memory.
+ * Per-key rate limiting: a fixed window per API key (or per client address without keys, and on the
+ * webhook, which has no key), in memory.
  * Cheaper than a general plugin on the publishing hot path (one Map lookup, no headers on success);
  * a refused request gets 429 with `Retry-After` (seconds until the window resets). Windows of keys not
  * seen for a whole window are swept, so memory is bounded by the keys active in one window.
@@ -23,7 +24,9 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   app.addHook('preHandler', (request, reply, done) => {
-    if (request.routeOptions.config.auth === false) return done();
+    const config = request.routeOptions.config;
+    // Open routes (health, metrics, docs) are not limited, except those that opt in (the webhook).
+    if (config.auth === false && config.rateLimit !== true) return done();
     const key = request.principal?.id ?? request.ip;
     const now = Date.now();
     let w = windows.get(key);

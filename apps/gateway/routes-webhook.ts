@@ -19,7 +19,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: GatewayContext,
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
       done(null, body),
     );
-    scope.post('/webhooks/fireflies', { config: { auth: false } }, (request, reply) =>
+    scope.post('/webhooks/fireflies', { config: { auth: false, rateLimit: true } }, (request, reply) =>
       fireflies(ctx, request, reply),
     );
   });

@@ -171,6 +171,15 @@ describe('a gateway with keys', () => {
     await t.drain(6, 400);
   });
 
+  it('rate-limits the webhook per client address, and never health, registry or docs', async () => {
+    // No FIREFLIES_WEBHOOK_SECRET here: each call is refused (403) until the limit of 5 answers 429.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await post('/webhooks/fireflies', {})).status);
+    expect(statuses.slice(0, 5)).toEqual([403, 403, 403, 403, 403]);
+    expect(statuses[5]).toBe(429);
+    for (let i = 0; i < 8; i += 1) expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers CORS preflights for the configured origins only', async () => {
     const ok = await fetch(`${t.url}/events/llm/prompt`, {
       method: 'OPTIONS',
