@@ -82,6 +82,7 @@ function precompile() {
     const text = JSON.stringify(schema);
     const key = crypto.createHash('sha256').update(versions).update('\0').update(text).digest('hex').slice(0, 32);
     const known = memo.get(key);
+    if (known === null) throw new Error('no cache here');
     if (known) return known;
     // One entry per schema ($id), e.g. asyncapi-3.0.0-resolved-<key>.cjs; a new key replaces the old.
     const stem = 'asyncapi-' + schema.$id.split('/').slice(-2).join('-').replace(/asyncapi-|\.json$/g, '') + '-';
@@ -91,11 +92,10 @@ function precompile() {
       validate = require(file);
       if (typeof validate !== 'function') throw new Error('not a validator');
     } catch {
-      const ajv = sourceAjv();
-      validate = ajv.compile(schema);
       try {
+        const ajv = sourceAjv();
         const standalone = fromSpectral('ajv/dist/standalone').default;
-        const code = standalone(ajv, validate).replace(/require\("([^"]+)"\)/g, (_m, spec) =>
+        const code = standalone(ajv, ajv.compile(schema)).replace(/require\("([^"]+)"\)/g, (_m, spec) =>
           'require(' + JSON.stringify(fromSpectral.resolve(spec)) + ')');
         fs.mkdirSync(dir, { recursive: true });
         const tmp = file + '.' + process.pid + '-' + threadId + '.tmp';
@@ -104,8 +104,12 @@ function precompile() {
         for (const other of fs.readdirSync(dir)) {
           if (other.startsWith(stem) && other.endsWith('.cjs') && other !== path.basename(file)) fs.rmSync(path.join(dir, other), { force: true });
         }
-      } catch {
-        // A read-only node_modules: validate with the compiled function, cache nothing.
+        // The module just written, exactly as a later run will load it.
+        validate = require(file);
+      } catch (error) {
+        // A read-only or missing cache directory: Spectral compiles the schema itself (the caller falls back).
+        memo.set(key, null);
+        throw error;
       }
     }
     memo.set(key, validate);

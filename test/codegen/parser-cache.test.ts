@@ -1,10 +1,10 @@
 /**
  * The parser's worker hands Spectral precompiled validators of the AsyncAPI 3 document schema
  * (codegen/parser-worker.ts). They must report exactly what Spectral's own compile reports: each broken
- * document is validated with the cache off, with an empty cache (compiled, then written) and with the
- * cache written by that run (loaded from disk).
+ * document is validated with the cache off, with an empty cache (compiled, then written), with the
+ * cache written by that run (loaded from disk) and with a cache directory that cannot be created.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,13 @@ import type { JsonObject } from '../../codegen/schema-store.js';
 
 const MINI = resolve('test/fixtures/codegen/mini/asyncapi.yaml');
 const cacheDir = mkdtempSync(join(tmpdir(), 'bb-parser-cache-'));
-afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+const blockerDir = mkdtempSync(join(tmpdir(), 'bb-parser-cache-blocker-'));
+const blocker = join(blockerDir, 'a-file');
+writeFileSync(blocker, 'not a directory');
+afterAll(() => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  rmSync(blockerDir, { recursive: true, force: true });
+});
 
 function bundled(edit: (doc: JsonObject) => void): ReturnType<typeof bundleForParser> {
   const store = new SchemaStore(resolve('test/fixtures/codegen/mini'));
@@ -96,8 +102,11 @@ describe('precompiled AsyncAPI document validators (parser worker)', () => {
       const filling = await outcome(cacheDir, input);
       expect(existsSync(cacheDir) && readdirSync(cacheDir).filter((f) => f.endsWith('.cjs'))).toHaveLength(2);
       const filled = await outcome(cacheDir, input);
+      // A cache that cannot be written (its parent is a file): Spectral compiles, nothing is cached.
+      const unwritable = await outcome(join(blocker, 'cache'), input);
       expect(filling).toEqual(off);
       expect(filled).toEqual(off);
+      expect(unwritable).toEqual(off);
       if (_name === 'a valid document') expect(off).toBeNull();
       else expect(off?.message).toMatch(/invalid AsyncAPI document/);
     },
