@@ -428,6 +428,54 @@ describe('bb dlq', () => {
   }, 60_000);
 });
 
+describe('bb doctor', () => {
+  interface Check {
+    check: string;
+    status: 'ok' | 'warn' | 'fail' | 'skip';
+    detail: string;
+  }
+  const byName = (checks: Check[]) => new Map(checks.map((c) => [c.check, c]));
+
+  it('reports each check; warnings (no exchange yet, an unknown service) keep exit 0', async () => {
+    const env = exchange('doctor');
+    const r = await runBb(['doctor', '--service', 'nobody_here', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const checks = byName(JSON.parse(r.stdout) as Check[]);
+    expect(checks.get('configuration')).toMatchObject({
+      status: 'ok',
+      detail: `exchange ${env['EXCHANGE_NAME']}`,
+    });
+    expect(checks.get('RabbitMQ')?.status).toBe('ok');
+    expect(checks.get('RabbitMQ')?.detail).not.toMatch(/guest:guest/);
+    expect(checks.get('exchange')).toMatchObject({ status: 'warn' });
+    expect(checks.get('exchange')?.detail).toMatch(/does not exist yet/);
+    expect(checks.get('Redis')?.status).toBe('ok');
+    expect(checks.get('service nobody_here')).toMatchObject({ status: 'warn' });
+    expect(checks.get('service nobody_here')?.detail).toMatch(/has not subscribed yet/);
+    for (const c of registry.listCommands()) expect(checks.has(`command ${c.key}`), c.key).toBe(true);
+    // The same as text: one line per check and a summary.
+    const text = await runBb(['doctor'], { env });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^✓ RabbitMQ: /m);
+    expect(text.stdout).toMatch(/^! exchange: /m);
+    expect(text.stdout).toMatch(/all good, \d+ warnings?\n$/);
+  });
+
+  it('exits 8 naming what failed when RabbitMQ and Redis cannot be reached', async () => {
+    const env = {
+      ...exchange('doctor-down'),
+      RABBIT_URL: 'amqp://127.0.0.1:1',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    };
+    const r = await runBb(['doctor', '--json'], { env });
+    expect(r.code).toBe(8);
+    const checks = byName(JSON.parse(r.stdout) as Check[]);
+    expect(checks.get('RabbitMQ')?.status).toBe('fail');
+    expect(checks.get('Redis')?.status).toBe('fail');
+    expect(checks.get('Redis')?.detail).toMatch(/127\.0\.0\.1:1/);
+  }, 30_000);
+});
+
 describe('bb error paths exit non-zero with a clear message', () => {
   const NEVER_PUBLISHED = randomUUID();
   const nowhere = { RABBIT_URL: 'amqp://127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1' };
