@@ -110,7 +110,7 @@ export function createMetrics(registry: PromRegistry = new PromRegistry()): Bloo
     }),
     idempotencyFallback: new Counter({
       name: 'bloodbank_idempotency_fallback_total',
-      help: 'Idempotency checks served by the in-process LRU because Redis was down',
+      help: 'Idempotency checks served by the in-process map of recent ids because Redis was down',
       labelNames: ['service'],
       registers: r,
     }),

@@ -32,6 +32,7 @@ import { UnroutableError } from '../errors/unroutable-error.js';
 import { deterministicId } from '../ids.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
+import { RecentMap } from '../recent-map.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
 import { assertEventExchange, DEFAULT_EXCHANGE } from './topology.js';
 import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
@@ -108,8 +109,8 @@ export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M
   readonly connection: Promise<BloodbankConnection>;
 }
 
-/** Recently linked events whose workflow id the publisher remembers (per generation; two are kept). */
-const KNOWN_WORKFLOWS = 10_000;
+/** Recently linked events whose workflow id the publisher remembers (runtime/recent-map.ts). */
+const KNOWN_WORKFLOWS = 20_000;
 
 interface Entry {
   readonly seq: number;
@@ -182,9 +183,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /** Event ids outstanding more than once (a deterministic id published twice), with the extra count. */
   readonly #duplicateIds = new Map<string, number>();
   #timeoutTicker: NodeJS.Timeout | null = null;
-  /** Workflow ids of events this publisher linked recently (event id → workflow id), two generations. */
-  #knownWorkflows = new Map<string, string>();
-  #previousWorkflows = new Map<string, string>();
+  /** Workflow ids of events this publisher linked recently (event id → workflow id). */
+  readonly #knownWorkflows = new RecentMap<string, string>(KNOWN_WORKFLOWS);
   /** Workflow lookups in flight, by parent id. */
   readonly #workflowLookups = new Map<string, Promise<string>>();
   /** Entries whose channel closed before their confirm, in send order; requeued on close. */
@@ -399,7 +399,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const first = parents[0] as string;
     if (!this.#tracker) return Promise.resolve(first);
     const key = first.toLowerCase();
-    const known = this.#knownWorkflows.get(key) ?? this.#previousWorkflows.get(key);
+    const known = this.#knownWorkflows.get(key);
     if (known !== undefined) return Promise.resolve(known);
     let lookup = this.#workflowLookups.get(key);
     if (!lookup) {
@@ -422,15 +422,6 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       );
       return first;
     }
-  }
-
-  #rememberWorkflow(eventId: string, workflowId: string): void {
-    // Two generations instead of an LRU: deleting a Map's oldest entry one by one is slow in V8.
-    if (this.#knownWorkflows.size >= KNOWN_WORKFLOWS) {
-      this.#previousWorkflows = this.#knownWorkflows;
-      this.#knownWorkflows = new Map();
-    }
-    this.#knownWorkflows.set(eventId.toLowerCase(), workflowId);
   }
 
   /* ---------- sending ---------- */
@@ -580,7 +571,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
           this.#trackerTimeoutMs,
         );
         // false: the tracker could not record it (Redis away); then nothing is known for sure.
-        if (recorded !== false) this.#rememberWorkflow(envelope.event_id, link.workflowId);
+        if (recorded !== false) this.#knownWorkflows.set(envelope.event_id.toLowerCase(), link.workflowId);
       } catch (error) {
         this.#metrics?.trackerFailures.inc({ operation: 'addCorrelation' });
         this.#logger.warn({ err: error, eventId: envelope.event_id }, 'correlation link not recorded');

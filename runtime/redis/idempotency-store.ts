@@ -7,16 +7,17 @@
  * command's reply), as long as `done`. The lease is what keeps a crash from losing work: if the process dies mid-handler
  * nobody writes `done`, the lease expires, and the broker's redelivery runs the handler again.
  *
- * With Redis away, an in-process LRU of recent ids answers instead (one warning per outage,
+ * With Redis away, an in-process map of recent ids answers instead (one warning per outage,
  * `metrics.idempotencyFallback` per call served by it). It only knows what this process saw, so
  * **duplicates across processes are possible during a Redis outage**, and a duplicate may also slip
- * through when the LRU has forgotten an id (beyond `fallbackSize` recent events).
+ * through when that map has forgotten an id (beyond `fallbackSize` recent events).
  */
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
+import { RecentMap } from '../recent-map.js';
 import { RedisLink } from './link.js';
 import { IDEMPOTENCY_BEGIN_LUA, IDEMPOTENCY_RELEASE_LUA, IDEMPOTENCY_RENEW_LUA } from './scripts.js';
 
@@ -31,7 +32,7 @@ export interface IdempotencyStoreOptions {
   readonly leaseMs?: number;
   /** How long `done` is remembered (default 7 days). */
   readonly doneTtlMs?: number;
-  /** Recent ids kept in process for Redis outages (default 10,000). */
+  /** Recent ids kept in process for Redis outages: at least half of this, at most all (default 10,000). */
   readonly fallbackSize?: number;
   readonly logger?: Logger;
   readonly metrics?: BloodbankMetrics;
@@ -55,13 +56,13 @@ export class IdempotencyStore {
   readonly #leaseMs: number;
   readonly #doneTtlMs: number;
   readonly #metrics: BloodbankMetrics | undefined;
-  readonly #recent: Lru<string, LocalState>;
-  readonly #results = new Lru<string, string>(1_000);
+  readonly #recent: RecentMap<string, LocalState>;
+  readonly #results = new RecentMap<string, string>(1_000);
 
   constructor(options: IdempotencyStoreOptions = {}) {
     this.#leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 60_000);
     this.#doneTtlMs = positiveInteger('doneTtlMs', options.doneTtlMs ?? 7 * 86_400_000);
-    this.#recent = new Lru(positiveInteger('fallbackSize', options.fallbackSize ?? 10_000));
+    this.#recent = new RecentMap(positiveInteger('fallbackSize', options.fallbackSize ?? 10_000));
     this.#prefix = options.keyPrefix ?? 'bloodbank:idempotency';
     this.#metrics = options.metrics;
     this.#link = new RedisLink({
@@ -77,7 +78,7 @@ export class IdempotencyStore {
     this.#link.client.defineCommand('bbIdemRenew', { numberOfKeys: 1, lua: IDEMPOTENCY_RENEW_LUA });
   }
 
-  /** True while Redis is unreachable (the in-process LRU answers). */
+  /** True while Redis is unreachable (the in-process map of recent ids answers). */
   get degraded(): boolean {
     return this.#link.degraded;
   }
@@ -189,34 +190,6 @@ export class IdempotencyStore {
 
   #fallback(service: string): void {
     this.#metrics?.idempotencyFallback.inc({ service });
-  }
-}
-
-/** A Map kept in least-recently-used order, dropping the oldest entry beyond `capacity`. */
-class Lru<K, V> {
-  readonly #map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
-
-  get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.capacity) {
-      const oldest = this.#map.keys().next();
-      if (!oldest.done) this.#map.delete(oldest.value);
-    }
-  }
-
-  delete(key: K): void {
-    this.#map.delete(key);
   }
 }
 

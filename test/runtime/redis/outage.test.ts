@@ -77,7 +77,7 @@ describe('Redis outage', () => {
     expect(warnings('correlation tracker')).toHaveLength(1);
     expect(await total(metrics.trackerFailures)).toBeGreaterThanOrEqual(60);
 
-    // idempotency falls back to the in-process LRU: it still remembers what this process completed
+    // idempotency falls back to the in-process map of recent ids: it still remembers what this process completed
     expect(await quick(store.begin('svc', 'e1'))).toBe('done');
     expect(await quick(store.begin('svc', 'e2'))).toBe('acquired');
     expect(await quick(store.begin('svc', 'e2'))).toBe('in-progress');
