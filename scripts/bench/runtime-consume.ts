@@ -10,28 +10,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
 import type { ConfirmChannel } from 'amqplib';
-import { Ajv } from 'ajv';
 import { createConnection } from '../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
 import { queueNames } from '../../runtime/amqp/retry.js';
 import { encodeMessage } from '../../runtime/amqp/wire.js';
 import { createEnvelope } from '../../runtime/envelope.js';
-import { createRegistry, type EventDefinition } from '../../runtime/registry.js';
-import { wrapValidator, type AjvValidateFunction } from '../../runtime/validation.js';
+import { benchRegistry, KEY, type BenchPayload } from './order-event.js';
 
-const KEY = 'bench.order.created';
 const SENT_HEADER = 'x-bench-sent-at';
-
-interface BenchPayload {
-  order_id: string;
-  customer: string;
-  amount: number;
-  currency: string;
-  items: Array<{ sku: string; qty: number }>;
-  note: string;
-}
-type BenchCatalog = { [KEY]: { payload: BenchPayload; input: BenchPayload; kind: 'event' } };
 
 export interface ConsumeBenchResult {
   readonly messages: number;
@@ -48,49 +35,6 @@ export interface ConsumeBenchResult {
   }>;
   /** p99 of bloodbank → bloodbank over raw → raw. */
   readonly p99Ratio: number;
-}
-
-function benchRegistry() {
-  const schema = (strict: boolean) => ({
-    type: 'object',
-    ...(strict ? { additionalProperties: false } : {}),
-    required: ['order_id', 'customer', 'amount', 'currency', 'items', 'note'],
-    properties: {
-      order_id: { type: 'string', minLength: 1, maxLength: 64 },
-      customer: { type: 'string', maxLength: 256 },
-      amount: { type: 'number', minimum: 0 },
-      currency: { type: 'string', enum: ['EUR', 'USD'], default: 'EUR' },
-      items: {
-        type: 'array',
-        maxItems: 100,
-        items: {
-          type: 'object',
-          required: ['sku', 'qty'],
-          properties: { sku: { type: 'string', maxLength: 64 }, qty: { type: 'integer', minimum: 1 } },
-        },
-      },
-      note: { type: 'string', maxLength: 2048 },
-    },
-  });
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-  const def: EventDefinition = {
-    key: KEY,
-    tokens: KEY.split('.'),
-    domain: 'bench',
-    group: 'bench/order',
-    kind: 'event',
-    typeName: 'BenchOrderCreatedPayload',
-    schemaId: null,
-    schema: schema(true),
-    replyKey: null,
-    errorKey: null,
-    title: KEY,
-    description: 'benchmark event',
-    examples: [],
-    validatePublish: wrapValidator(ajv.compile(schema(true)) as AjvValidateFunction),
-    validateConsume: wrapValidator(ajv.compile(schema(false)) as AjvValidateFunction),
-  };
-  return createRegistry<BenchCatalog>([def], null);
 }
 
 function payload(i: number): BenchPayload {

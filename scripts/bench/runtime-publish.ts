@@ -10,15 +10,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
-import { Ajv } from 'ajv';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
 import { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
 import { cloudEventsSource } from '../../runtime/amqp/wire.js';
 import { formatTimestamp, type Source } from '../../runtime/envelope.js';
-import { createRegistry, type EventDefinition } from '../../runtime/registry.js';
-import { wrapValidator } from '../../runtime/validation.js';
+import { benchRegistry, KEY, type BenchCatalog, type BenchPayload } from './order-event.js';
 
-const KEY = 'bench.order.created';
 const WINDOW = 1000;
 
 export interface PublishBenchRow {
@@ -49,67 +46,6 @@ async function measured(run: () => Promise<number>): Promise<RunResult> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return { seconds, cpuMicros: cpu.user + cpu.system, bytes };
-}
-
-type BenchCatalog = {
-  [KEY]: {
-    payload: BenchPayload;
-    input: Omit<BenchPayload, 'currency'> & { currency?: string };
-    kind: 'event';
-  };
-};
-interface BenchPayload {
-  order_id: string;
-  customer: string;
-  amount: number;
-  currency: string;
-  items: Array<{ sku: string; qty: number }>;
-  note: string;
-}
-
-function benchRegistry() {
-  const schema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['order_id', 'customer', 'amount', 'currency', 'items', 'note'],
-    properties: {
-      order_id: { type: 'string', minLength: 1, maxLength: 64 },
-      customer: { type: 'string', maxLength: 256 },
-      amount: { type: 'number', minimum: 0 },
-      currency: { type: 'string', enum: ['EUR', 'USD'], default: 'EUR' },
-      items: {
-        type: 'array',
-        maxItems: 100,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['sku', 'qty'],
-          properties: { sku: { type: 'string' }, qty: { type: 'integer', minimum: 1 } },
-        },
-      },
-      note: { type: 'string', maxLength: 4096 },
-    },
-  };
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-  const validate = wrapValidator(ajv.compile(schema), '/payload');
-  const definition: EventDefinition = {
-    key: KEY,
-    tokens: KEY.split('.'),
-    domain: 'bench',
-    group: 'bench/order',
-    kind: 'event',
-    typeName: 'BenchOrderCreatedPayload',
-    schemaId: null,
-    schema,
-    replyKey: null,
-    errorKey: null,
-    title: KEY,
-    description: 'benchmark event',
-    examples: [],
-    validatePublish: validate,
-    validateConsume: validate,
-  };
-  return createRegistry<BenchCatalog>([definition], null);
 }
 
 function payload(i: number): BenchPayload {
