@@ -77,6 +77,30 @@ function fit(text: string, width: number): string {
   return text + ' '.repeat(width - chars.length);
 }
 
+/** A bordered pane with a bold one-line title (already fitted to its inner width). */
+function Pane(props: {
+  readonly width: number;
+  readonly height: number;
+  readonly color: string;
+  readonly title: string;
+  readonly children?: ReactNode;
+}) {
+  return (
+    <Box
+      width={props.width}
+      height={props.height}
+      borderStyle="round"
+      borderColor={props.color}
+      flexDirection="column"
+    >
+      <Text wrap="truncate" bold>
+        {props.title}
+      </Text>
+      {props.children}
+    </Box>
+  );
+}
+
 function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, value));
 }
@@ -719,41 +743,29 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
         {header}
       </Text>
       <Box height={mainHeight} flexDirection="row">
-        <Box
+        <Pane
           width={treeWidth}
           height={mainHeight}
-          borderStyle="round"
-          borderColor={border('tree')}
-          flexDirection="column"
+          color={border('tree')}
+          title={fit(`Events (${registry.list().length})`, treeInner.width)}
         >
-          <Text wrap="truncate" bold>
-            {fit(`Events (${registry.list().length})`, treeInner.width)}
-          </Text>
           {treeLines}
-        </Box>
-        <Box
+        </Pane>
+        <Pane
           width={rightWidth}
           height={mainHeight}
-          borderStyle="round"
-          borderColor={border('main')}
-          flexDirection="column"
+          color={border('main')}
+          title={fit(title, rightInner.width)}
         >
-          <Text wrap="truncate" bold>
-            {fit(title, rightInner.width)}
-          </Text>
           {rightBody}
-        </Box>
+        </Pane>
       </Box>
-      <Box
+      <Pane
         width={columns}
         height={liveHeight}
-        borderStyle="round"
-        borderColor={border('live')}
-        flexDirection="column"
+        color={border('live')}
+        title={fit(liveTitle, liveInner.width)}
       >
-        <Text wrap="truncate" bold>
-          {fit(liveTitle, liveInner.width)}
-        </Text>
         {liveShown.map((event, i) => {
           const line = `${time(event.receivedAt)} ${event.routingKey}  ${(event.eventId ?? '-').slice(0, 8)}  ${oneLine(event.payload)}`;
           return (
@@ -767,7 +779,7 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
             {fit(`waiting for events matching ${pattern} (f changes the pattern)`, liveInner.width)}
           </Text>
         ) : null}
-      </Box>
+      </Pane>
       <Text
         wrap="truncate"
         {...(status.tone === 'info' ? {} : { color: status.tone === 'error' ? 'red' : 'green' })}
