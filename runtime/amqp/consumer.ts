@@ -199,7 +199,7 @@ export async function createSubscriber<M extends Catalog>(
         concurrency: subscribeOptions.concurrency ?? 1,
         allowUnknown: subscribeOptions.allowUnknown ?? false,
         gate,
-        onDuplicate: (subscribeOptions as AmqpSubscribeOptions).onDuplicate ?? null,
+        onDuplicate: subscribeOptions.onDuplicate ?? null,
         logger: logger.child({ service: subscribeOptions.service }),
         metrics: options.metrics ?? null,
         closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
