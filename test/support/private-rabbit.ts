@@ -30,6 +30,8 @@ export interface PrivateRabbit {
   start(): Promise<void>;
   /** `rabbitmqctl -n <node> …` */
   ctl(...args: string[]): Promise<string>;
+  /** The node's queues, bindings and exchanges as `rabbitmqctl` lists them (for failure messages). */
+  describe(): Promise<string>;
   /** Close the connections whose `connection_name` is `name` (server-side, 320 CONNECTION_FORCED). */
   closeConnectionsNamed(name: string, reason?: string): Promise<number>;
   /** Stop the node and delete its directory. */
@@ -155,6 +157,15 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
     kill,
     start,
     ctl,
+    async describe() {
+      const list = (...args: string[]) =>
+        ctl(...args, '--no-table-headers', '--silent').catch((error: Error) => error.message);
+      return [
+        `queues (name messages state):\n${await list('list_queues', 'name', 'messages', 'state')}`,
+        `bindings:\n${await list('list_bindings', 'source_name', 'destination_name', 'routing_key')}`,
+        `exchanges:\n${await list('list_exchanges', 'name', 'type', 'durable')}`,
+      ].join('\n');
+    },
     async closeConnectionsNamed(name, reason = 'closed by test') {
       const out = await ctl(
         'list_connections',
@@ -196,6 +207,11 @@ export interface Admin {
     args?: Options.AssertQueue['arguments'],
   ): Promise<void>;
   depth(queue: string): Promise<number>;
+  /**
+   * Publish one mandatory, confirmed probe (a JSON body with `event_id` `probe-…`) to `exchange` and
+   * say whether the broker routed it (false: it came back as basic.return).
+   */
+  routes(exchange: string, routingKey: string): Promise<boolean>;
   /** Read (and ack) everything in a queue until `expected` messages came or it stayed empty for `idleMs`. */
   drain(queue: string, expected: number, idleMs?: number): Promise<ConsumeMessage[]>;
   cleanup(): Promise<void>;
@@ -226,6 +242,25 @@ export async function createAdmin(url = SHARED_URL): Promise<Admin> {
     },
     async depth(queue) {
       return (await channel.checkQueue(queue)).messageCount;
+    },
+    async routes(exchange, routingKey) {
+      const ch = await connection.createConfirmChannel();
+      try {
+        let returned = false;
+        ch.on('return', () => {
+          returned = true;
+        });
+        const body = Buffer.from(JSON.stringify({ event_id: `probe-${randomBytes(4).toString('hex')}` }));
+        await new Promise<void>((resolve, reject) =>
+          ch.publish(exchange, routingKey, body, { mandatory: true }, (error) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+          ),
+        );
+        // basic.return precedes basic.ack for the same message on the channel.
+        return !returned;
+      } finally {
+        await ch.close().catch(() => undefined);
+      }
     },
     async drain(queue, expected, idleMs = 1_000) {
       const ch = await connection.createChannel();

@@ -42,7 +42,15 @@ afterAll(async () => {
   await rabbit?.dispose();
 }, 60_000);
 
-async function publish(): Promise<{ status: number; id?: string; retryAfter: string | null; ms: number }> {
+interface Answer {
+  status: number;
+  id?: string;
+  retryAfter: string | null;
+  ms: number;
+  body: unknown;
+}
+
+async function publish(): Promise<Answer> {
   const t0 = performance.now();
   const res = await fetch(`${url}/events/llm/prompt`, {
     method: 'POST',
@@ -55,7 +63,16 @@ async function publish(): Promise<{ status: number; id?: string; retryAfter: str
     ...(body.event_id ? { id: body.event_id } : {}),
     retryAfter: res.headers.get('retry-after'),
     ms: performance.now() - t0,
+    body,
   };
+}
+
+/** A 202, or a failure that shows the gateway's answer and what the broker holds. */
+async function expectAccepted(answer: Answer): Promise<void> {
+  if (answer.status === 202) return;
+  expect.fail(
+    `expected 202, got ${answer.status} ${JSON.stringify(answer.body)}\n${await rabbit.describe()}`,
+  );
 }
 
 async function until(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -66,8 +83,32 @@ async function until(predicate: () => Promise<boolean>, timeoutMs: number): Prom
   }
 }
 
+/**
+ * Wait until the broker routes llm.prompt to the test queue. A restarted node recovers its durable
+ * queues and bindings before it accepts connections; should it not have (RabbitMQ has had recovery
+ * races under load), say so with the node's state and declare them again: what is under test here is
+ * the gateway, and whether the confirmed messages survived is checked from the queue's content.
+ */
+async function brokerRoutes(): Promise<void> {
+  const admin = await createAdmin(rabbit.url);
+  try {
+    const routed = await until(() => admin.routes(exchange, 'llm.prompt'), 10_000).then(
+      () => true,
+      () => false,
+    );
+    if (routed) return;
+    console.warn(`the restarted broker does not route llm.prompt to ${queue}\n${await rabbit.describe()}`);
+    await admin.declare(exchange, queue, '#');
+    await until(() => admin.routes(exchange, 'llm.prompt'), 20_000).catch(async () => {
+      expect.fail(`the broker does not route llm.prompt to ${queue}\n${await rabbit.describe()}`);
+    });
+  } finally {
+    await admin.close();
+  }
+}
+
 it('answers 503 + Retry-After while the broker is down, only confirmed 202s, and recovers', async () => {
-  expect((await publish()).status).toBe(202);
+  await expectAccepted(await publish());
   // Publish continuously while the node is killed: every answer is 202 or 503, none hangs.
   const answers: Array<Awaited<ReturnType<typeof publish>>> = [];
   let stop = false;
@@ -95,8 +136,9 @@ it('answers 503 + Retry-After while the broker is down, only confirmed 202s, and
 
   await rabbit.start();
   await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);
+  await brokerRoutes();
   const back = await publish();
-  expect(back.status).toBe(202);
+  await expectAccepted(back);
 
   // Every event reported accepted is in the (durable) queue; nothing else was accepted.
   const admin = await createAdmin(rabbit.url);
@@ -114,6 +156,7 @@ it('answers 503 + Retry-After while the broker is down, only confirmed 202s, and
 }, 120_000);
 
 it('answers 503 while the broker blocks publishers (memory alarm), and accepts again after', async () => {
+  await brokerRoutes();
   await rabbit.ctl('set_vm_memory_high_watermark', '0');
   try {
     // RabbitMQ tells a connection it is blocked when it next publishes: that first publish is not
@@ -131,5 +174,5 @@ it('answers 503 while the broker blocks publishers (memory alarm), and accepts a
     await rabbit.ctl('set_vm_memory_high_watermark', '0.4');
   }
   await until(async () => (await fetch(`${url}/readyz`)).status === 200, 15_000);
-  expect((await publish()).status).toBe(202);
+  await expectAccepted(await publish());
 }, 60_000);
