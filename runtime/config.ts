@@ -42,6 +42,8 @@ export interface BloodbankConfig {
   readonly rateLimit: number;
   /** `BLOODBANK_CORS_ORIGINS`: `*` or a comma-separated list of origins; unset: no CORS. */
   readonly corsOrigins: string | undefined;
+  /** `BLOODBANK_MANAGEMENT_URL`: RabbitMQ management API (`bb dlq list`); unset: derived from `RABBIT_URL`. */
+  readonly managementUrl: string | undefined;
   /** `BLOODBANK_REGISTRY`: module that exports the event registry (`bb --registry`). */
   readonly registry: string | undefined;
   /** `BLOODBANK_URL`: the gateway `bb --via http` talks to. */
@@ -116,6 +118,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: null,
     description: 'Origins the gateway allows for CORS: `*` or a comma-separated list (unset: none)',
   },
+  {
+    name: 'BLOODBANK_MANAGEMENT_URL',
+    default: null,
+    description:
+      'RabbitMQ management API for `bb dlq list` (unset: http://<RABBIT_URL host>:15672, its credentials)',
+  },
   { name: 'BLOODBANK_REGISTRY', default: null, description: 'Module exporting the event registry for `bb`' },
   { name: 'BLOODBANK_URL', default: 'http://localhost:8682', description: 'Gateway URL for `bb --via http`' },
   { name: 'BLOODBANK_API_KEY', default: null, description: 'API key `bb --via http` sends' },
@@ -152,6 +160,7 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     bodyLimit: r.bytes('BLOODBANK_BODY_LIMIT') ?? 16 * MIB,
     rateLimit: r.integer('BLOODBANK_RATE_LIMIT', 0, Number.MAX_SAFE_INTEGER) ?? 6000,
     corsOrigins: r.string('BLOODBANK_CORS_ORIGINS'),
+    managementUrl: r.url('BLOODBANK_MANAGEMENT_URL', ['http', 'https']),
     registry: r.string('BLOODBANK_REGISTRY'),
     url: r.url('BLOODBANK_URL', ['http', 'https']) ?? defaultOf('BLOODBANK_URL'),
     apiKey: r.string('BLOODBANK_API_KEY'),

@@ -236,7 +236,10 @@ const dlqModule = () => import('./commands/dlq.js');
 dlq
   .command('list')
   .description('the service’s main, retry and dead-letter queues with their depth')
-  .argument('[service]', 'service name or queue name (default: every command queue of the registry)')
+  .argument(
+    '[service]',
+    'service name or queue name (default: every service with a dead-letter queue, found through the management API, and every command queue)',
+  )
   .option('--json', 'print JSON')
   .action(lazy(dlqModule, (m) => m.dlqList));
 dlq

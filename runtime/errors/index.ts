@@ -17,3 +17,4 @@ export { RequestTimeoutError, isRequestTimeoutError } from './request-timeout-er
 export { NoCommandHandlerError, isNoCommandHandlerError } from './no-command-handler-error.js';
 export { NonRetryableError, isNonRetryableError } from './non-retryable-error.js';
 export { ProviderError, isProviderError } from './provider-error.js';
+export { ManagementApiError, isManagementApiError } from './management-api-error.js';

@@ -35,6 +35,7 @@ describe('loadConfig: defaults', () => {
       firefliesWebhookSecret: undefined,
       rateLimit: 6000,
       corsOrigins: undefined,
+      managementUrl: undefined,
     } satisfies BloodbankConfig);
   });
 

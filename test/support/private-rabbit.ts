@@ -1,7 +1,8 @@
 /**
  * A private RabbitMQ node for tests that break things (DESIGN.md §8): its own node name, AMQP and
- * distribution ports, data and log directories and Erlang cookie, no plugins. Stopping or restarting it
- * never touches the shared broker on 5672. Also: small helpers to declare, read and delete test
+ * distribution ports, data and log directories and Erlang cookie, no plugins (only
+ * `rabbitmq_management`, on a port of its own, when asked). Stopping or restarting it never touches the
+ * shared broker on 5672. Also: small helpers to declare, read and delete test
  * exchanges and queues (on either broker).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -19,6 +20,8 @@ export interface PrivateRabbit {
   readonly node: string;
   readonly port: number;
   readonly url: string;
+  /** With `{ management: true }`: the management API's base URL (guest/guest), else undefined. */
+  readonly managementUrl: string | undefined;
   /** Stop the node (`rabbitmqctl -n <node> stop`) and wait for the process to exit. */
   stop(): Promise<void>;
   /**
@@ -77,7 +80,12 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-export async function startPrivateRabbit(): Promise<PrivateRabbit> {
+export interface PrivateRabbitOptions {
+  /** Enable `rabbitmq_management` on a port of its own (boots a few seconds slower). Default false. */
+  readonly management?: boolean;
+}
+
+export async function startPrivateRabbit(options: PrivateRabbitOptions = {}): Promise<PrivateRabbit> {
   const suffix = randomBytes(4).toString('hex');
   const node = `bbtest-${suffix}@localhost`;
   const dir = await mkdtemp(join(tmpdir(), `bbtest-rabbit-${suffix}-`));
@@ -86,8 +94,12 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
   const cookie = join(dir, '.erlang.cookie');
   await writeFile(cookie, randomBytes(16).toString('hex').toUpperCase());
   await chmod(cookie, 0o400);
-  await writeFile(join(dir, 'enabled_plugins'), '[].\n');
-  await writeFile(join(dir, 'rabbitmq.conf'), '');
+  const managementPort = options.management ? await freePort() : 0;
+  await writeFile(join(dir, 'enabled_plugins'), options.management ? '[rabbitmq_management].\n' : '[].\n');
+  await writeFile(
+    join(dir, 'rabbitmq.conf'),
+    options.management ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${managementPort}\n` : '',
+  );
   await writeFile(join(dir, 'rabbitmq-env.conf'), '');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -153,6 +165,7 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
     node,
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    managementUrl: options.management ? `http://127.0.0.1:${managementPort}` : undefined,
     stop,
     kill,
     start,

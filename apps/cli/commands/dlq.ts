@@ -48,6 +48,37 @@ async function withAdmin<T>(
   }
 }
 
+/**
+ * Every service with a dead-letter queue on the exchange, found through the management API (AMQP cannot
+ * list queues), plus the registry's command queues. Without the API: the command queues, and a line on
+ * stderr that says why and how to see a service's queues.
+ */
+async function everyTarget(
+  config: BloodbankConfig,
+  registry: AppRegistry,
+): Promise<Array<{ target: DlqTarget; label: string }>> {
+  const targets = registry.listCommands().map((c) => resolveTarget(c.key, config.exchangeName, registry));
+  const { listQueues, managementApi } = await import('../../../runtime/amqp/management.js');
+  const { isManagementApiError } = await import('../../../runtime/errors/management-api-error.js');
+  let names: string[];
+  try {
+    names = (await listQueues(managementApi(config.rabbitUrl, config.managementUrl))).map((q) => q.name);
+  } catch (error) {
+    if (!isManagementApiError(error)) throw error;
+    info(
+      `${error.message}; listing the registry's command queues only (name a service to see its queues, or set BLOODBANK_MANAGEMENT_URL)`,
+    );
+    return targets;
+  }
+  const known = new Set(targets.map((t) => t.label));
+  const mains = names
+    .filter((name) => name.startsWith(`${config.exchangeName}.`) && name.endsWith('.dlq'))
+    .map((name) => name.slice(0, -'.dlq'.length))
+    .filter((queue) => !known.has(queue))
+    .sort();
+  return [...targets, ...mains.map((queue) => ({ target: { queue }, label: queue }))];
+}
+
 export async function dlqList(
   globals: GlobalOptions,
   service: string | undefined,
@@ -56,7 +87,7 @@ export async function dlqList(
   return withAdmin(globals, async (admin, config, registry) => {
     const targets = service
       ? [resolveTarget(service, config.exchangeName, registry)]
-      : registry.listCommands().map((c) => resolveTarget(c.key, config.exchangeName, registry));
+      : await everyTarget(config, registry);
     const queues: ServiceQueueInfo[] = [];
     for (const t of targets) queues.push(...(await admin.list(t.target)));
     if (options.json) printJson(queues);

@@ -1,0 +1,83 @@
+/**
+ * The RabbitMQ management HTTP API, for the one thing AMQP 0-9-1 cannot do: list queues. Optional by
+ * design: the `rabbitmq_management` plugin may not be enabled, so callers fall back to what they can find
+ * with passive declares and say so.
+ *
+ * Where it is: `BLOODBANK_MANAGEMENT_URL`, else derived from `RABBIT_URL` as `rabbitmqadmin` would
+ * (`http://<host>:15672`, `https://<host>:15671` for amqps), with the AMQP URL's credentials (amqplib's
+ * `guest`/`guest` when it has none) and its virtual host (`/` when it has none).
+ */
+import { redactUrl } from '../config.js';
+import { ManagementApiError } from '../errors/management-api-error.js';
+
+export interface ManagementApi {
+  /** Base URL without credentials, e.g. `http://localhost:15672`. */
+  readonly baseUrl: string;
+  readonly vhost: string;
+  readonly authorization: string;
+}
+
+export interface QueueSummary {
+  readonly name: string;
+  /** Messages ready for delivery. */
+  readonly messages: number;
+  readonly consumers: number;
+}
+
+export function managementApi(rabbitUrl: string, managementUrl?: string): ManagementApi {
+  const amqp = new URL(rabbitUrl);
+  const vhost = amqp.pathname.length > 1 ? decodeURIComponent(amqp.pathname.slice(1)) : '/';
+  const tls = amqp.protocol === 'amqps:';
+  const base = managementUrl
+    ? new URL(managementUrl)
+    : new URL(`${tls ? 'https' : 'http'}://${amqp.hostname}:${tls ? 15671 : 15672}`);
+  const credentials = base.username !== '' ? base : amqp;
+  const given = credentials.username !== '' || credentials.password !== '';
+  const user = given ? decodeURIComponent(credentials.username) : 'guest';
+  const password = given ? decodeURIComponent(credentials.password) : 'guest';
+  base.username = '';
+  base.password = '';
+  return {
+    baseUrl: base.toString().replace(/\/+$/, ''),
+    vhost,
+    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+  };
+}
+
+/** Every queue of the virtual host with its ready messages and consumers (`GET /api/queues/<vhost>`). */
+export async function listQueues(
+  api: ManagementApi,
+  options: { timeoutMs?: number } = {},
+): Promise<QueueSummary[]> {
+  const url = `${api.baseUrl}/api/queues/${encodeURIComponent(api.vhost)}?columns=name,messages_ready,consumers`;
+  const where = `the RabbitMQ management API at ${redactUrl(api.baseUrl)}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: api.authorization, accept: 'application/json' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    const reason = cause?.code ?? (error as Error).name;
+    throw new ManagementApiError(`${where} did not answer (${reason}): is rabbitmq_management enabled?`, {
+      cause: error,
+    });
+  }
+  if (!response.ok) {
+    const hint =
+      response.status === 401
+        ? ': the credentials were refused'
+        : response.status === 404
+          ? `: no virtual host ${JSON.stringify(api.vhost)}, or not a management API`
+          : '';
+    throw new ManagementApiError(`${where} answered ${response.status}${hint}`);
+  }
+  const body = (await response.json()) as unknown;
+  if (!Array.isArray(body)) throw new ManagementApiError(`${where} did not answer with a list of queues`);
+  return body.map((q: { name?: unknown; messages_ready?: unknown; consumers?: unknown }) => ({
+    name: String(q.name),
+    messages: typeof q.messages_ready === 'number' ? q.messages_ready : 0,
+    consumers: typeof q.consumers === 'number' ? q.consumers : 0,
+  }));
+}
