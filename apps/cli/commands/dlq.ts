@@ -49,34 +49,55 @@ async function withAdmin<T>(
 }
 
 /**
- * Every service with a dead-letter queue on the exchange, found through the management API (AMQP cannot
- * list queues), plus the registry's command queues. Without the API: the command queues, and a line on
- * stderr that says why and how to see a service's queues.
+ * The main queues of the exchange that have a dead-letter queue (`<main>.dlq`), sorted, found through the
+ * management API (AMQP cannot list queues); or why the API could not list them.
+ */
+export async function queuesWithDeadLetters(
+  config: BloodbankConfig,
+): Promise<{ readonly queues: string[] } | { readonly error: Error }> {
+  const { listQueues, managementApi } = await import('../../../runtime/amqp/management.js');
+  const { isManagementApiError } = await import('../../../runtime/errors/management-api-error.js');
+  try {
+    const names = (await listQueues(managementApi(config.rabbitUrl, config.managementUrl))).map(
+      (q) => q.name,
+    );
+    const queues = names
+      .filter((name) => name.startsWith(`${config.exchangeName}.`) && name.endsWith('.dlq'))
+      .map((name) => name.slice(0, -'.dlq'.length))
+      .sort();
+    return { queues };
+  } catch (error) {
+    if (!isManagementApiError(error)) throw error;
+    return { error };
+  }
+}
+
+/** `${exchange}.<service>.q` → `<service>`; any other queue name stays as it is. */
+export function serviceOf(queue: string, exchange: string): string {
+  const match =
+    queue.startsWith(`${exchange}.`) && queue.endsWith('.q') ? queue.slice(exchange.length + 1, -2) : '';
+  return match !== '' && !match.includes('.') ? match : queue;
+}
+
+/**
+ * The registry's command queues plus every queue with dead letters the management API finds. Without
+ * the API: the command queues, and a line on stderr that says why and how to see a service's queues.
  */
 async function everyTarget(
   config: BloodbankConfig,
   registry: AppRegistry,
 ): Promise<Array<{ target: DlqTarget; label: string }>> {
   const targets = registry.listCommands().map((c) => resolveTarget(c.key, config.exchangeName, registry));
-  const { listQueues, managementApi } = await import('../../../runtime/amqp/management.js');
-  const { isManagementApiError } = await import('../../../runtime/errors/management-api-error.js');
-  let names: string[];
-  try {
-    names = (await listQueues(managementApi(config.rabbitUrl, config.managementUrl))).map((q) => q.name);
-  } catch (error) {
-    if (!isManagementApiError(error)) throw error;
+  const found = await queuesWithDeadLetters(config);
+  if ('error' in found) {
     info(
-      `${error.message}; listing the registry's command queues only (name a service to see its queues, or set BLOODBANK_MANAGEMENT_URL)`,
+      `${found.error.message}; listing the registry's command queues only (name a service to see its queues, or set BLOODBANK_MANAGEMENT_URL)`,
     );
     return targets;
   }
   const known = new Set(targets.map((t) => t.label));
-  const mains = names
-    .filter((name) => name.startsWith(`${config.exchangeName}.`) && name.endsWith('.dlq'))
-    .map((name) => name.slice(0, -'.dlq'.length))
-    .filter((queue) => !known.has(queue))
-    .sort();
-  return [...targets, ...mains.map((queue) => ({ target: { queue }, label: queue }))];
+  const more = found.queues.filter((queue) => !known.has(queue));
+  return [...targets, ...more.map((queue) => ({ target: { queue }, label: queue }))];
 }
 
 export async function dlqList(

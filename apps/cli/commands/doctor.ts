@@ -1,7 +1,7 @@
 /**
  * `bb doctor`: one line per check — configuration, RabbitMQ, the exchange, Redis, the command queues
- * (depth, consumers, dead letters), the queues of services named with --service, and generated/ in step
- * with asyncapi.yaml and schemas/. `fail` makes the exit status 8; `warn` does not.
+ * (depth, consumers, dead letters), the queues of services named with --service or found with dead
+ * letters through the management API, and generated/ in step with asyncapi.yaml and schemas/. `fail` makes the exit status 8; `warn` does not.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import type { BloodbankConfig } from '../../../runtime/config.js';
 import { getConfig, getRegistry, openConnection, type GlobalOptions } from '../support/context.js';
 import { EXIT } from '../support/errors.js';
 import { out, printJson } from '../support/output.js';
-import { resolveTarget } from './dlq.js';
+import { queuesWithDeadLetters, resolveTarget, serviceOf } from './dlq.js';
 
 export interface Check {
   readonly check: string;
@@ -114,6 +114,25 @@ async function amqpChecks(
       .map((c) => ({ name: `command ${c.key}`, ...resolveTarget(c.key, exchange, registry) })),
     ...services.map((s) => ({ name: `service ${s}`, ...resolveTarget(s, exchange, registry) })),
   ];
+  // Services the management API finds with a dead-letter queue are checked too.
+  const found = await queuesWithDeadLetters(config);
+  if ('error' in found)
+    add({
+      check: 'management API',
+      status: 'skip',
+      detail: `${found.error.message}; only the command queues and --service are checked (set BLOODBANK_MANAGEMENT_URL)`,
+    });
+  else {
+    add({
+      check: 'management API',
+      status: 'ok',
+      detail: `${found.queues.length} queue${found.queues.length === 1 ? '' : 's'} with dead letters on ${exchange}`,
+    });
+    const known = new Set(targets.map((t) => t.label));
+    for (const queue of found.queues)
+      if (!known.has(queue))
+        targets.push({ name: `service ${serviceOf(queue, exchange)}`, target: { queue }, label: queue });
+  }
   for (const t of targets) {
     const queues = await admin.list(t.target);
     const main = queues.find((q) => q.role === 'main');
@@ -133,7 +152,8 @@ async function amqpChecks(
     if (dlq) parts.push(`${dlq.messageCount} dead letter${dlq.messageCount === 1 ? '' : 's'}`);
     const warnings: string[] = [];
     if (main.consumerCount === 0) warnings.push('nothing consumes it');
-    if (dlq && dlq.messageCount > 0) warnings.push(`inspect with bb dlq peek ${t.name.split(' ')[1]}`);
+    if (dlq && dlq.messageCount > 0)
+      warnings.push(`inspect with bb dlq peek ${t.name.slice(t.name.indexOf(' ') + 1)}`);
     add({
       check: t.name,
       status: warnings.length ? 'warn' : 'ok',

@@ -1,7 +1,8 @@
 /**
  * `bb dlq list` without a service: every service of the exchange that has a dead-letter queue, found
  * through the management API of a private node that runs `rabbitmq_management` (the shared broker may
- * not), and a visible fallback to the command queues when the API is unreachable or refuses.
+ * not), and a visible fallback to the command queues when the API is unreachable or refuses; `bb doctor`
+ * checks the services it finds.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -88,4 +89,30 @@ it('says the credentials were refused, without printing them', async () => {
   expect(run.code, run.stderr).toBe(0);
   expect(run.stderr).toContain('answered 401: the credentials were refused');
   expect(run.stderr).not.toContain('s3cret-pw');
+});
+
+it('bb doctor checks the services the management API finds, and says when it cannot ask', async () => {
+  interface Check {
+    check: string;
+    status: string;
+    detail: string;
+  }
+  const run = await runBb(['doctor', '--json'], { env: env(rabbit.managementUrl as string) });
+  const checks = new Map((JSON.parse(run.stdout) as Check[]).map((c) => [c.check, c]));
+  expect(checks.get('management API')).toMatchObject({
+    status: 'ok',
+    detail: `2 queues with dead letters on ${exchange}`,
+  });
+  expect(checks.get('service alpha')).toMatchObject({ status: 'warn' });
+  expect(checks.get('service alpha')?.detail).toContain('1 dead letter');
+  expect(checks.get('service alpha')?.detail).toContain('inspect with bb dlq peek alpha');
+  expect(checks.get('service beta')?.detail).toContain('0 dead letters');
+  expect(checks.has('service gamma')).toBe(false);
+
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  const without = await runBb(['doctor', '--json'], { env: env(closed) });
+  const checked = new Map((JSON.parse(without.stdout) as Check[]).map((c) => [c.check, c]));
+  expect(checked.get('management API')).toMatchObject({ status: 'skip' });
+  expect(checked.get('management API')?.detail).toContain('ECONNREFUSED');
+  expect(checked.has('service alpha')).toBe(false);
 });
