@@ -1,15 +1,17 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|all] [--quick] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]` (default: all).
  *
  *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
  *            runtime-consume.ts (benchConsume), tracker.ts (benchTracker); they need RabbitMQ / Redis
+ *   gateway  scripts/bench/gateway.ts (HTTP gateway vs bare Fastify + amqplib)
+ *   cli      scripts/bench/cli.ts (start-up of the built `bb` vs `node -e 0`)
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchCodegen } from './codegen.js';
 
-const SUITES = ['codegen', 'runtime', 'gateway', 'all'] as const;
+const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'all'] as const;
 type Suite = (typeof SUITES)[number];
 
 const RUNTIME_BENCHES = [
@@ -20,6 +22,10 @@ const RUNTIME_BENCHES = [
 
 const GATEWAY_BENCHES = [
   { file: 'gateway', exportName: 'benchGateway', title: 'gateway: HTTP publish vs bare Fastify + amqplib' },
+] as const;
+
+const CLI_BENCHES = [
+  { file: 'cli', exportName: 'benchCli', title: 'cli: start-up of the built bb' },
 ] as const;
 
 function printResult(result: unknown): void {
@@ -85,11 +91,12 @@ async function main(): Promise<number> {
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|gateway|all] [--quick] [--profile] [--full] [--keep]\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]\n' +
         '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
-        '  all       both (default)\n' +
+        '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
+        '  all       every suite (default)\n' +
         '  --quick   codegen: the shipped catalogue only (no synthetic catalogues)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
         '  --full    run the json-schema-to-typescript + ajv baseline on the 1,000-event catalogue too\n' +
@@ -98,7 +105,7 @@ async function main(): Promise<number> {
     return unknown.length > 0 ? 2 : 0;
   }
   const suites = new Set<Suite>(positional.length > 0 ? (positional as Suite[]) : ['all']);
-  const want = (s: 'codegen' | 'runtime' | 'gateway') => suites.has(s) || suites.has('all');
+  const want = (s: 'codegen' | 'runtime' | 'gateway' | 'cli') => suites.has(s) || suites.has('all');
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
@@ -114,6 +121,7 @@ async function main(): Promise<number> {
   }
   if (want('runtime')) ok = (await runBenches(RUNTIME_BENCHES)) && ok;
   if (want('gateway')) ok = (await runBenches(GATEWAY_BENCHES)) && ok;
+  if (want('cli')) ok = (await runBenches(CLI_BENCHES)) && ok;
   return ok ? 0 : 1;
 }
 

@@ -35,11 +35,10 @@ const lines = (text: string): TailLine[] =>
     .map((l) => JSON.parse(l) as TailLine);
 
 describe('bb catalogue', () => {
-  it('--help starts fast, exits 0 and every command shows an example', async () => {
-    const started = Date.now();
+  // Start-up time is measured by `npm run bench -- cli`, not asserted here.
+  it('--help exits 0 and every command shows an example', async () => {
     const help = await runBb(['--help']);
     expect(help.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(3_000);
     const commands = [
       'list-events',
       'list-commands',

@@ -236,14 +236,13 @@ describe('request/reply', () => {
     const { observer, requester, processor } = await setup();
     const p = await processor((m) => m.register('test.job.run', async (c) => ({ name: c.name, result: '' })));
     expect(p.manager.unhandled()).toEqual(['test.job.orphan']);
-    const started = Date.now();
+    // At once: a NoCommandHandlerError, not the RequestTimeoutError waiting 10 s would give.
     const error = await rejection(
       requester.request('test.job.orphan', { name: 'zeta' }, { timeoutMs: 10_000 }),
     );
     expect(isNoCommandHandlerError(error)).toBe(true);
     expect(error).toMatchObject({ name: 'NoCommandHandlerError', commandType: 'test.job.orphan' });
     expect((error as Error).message).toContain('.commands.test.job.orphan');
-    expect(Date.now() - started).toBeLessThan(2_000);
     await sleep(200);
     expect(observer.ofType('test.job.orphan')).toEqual([]);
   });
@@ -282,9 +281,8 @@ describe('request/reply', () => {
     );
     const commandId = randomUUID();
     const first = await requester.request('test.job.run', { name: 'zeta' }, { commandId });
-    const started = Date.now();
+    // Answered (a timeout would reject with RequestTimeoutError), from the stored reply: not run again.
     const again = await requester.request('test.job.run', { name: 'zeta' }, { commandId, timeoutMs: 5_000 });
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(runs).toBe(1);
     expect(again.commandId).toBe(commandId);
     expect(again.reply.event_id).toBe(first.reply.event_id);

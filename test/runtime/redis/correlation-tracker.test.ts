@@ -220,16 +220,13 @@ describe('chains (walked in Redis)', () => {
     expect(await tracker.getChain(n[0] ?? '', 'descendants', 2)).toEqual(n.slice(0, 2));
   });
 
-  it('walks a 1,000-deep chain in one call, quickly', async () => {
+  // How fast: `npm run bench -- runtime` (correlation tracker), not asserted here.
+  it('walks a 1,000-deep chain', async () => {
     const tag = randomUUID().slice(0, 8);
     const chain = Array.from({ length: 1000 }, (_, i) => `${tag}-${i}`);
     await Promise.all(chain.slice(1).map((id, i) => tracker.addCorrelation(id, [chain[i] ?? ''])));
     const last = chain[999] ?? '';
-    const started = performance.now();
-    const ancestors = await tracker.getChain(last, 'ancestors', 1000);
-    const elapsed = performance.now() - started;
-    expect(ancestors).toEqual(chain);
-    expect(elapsed).toBeLessThan(200);
+    expect(await tracker.getChain(last, 'ancestors', 1000)).toEqual(chain);
     expect(await tracker.getChain(last)).toEqual(chain.slice(-100));
     expect(await tracker.getChain(chain[0] ?? '', 'descendants', 5000)).toEqual(chain);
   });
