@@ -1,7 +1,8 @@
 /**
  * `bb doctor`: one line per check — configuration, RabbitMQ, the exchange, Redis, the command queues
- * (depth, consumers, dead letters), the queues of services named with --service or found with dead
- * letters through the management API, and generated/ in step with asyncapi.yaml and schemas/. `fail` makes the exit status 8; `warn` does not.
+ * (depth, consumers, dead letters), the queues of services named with --service or found with a
+ * dead-letter queue through the management API, and generated/ in step with asyncapi.yaml and schemas/.
+ * `fail` makes the exit status 8; `warn` does not.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -126,7 +127,7 @@ async function amqpChecks(
     add({
       check: 'management API',
       status: 'ok',
-      detail: `${found.queues.length} queue${found.queues.length === 1 ? '' : 's'} with dead letters on ${exchange}`,
+      detail: `${found.queues.length} queue${found.queues.length === 1 ? '' : 's'} with a dead-letter queue on ${exchange}`,
     });
     const known = new Set(targets.map((t) => t.label));
     for (const queue of found.queues)

@@ -101,7 +101,7 @@ it('bb doctor checks the services the management API finds, and says when it can
   const checks = new Map((JSON.parse(run.stdout) as Check[]).map((c) => [c.check, c]));
   expect(checks.get('management API')).toMatchObject({
     status: 'ok',
-    detail: `2 queues with dead letters on ${exchange}`,
+    detail: `2 queues with a dead-letter queue on ${exchange}`,
   });
   expect(checks.get('service alpha')).toMatchObject({ status: 'warn' });
   expect(checks.get('service alpha')?.detail).toContain('1 dead letter');
