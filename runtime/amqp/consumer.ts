@@ -10,7 +10,7 @@ import type { Envelope } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, KeysMatching, Registry } from '../registry.js';
-import { assertTopicPattern } from '../memory/topic.js';
+import { assertTopicPattern, compileTopicPatterns } from '../memory/topic.js';
 import {
   DEFAULT_DELIVERY_LIMIT,
   DEFAULT_EXCHANGE,
@@ -27,6 +27,8 @@ import {
   mainQueueArguments,
   queueNames,
   queueNamesOf,
+  assertOneBindingSet,
+  notSubscribedMessage,
   resolveRetryPolicy,
   retryQueueArguments,
   type DeadLetterReason,
@@ -107,6 +109,9 @@ export interface AmqpSubscription extends Subscription {
  * - every delivery is parsed and validated with the consume validator before the handler sees it;
  *   unparsable, unknown (unless `allowUnknown`) and invalid messages go to `….dlq` with the reason in
  *   `bb-dead-letter-reason` / `bb-error` / `bb-validation-issues`, and consumption goes on;
+ * - so does an event whose type matches none of the subscription's patterns (`not-subscribed`: a binding
+ *   left on the queue by an earlier version, or another instance subscribing to more); a second open
+ *   subscription of the same queue for other patterns is refused (it would share the messages);
  * - the handler resolving acks the message; throwing sends it to a retry queue (backoff) and, once
  *   `maxAttempts` deliveries failed, to the DLQ with `bb-error` (≤ 4 KiB), `bb-attempts`,
  *   `bb-first-failure-at`, `bb-last-failure-at`. Moving a message (retry or DLQ) is confirmed by the
@@ -182,14 +187,20 @@ export async function createSubscriber<M extends Catalog>(
           gate = fallbackGate ??= createMemoryIdempotency();
         }
       }
+      const names = subscribeOptions.queue
+        ? queueNamesOf(subscribeOptions.queue)
+        : queueNames(exchange, subscribeOptions.service);
+      assertOneBindingSet(
+        [...subscriptions].map((s) => ({ queue: s.queue, patterns: s.patterns })),
+        names.main,
+        list,
+      );
       const maxAttempts = subscribeOptions.maxAttempts ?? policy.maxAttempts;
       const sub = new SubscriptionImpl({
         connection,
         registry: options.registry as unknown as Registry,
         exchange,
-        names: subscribeOptions.queue
-          ? queueNamesOf(subscribeOptions.queue)
-          : queueNames(exchange, subscribeOptions.service),
+        names,
         service: subscribeOptions.service,
         patterns: list,
         handler: handler as unknown as RawHandler,
@@ -275,6 +286,8 @@ interface Delivery {
 class SubscriptionImpl implements AmqpSubscription {
   readonly queue: string;
   readonly service: string;
+  readonly patterns: readonly string[];
+  readonly #subscribed: (eventType: string) => boolean;
   #state: SubscriptionState = 'starting';
   #channel: ConfirmChannel | null = null;
   #consumerTag: string | null = null;
@@ -296,6 +309,8 @@ class SubscriptionImpl implements AmqpSubscription {
     this.#cfg = cfg;
     this.queue = cfg.names.main;
     this.service = cfg.service;
+    this.patterns = cfg.patterns;
+    this.#subscribed = compileTopicPatterns(cfg.patterns);
   }
 
   get state(): SubscriptionState {
@@ -479,6 +494,12 @@ class SubscriptionImpl implements AmqpSubscription {
     }
     const envelope = decoded.envelope;
     const eventType = envelope.event_type;
+    if (!this.#subscribed(eventType)) {
+      const message = notSubscribedMessage(eventType, this.#cfg.patterns, this.queue);
+      this.#cfg.logger.warn({ reason: 'not-subscribed', eventType, eventId: envelope.event_id }, message);
+      await this.#deadLetter(d, 'not-subscribed', message, attempt, eventType, {});
+      return;
+    }
 
     let acquired = false;
     if (gate) {

@@ -18,6 +18,7 @@ import { underPayload } from '../validation.js';
 import type { Envelope } from '../envelope.js';
 import type { EventDefinition, Registry, ValidationIssue } from '../registry.js';
 import { DEFAULT_EXCHANGE } from './topology.js';
+import { BloodbankError } from '../errors/bloodbank-error.js';
 
 export { DEFAULT_EXCHANGE };
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -51,7 +52,12 @@ export type DeadLetterReason =
   /** The handler threw an error marked `retryable: false` (see `isRetryableError`). */
   | 'not-retryable'
   /** Dead-lettered by the broker (`x-delivery-limit` reached); read from `x-death`. */
-  | 'delivery-limit';
+  | 'delivery-limit'
+  /**
+   * The event's type matches none of the subscription's patterns: the queue still has a binding an
+   * earlier version of the service made, or another instance of the service subscribes to more.
+   */
+  | 'not-subscribed';
 
 export interface RetryPolicy {
   /** Attempts before dead-lettering, the first delivery included. */
@@ -375,4 +381,29 @@ export function toDeadLetterRecord(
     lastFailureAt: str(HEADERS.lastFailureAt),
     headers,
   };
+}
+
+/* ---------- one set of patterns per queue ---------- */
+
+/**
+ * Throws when `queue` is already consumed (by an open subscription of the same subscriber or bus) for
+ * other patterns: the two consumers would share the queue's messages, each getting about half of the
+ * other's events. The same patterns are fine (competing consumers).
+ */
+export function assertOneBindingSet(
+  open: ReadonlyArray<{ readonly queue: string; readonly patterns: readonly string[] }>,
+  queue: string,
+  patterns: readonly string[],
+): void {
+  const key = (ps: readonly string[]) => [...new Set(ps)].sort().join(' ');
+  const other = open.find((s) => s.queue === queue && key(s.patterns) !== key(patterns));
+  if (!other) return;
+  throw new BloodbankError(
+    `queue ${queue} is already consumed for ${key(other.patterns)}; a second subscription for ${key(patterns)} would share its messages and each handler would get the other's events: subscribe once with every pattern (the envelope's event_type tells them apart), or give the second subscription its own service name`,
+  );
+}
+
+/** Why an event whose type matches none of the subscription's patterns was dead-lettered. */
+export function notSubscribedMessage(eventType: string, patterns: readonly string[], queue: string): string {
+  return `${eventType} matches none of the patterns ${patterns.join(', ')} this subscription of ${queue} handles: the queue keeps a binding made earlier (unbind it) or another instance of the service subscribes to more; redrive once it is handled`;
 }

@@ -31,6 +31,7 @@ import type { Catalog, Registry } from '../registry.js';
 import {
   DEFAULT_EXCHANGE,
   HEADERS,
+  assertOneBindingSet,
   attemptOf,
   backoffDelay,
   copyableHeaders,
@@ -39,6 +40,7 @@ import {
   failureHeaders,
   isRetryableError,
   issuesHeader,
+  notSubscribedMessage,
   queueNames,
   resolveRetryPolicy,
   toDeadLetterRecord,
@@ -50,7 +52,7 @@ import {
 } from '../amqp/retry.js';
 import { encodeMessage } from '../amqp/wire.js';
 import { realClock, type Clock } from './clock.js';
-import { assertTopicPattern, topicMatches } from './topic.js';
+import { assertTopicPattern, compileTopicPatterns, topicMatches } from './topic.js';
 
 export interface MemoryBusOptions<M extends Catalog = Catalog> {
   readonly registry: Registry<M>;
@@ -242,6 +244,12 @@ class MemoryBusImpl<M extends Catalog> {
     if (list.length === 0) throw new RangeError('subscribe needs at least one pattern');
     for (const p of list) assertTopicPattern(p);
     const name = queueNames(this.#exchange, options.service).main;
+    const open = this.#queues.get(options.service)?.consumers ?? [];
+    assertOneBindingSet(
+      open.map((c) => ({ queue: c.queue, patterns: c.patterns })),
+      name,
+      list,
+    );
     let q = this.#queues.get(options.service);
     if (!q) {
       q = new ServiceQueue(name, options.service);
@@ -249,6 +257,7 @@ class MemoryBusImpl<M extends Catalog> {
     }
     for (const p of list) q.bindings.add(p);
     const sub = new MemorySubscription(this, q, handler, {
+      patterns: list,
       concurrency: options.concurrency ?? 1,
       policy: resolveRetryPolicy({
         maxAttempts: options.maxAttempts ?? this.#policy.maxAttempts,
@@ -418,6 +427,7 @@ class MemoryBusImpl<M extends Catalog> {
 }
 
 interface SubscriptionSettings {
+  readonly patterns: readonly string[];
   readonly concurrency: number;
   readonly policy: RetryPolicy;
   readonly allowUnknown: boolean;
@@ -426,6 +436,7 @@ interface SubscriptionSettings {
 
 class MemorySubscription implements Subscription {
   readonly queue: string;
+  readonly #subscribed: (eventType: string) => boolean;
   #running = 0;
   #closing: Promise<void> | null = null;
   #idle: Array<() => void> = [];
@@ -438,6 +449,11 @@ class MemorySubscription implements Subscription {
     private readonly settings: SubscriptionSettings,
   ) {
     this.queue = q.name;
+    this.#subscribed = compileTopicPatterns(settings.patterns);
+  }
+
+  get patterns(): readonly string[] {
+    return this.settings.patterns;
   }
 
   get inFlight(): number {
@@ -488,6 +504,25 @@ class MemorySubscription implements Subscription {
       return;
     }
     const { envelope } = decoded;
+    if (!this.#subscribed(envelope.event_type)) {
+      bus.deadLetter(
+        q,
+        message,
+        {
+          ...copyableHeaders(message.headers),
+          ...failureHeaders(
+            message.headers,
+            notSubscribedMessage(envelope.event_type, settings.patterns, q.name),
+            attempt,
+            now(),
+          ),
+          [HEADERS.deadLetterReason]: 'not-subscribed',
+          [HEADERS.deadLetteredFrom]: q.name,
+        },
+        'not-subscribed',
+      );
+      return;
+    }
     let acquired = false;
     if (settings.idempotent) {
       const state = await bus.gate.begin(q.service, envelope.event_id).catch(() => 'acquired' as const);

@@ -317,6 +317,49 @@ export function defineTransportContract(
       expect(dead.find((d) => d.reason === 'unparsable')?.body).toBe('{not json');
     });
 
+    it('refuses a second subscription of the same service for other patterns; the same patterns compete', async () => {
+      const service = h.service('one-set');
+      subs.push(
+        await h.subscriber.subscribe(['contract.item.created', 'contract.item.deleted'], recorder().handler, {
+          service,
+        }),
+      );
+      await expect(
+        h.subscriber.subscribe('contract.other.created', recorder().handler, { service }),
+      ).rejects.toThrow(
+        /is already consumed for contract\.item\.created contract\.item\.deleted; a second subscription for contract\.other\.created/,
+      );
+      // The same set, in another order: a competing consumer.
+      subs.push(
+        await h.subscriber.subscribe(['contract.item.deleted', 'contract.item.created'], recorder().handler, {
+          service,
+        }),
+      );
+    });
+
+    it('dead-letters an event its patterns do not match (a binding left by an earlier version) as not-subscribed', async () => {
+      const service = h.service('stale');
+      const before = await h.subscriber.subscribe('contract.item.#', recorder().handler, { service });
+      await before.close();
+      // The new version handles contract.item.created only; the queue keeps the contract.item.# binding.
+      const r = recorder();
+      subs.push(await h.subscriber.subscribe('contract.item.created', r.handler, { service }));
+      const wanted = (await h.publisher.publish('contract.item.created', { n: 1 })).eventId;
+      const stale = (await h.publisher.publish('contract.item.deleted', { n: 2 })).eventId;
+      await expectExactly([wanted], r.ids);
+      let dead: DeadLetterRecord[] = [];
+      const end = Date.now() + deliveryTimeoutMs;
+      while (dead.length < 1 && Date.now() < end) {
+        await sleep(50);
+        dead = await h.deadLetters(service);
+      }
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ eventId: stale, reason: 'not-subscribed' });
+      expect(dead[0]?.error).toContain(
+        'contract.item.deleted matches none of the patterns contract.item.created',
+      );
+    });
+
     it('handles a republished event once when the subscription is idempotent', async () => {
       const service = h.service('idem');
       const r = recorder();
