@@ -265,6 +265,22 @@ dlq
   .action(lazy(dlqModule, (m) => m.dlqPurge));
 
 program
+  .command('unbind')
+  .description(
+    'remove a pattern a service no longer subscribes to from its queue (its events are dead-lettered as not-subscribed)',
+  )
+  .argument('<service>', 'service name, command key or queue name')
+  .argument('<pattern>', 'the binding pattern to remove, e.g. llm.#')
+  .option('--json', 'print JSON')
+  .addHelpText('after', "\nExample:\n  $ bb unbind my_service 'llm.#'")
+  .action(
+    lazy(
+      () => import('./commands/unbind.js'),
+      (m) => m.unbind,
+    ),
+  );
+
+program
   .command('doctor')
   .description('check RabbitMQ, Redis, the exchange, queue depths and generated/ against the schemas')
   .option('--service <name>', 'also report this service’s queues; repeatable', collect)

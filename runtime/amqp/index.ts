@@ -35,7 +35,7 @@ export type {
   SubscriptionState,
 } from './consumer.js';
 export { createDlqAdmin } from './dlq.js';
-export { listQueues, managementApi } from './management.js';
+export { listBindings, listQueues, managementApi } from './management.js';
 export type { ManagementApi, QueueSummary } from './management.js';
 export type { DlqAdmin, DlqAdminOptions, RedriveResult, ServiceQueueInfo } from './dlq.js';
 export {

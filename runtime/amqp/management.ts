@@ -49,20 +49,35 @@ export async function listQueues(
   api: ManagementApi,
   options: { timeoutMs?: number } = {},
 ): Promise<QueueSummary[]> {
-  const url = `${api.baseUrl}/api/queues/${encodeURIComponent(api.vhost)}?columns=name,messages_ready,consumers`;
-  const where = `the RabbitMQ management API at ${redactUrl(api.baseUrl)}`;
+  const path = `/api/queues/${encodeURIComponent(api.vhost)}?columns=name,messages_ready,consumers`;
+  const body = await getJson(api, path, options.timeoutMs);
+  if (!Array.isArray(body))
+    throw new ManagementApiError(`${where(api)} did not answer with a list of queues`);
+  return body.map((q: { name?: unknown; messages_ready?: unknown; consumers?: unknown }) => ({
+    name: String(q.name),
+    messages: typeof q.messages_ready === 'number' ? q.messages_ready : 0,
+    consumers: typeof q.consumers === 'number' ? q.consumers : 0,
+  }));
+}
+
+const where = (api: ManagementApi) => `the RabbitMQ management API at ${redactUrl(api.baseUrl)}`;
+
+async function getJson(api: ManagementApi, path: string, timeoutMs = 5_000): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(`${api.baseUrl}${path}`, {
       headers: { authorization: api.authorization, accept: 'application/json' },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     const reason = cause?.code ?? (error as Error).name;
-    throw new ManagementApiError(`${where} did not answer (${reason}): is rabbitmq_management enabled?`, {
-      cause: error,
-    });
+    throw new ManagementApiError(
+      `${where(api)} did not answer (${reason}): is rabbitmq_management enabled?`,
+      {
+        cause: error,
+      },
+    );
   }
   if (!response.ok) {
     const hint =
@@ -71,13 +86,25 @@ export async function listQueues(
         : response.status === 404
           ? `: no virtual host ${JSON.stringify(api.vhost)}, or not a management API`
           : '';
-    throw new ManagementApiError(`${where} answered ${response.status}${hint}`);
+    throw new ManagementApiError(`${where(api)} answered ${response.status}${hint}`);
   }
-  const body = (await response.json()) as unknown;
-  if (!Array.isArray(body)) throw new ManagementApiError(`${where} did not answer with a list of queues`);
-  return body.map((q: { name?: unknown; messages_ready?: unknown; consumers?: unknown }) => ({
-    name: String(q.name),
-    messages: typeof q.messages_ready === 'number' ? q.messages_ready : 0,
-    consumers: typeof q.consumers === 'number' ? q.consumers : 0,
-  }));
+  return (await response.json()) as unknown;
+}
+
+/** The routing keys (patterns) binding `queue` to `exchange` (`GET /api/bindings/<vhost>/e/<x>/q/<q>`). */
+export async function listBindings(
+  api: ManagementApi,
+  exchange: string,
+  queue: string,
+  options: { timeoutMs?: number } = {},
+): Promise<string[]> {
+  const v = encodeURIComponent(api.vhost);
+  const body = await getJson(
+    api,
+    `/api/bindings/${v}/e/${encodeURIComponent(exchange)}/q/${encodeURIComponent(queue)}`,
+    options.timeoutMs,
+  );
+  if (!Array.isArray(body))
+    throw new ManagementApiError(`${where(api)} did not answer with a list of bindings`);
+  return body.map((b: { routing_key?: unknown }) => String(b.routing_key)).sort();
 }

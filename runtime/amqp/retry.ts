@@ -405,5 +405,5 @@ export function assertOneBindingSet(
 
 /** Why an event whose type matches none of the subscription's patterns was dead-lettered. */
 export function notSubscribedMessage(eventType: string, patterns: readonly string[], queue: string): string {
-  return `${eventType} matches none of the patterns ${patterns.join(', ')} this subscription of ${queue} handles: the queue keeps a binding made earlier (unbind it) or another instance of the service subscribes to more; redrive once it is handled`;
+  return `${eventType} matches none of the patterns ${patterns.join(', ')} this subscription of ${queue} handles: the queue keeps a binding made earlier (remove it with bb unbind) or another instance of the service subscribes to more; redrive once it is handled`;
 }

@@ -52,6 +52,7 @@ describe('bb catalogue', () => {
       'watch',
       'dlq',
       'doctor',
+      'unbind',
       'serve',
       'mcp',
       'tui',

@@ -2,7 +2,7 @@
  * `bb dlq list` without a service: every service of the exchange that has a dead-letter queue, found
  * through the management API of a private node that runs `rabbitmq_management` (the shared broker may
  * not), and a visible fallback to the command queues when the API is unreachable or refuses; `bb doctor`
- * checks the services it finds.
+ * checks the services it finds; `bb unbind` removes a stale pattern, checked against the API when it answers.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -115,4 +115,50 @@ it('bb doctor checks the services the management API finds, and says when it can
   expect(checked.get('management API')).toMatchObject({ status: 'skip' });
   expect(checked.get('management API')?.detail).toContain('ECONNREFUSED');
   expect(checked.has('service alpha')).toBe(false);
+});
+
+it('bb unbind removes a stale pattern from a service queue, checking it exists when the API answers', async () => {
+  const admin = await createAdmin(rabbit.url);
+  try {
+    await admin.channel.bindQueue(queue('alpha'), exchange, 'stale.#');
+    expect(await admin.routes(exchange, 'stale.thing')).toBe(true);
+
+    const removed = await runBb(['unbind', 'alpha', 'stale.#'], { env: env(rabbit.managementUrl as string) });
+    expect(removed).toMatchObject({
+      code: 0,
+      stdout: `unbound stale.# from ${queue('alpha')}; its bindings now: alpha.#\n`,
+      stderr: '',
+    });
+    expect(await admin.routes(exchange, 'stale.thing')).toBe(false);
+    expect(await admin.routes(exchange, 'alpha.thing')).toBe(true);
+
+    const unknown = await runBb(['unbind', 'alpha', 'nothing.#'], {
+      env: env(rabbit.managementUrl as string),
+    });
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain(
+      `${queue('alpha')} has no binding nothing.# from ${exchange}; its bindings: alpha.#`,
+    );
+
+    // Without the API it unbinds all the same, and says it could not check.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const blind = await runBb(['unbind', 'beta', 'beta.#', '--json'], { env: env(closed) });
+    expect(blind.code, blind.stderr).toBe(0);
+    expect(blind.stderr).toContain('unbinding without checking');
+    expect(JSON.parse(blind.stdout)).toEqual({
+      queue: queue('beta'),
+      exchange,
+      pattern: 'beta.#',
+      removed: null,
+      remaining: null,
+    });
+    expect(await admin.routes(exchange, 'beta.thing')).toBe(false);
+
+    expect((await runBb(['unbind', 'alpha', 'a..b'], { env: env(closed) })).code).toBe(2);
+    const missing = await runBb(['unbind', 'no_such_service', 'x.#'], { env: env(closed) });
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('does not exist');
+  } finally {
+    await admin.close();
+  }
 });
