@@ -33,8 +33,19 @@ function matchWords(p: readonly string[], pi: number, k: readonly string[], ki: 
   return ki === k.length;
 }
 
-/** A compiled set of patterns (one subscription's bindings). */
+/**
+ * A compiled set of patterns (one subscription's bindings). Answers are remembered per routing key (a
+ * bus has few event types; checking every delivery costs a map lookup), up to 1,024 keys.
+ */
 export function compileTopicPatterns(patterns: readonly string[]): (routingKey: string) => boolean {
   for (const p of patterns) assertTopicPattern(p);
-  return (routingKey) => patterns.some((p) => topicMatches(p, routingKey));
+  const known = new Map<string, boolean>();
+  return (routingKey) => {
+    let match = known.get(routingKey);
+    if (match === undefined) {
+      match = patterns.some((p) => topicMatches(p, routingKey));
+      if (known.size < 1024) known.set(routingKey, match);
+    }
+    return match;
+  };
 }

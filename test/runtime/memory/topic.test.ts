@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { assertTopicPattern, topicMatches } from '../../../runtime/memory/topic.js';
+import { assertTopicPattern, compileTopicPatterns, topicMatches } from '../../../runtime/memory/topic.js';
 
 /** [pattern, routing key, matches] */
 const CASES: ReadonlyArray<readonly [string, string, boolean]> = [
@@ -80,5 +80,22 @@ describe('topicMatches', () => {
       await ch.deleteExchange(exchange).catch(() => {});
       await conn.close();
     }
+  });
+});
+
+describe('compileTopicPatterns', () => {
+  it('answers as topicMatches for every key, asked twice, before and past its 1,024 remembered keys', () => {
+    const patterns = ['a.*.c', 'x.#'];
+    const matches = compileTopicPatterns(patterns);
+    const keys = Array.from({ length: 3000 }, (_, i) =>
+      i % 3 === 0 ? `a.${i}.c` : i % 3 === 1 ? `x.${i}` : `b.${i}`,
+    );
+    for (const round of [1, 2])
+      for (const key of keys)
+        expect(matches(key), `${key} (round ${round})`).toBe(patterns.some((p) => topicMatches(p, key)));
+  });
+
+  it('rejects an invalid pattern when compiled', () => {
+    expect(() => compileTopicPatterns(['a..b'])).toThrow(RangeError);
   });
 });
