@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../../runtime/amqp/publisher.js';
-import { queueNames } from '../../../runtime/amqp/retry.js';
+import { DEFAULT_RETRY_DELAYS_MS, queueNames } from '../../../runtime/amqp/retry.js';
 import { IdempotencyStore } from '../../../runtime/redis/idempotency-store.js';
 import { SHARED_URL } from '../../support/private-rabbit.js';
 import { createTestRegistry } from '../../support/test-registry.js';
@@ -34,7 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const ch = await connection.createChannel();
   const names = queueNames(exchange, service);
-  for (const q of [names.main, names.dlq]) await ch.deleteQueue(q).catch(() => undefined);
+  for (const q of [names.main, names.dlq, ...DEFAULT_RETRY_DELAYS_MS.map((d) => names.retry(d))])
+    await ch.deleteQueue(q).catch(() => undefined);
   await ch.deleteExchange(exchange).catch(() => undefined);
   await connection.close();
   const keys = await raw.keys(`${prefix}:*`);
