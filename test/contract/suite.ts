@@ -108,6 +108,17 @@ export function defineTransportContract(
       expect(diffIds(expected, received())).toEqual(NONE);
     }
 
+    /** The service's dead letters once at least `count` are there (or the delivery timeout passed). */
+    async function deadLettersOf(service: string, count: number): Promise<DeadLetterRecord[]> {
+      let dead: DeadLetterRecord[] = [];
+      const end = Date.now() + deliveryTimeoutMs;
+      while (dead.length < count && Date.now() < end) {
+        await sleep(50);
+        dead = await h.deadLetters(service);
+      }
+      return dead;
+    }
+
     it('delivers exactly the published set of events to a subscriber', async () => {
       const service = h.service('pubsub');
       const r = recorder();
@@ -207,12 +218,7 @@ export function defineTransportContract(
         ),
       );
       const { eventId } = await h.publisher.publish('contract.item.created', { n: 7 });
-      let dead: DeadLetterRecord[] = [];
-      const end = Date.now() + deliveryTimeoutMs;
-      while (dead.length === 0 && Date.now() < end) {
-        await sleep(50);
-        dead = await h.deadLetters(service);
-      }
+      const dead = await deadLettersOf(service, 1);
       expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
       const [first, second, third] = seen as unknown as [{ at: number }, { at: number }, { at: number }];
       expect(second.at - first.at).toBeGreaterThanOrEqual(RETRY.delaysMs[0] - features.backoffSlackMs);
@@ -248,12 +254,7 @@ export function defineTransportContract(
         ),
       );
       const { eventId } = await h.publisher.publish('contract.item.created', { n: 3 });
-      let dead: DeadLetterRecord[] = [];
-      const end = Date.now() + deliveryTimeoutMs;
-      while (dead.length === 0 && Date.now() < end) {
-        await sleep(50);
-        dead = await h.deadLetters(service);
-      }
+      const dead = await deadLettersOf(service, 1);
       expect(dead).toHaveLength(1);
       const d = dead[0] as DeadLetterRecord;
       expect(d.eventId).toBe(eventId);
@@ -303,12 +304,7 @@ export function defineTransportContract(
       );
       const after = (await h.publisher.publish('contract.item.deleted', { n: 2 })).eventId;
       await expectExactly([valid, after], r.ids);
-      let dead: DeadLetterRecord[] = [];
-      const end = Date.now() + deliveryTimeoutMs;
-      while (dead.length < 3 && Date.now() < end) {
-        await sleep(50);
-        dead = await h.deadLetters(service);
-      }
+      const dead = await deadLettersOf(service, 3);
       expect(dead.map((d) => d.reason).sort()).toEqual(['unknown-event-type', 'unparsable', 'validation']);
       const invalid = dead.find((d) => d.reason === 'validation') as DeadLetterRecord;
       expect(invalid.eventId).toBe(invalidId);
@@ -347,12 +343,7 @@ export function defineTransportContract(
       const wanted = (await h.publisher.publish('contract.item.created', { n: 1 })).eventId;
       const stale = (await h.publisher.publish('contract.item.deleted', { n: 2 })).eventId;
       await expectExactly([wanted], r.ids);
-      let dead: DeadLetterRecord[] = [];
-      const end = Date.now() + deliveryTimeoutMs;
-      while (dead.length < 1 && Date.now() < end) {
-        await sleep(50);
-        dead = await h.deadLetters(service);
-      }
+      const dead = await deadLettersOf(service, 1);
       expect(dead).toHaveLength(1);
       expect(dead[0]).toMatchObject({ eventId: stale, reason: 'not-subscribed' });
       expect(dead[0]?.error).toContain(
