@@ -88,7 +88,7 @@ export async function benchConsume(): Promise<ConsumeBenchResult> {
   const suffix = randomBytes(4).toString('hex');
   const exchange = `bbbench.consume.${suffix}`;
   const registry = benchRegistry();
-  const rawConn = await amqp.connect(url);
+  const rawConn = await amqp.connect(url, { noDelay: true }); // the runtime's socket options (connection.ts)
   const admin = await rawConn.createConfirmChannel();
   const connection = await createConnection({ url, name: `bbbench-consume-${suffix}` });
   const subscriber = await createSubscriber({ registry, connection, exchange });
