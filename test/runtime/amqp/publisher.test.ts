@@ -137,6 +137,29 @@ describe('publisher: confirmed publish and wire format', () => {
     expect((error as PayloadValidationError).issues.map((i) => i.pointer)).toEqual(['/event_id']);
     expect(await admin.drain(queue, 2, 300)).toHaveLength(1);
   });
+
+  it('publishValidated sends an envelope its caller validated as is, and still refuses an unknown type', async () => {
+    const p = publisher();
+    const envelope = createEnvelope(
+      'test.order.created',
+      { order_id: 'o-3', amount: 4, currency: 'USD', note: 'as given' },
+      { source },
+    );
+    const receipt = await p.publishValidated(envelope as Envelope);
+    const [msg] = await admin.drain(queue, 1);
+    expect(msg?.properties.messageId).toBe(receipt.eventId);
+    expect(JSON.parse(String(msg?.content)).payload).toEqual({
+      order_id: 'o-3',
+      amount: 4,
+      currency: 'USD',
+      note: 'as given',
+    });
+    const unknown = await settle(
+      p.publishValidated({ ...envelope, event_type: 'no.such.event' } as Envelope),
+    );
+    expect(unknown).toBeInstanceOf(Error);
+    expect(String((unknown as Error).message)).toMatch(/no\.such\.event/);
+  });
 });
 
 describe('publisher: refusals before sending', () => {
