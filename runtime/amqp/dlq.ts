@@ -16,7 +16,7 @@ import {
   queueNamesOf,
   toDeadLetterRecord,
   type DeadLetterRecord,
-} from './retry.js';
+} from '../delivery/rules.js';
 
 export interface DlqAdminOptions {
   readonly connection: Pick<ConsumerConnection, 'createChannel' | 'createConfirmChannel'>;

@@ -36,7 +36,7 @@ import { RecentMap } from '../recent-map.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
 import { assertEventExchange, DEFAULT_EXCHANGE } from './topology.js';
 import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
-import { encodeMessage, type EncodedMessage } from './wire.js';
+import { encodeMessage, type EncodedMessage } from '../wire.js';
 
 /** The part of the correlation tracker (runtime/redis) the publisher uses. */
 export interface PublisherTracker {

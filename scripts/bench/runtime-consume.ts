@@ -13,8 +13,8 @@ import type { ConfirmChannel } from 'amqplib';
 import { createConnection } from '../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
-import { queueNames } from '../../runtime/amqp/retry.js';
-import { encodeMessage } from '../../runtime/amqp/wire.js';
+import { queueNames } from '../../runtime/delivery/rules.js';
+import { encodeMessage } from '../../runtime/wire.js';
 import { createEnvelope } from '../../runtime/envelope.js';
 import { benchRegistry, KEY, type BenchPayload } from './order-event.js';
 

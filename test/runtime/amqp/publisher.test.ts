@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createPublisher, type Publisher, type PublisherOptions } from '../../../runtime/amqp/publisher.js';
-import { serializeEnvelope } from '../../../runtime/amqp/wire.js';
+import { serializeEnvelope } from '../../../runtime/wire.js';
 import {
   isConnectionError,
   isNackError,
