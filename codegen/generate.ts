@@ -2,22 +2,19 @@
  * generate: Model → files. Pure: no disk writes (see write.ts). ts-morph is used as an emitter — each file
  * is built once from structures, never edited in `addX()` loops — so output is deterministic and fast.
  */
-import { createRequire } from 'node:module';
-import { codegenCacheDir, requireCached } from './code-cache.js';
-import type { JSDocStructure, OptionalKind, StatementStructures } from 'ts-morph';
+import {
+  type JSDocStructure,
+  type OptionalKind,
+  printStructure,
+  type StatementStructures,
+  StructureKind,
+  VariableDeclarationKind,
+} from 'ts-morph';
 import { bundleSchema } from './emit/bundle.js';
 import { type NamedType, propertyName, TypeTable } from './emit/schema-object.js';
 import { type CompiledValidators, compileValidators } from './emit/validators.js';
 import type { EventModel, Model } from './model.js';
 import { isObject } from './schema-store.js';
-
-// ts-morph is CommonJS: `require` skips the ES module loader's scan of its 2.5 MB for named exports
-// (about 0.1 s a run), and its 12 MB of JavaScript compile from a V8 code cache (code-cache.ts).
-const { printStructure, StructureKind, VariableDeclarationKind } = requireCached(
-  'ts-morph',
-  import.meta.url,
-  codegenCacheDir(createRequire(import.meta.url).resolve('ts-morph')),
-) as typeof import('ts-morph');
 
 export interface GeneratedFile {
   /** Path relative to the output folder, with forward slashes. */
