@@ -87,6 +87,8 @@ export class TypeTable {
       if (!declared && own && own.name !== event.names.payload) declared = this.declare(loc, own);
       this.names.claim(event.names.payload, channel);
       this.names.claim(event.names.input, channel);
+      // client.ts exports a handler type per command beside the types (generated/index.ts re-exports both).
+      if (event.kind === 'command') this.names.claim(event.names.handler, channel);
       const provenance = `From channel ${event.key} (${this.display(loc)})`;
       if (declared) {
         const alias: NamedType = {
