@@ -128,7 +128,8 @@ function docOf(
 
 function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType[]): Statement[] {
   const groups: Statement[][] = [];
-  const used = new Set<NamedType>();
+  // Named types referenced as consumed (imported by `name`) and as published (by `inputName`).
+  const usedByMode = { output: new Set<NamedType>(), input: new Set<NamedType>() };
   for (const t of list) {
     const statements: Statement[] = [];
     groups.push(statements);
@@ -137,7 +138,8 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     const description = typeof s['description'] === 'string' ? s['description'] : null;
     if (t.aliasOf) {
       const target = t.aliasOf;
-      if (target.module !== mod) used.add(target);
+      usedByMode.output.add(target);
+      if (t.inputName !== t.name) usedByMode.input.add(target);
       statements.push({
         kind: StructureKind.TypeAlias,
         isExported: true,
@@ -160,6 +162,7 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     const bounds = isInterface ? [] : (propertyDoc(model.store, s, t.loc)?.tags ?? []);
     for (const mode of ['output', 'input'] as const) {
       const name = mode === 'output' ? t.name : t.inputName;
+      const used = usedByMode[mode];
       if (mode === 'input' && t.inputName === t.name) {
         if (t.eventKey) {
           statements.push({
@@ -239,12 +242,13 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     }
   }
   const imports = new Map<string, Set<string>>();
-  for (const u of used) {
-    if (u.module === mod) continue;
-    const set = imports.get(u.module) ?? new Set<string>();
-    set.add(u.name);
-    if (u.inputName !== u.name) set.add(u.inputName);
-    imports.set(u.module, set);
+  for (const mode of ['output', 'input'] as const) {
+    for (const u of usedByMode[mode]) {
+      if (u.module === mod) continue;
+      const set = imports.get(u.module) ?? new Set<string>();
+      set.add(mode === 'output' ? u.name : u.inputName);
+      imports.set(u.module, set);
+    }
   }
   const importStatements: Statement[] = [...imports.keys()].sort().map((m) => ({
     kind: StructureKind.ImportDeclaration,
