@@ -4,7 +4,7 @@
  * test process, in a directory of their own. The shared Redis on 6379 is never touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -26,6 +26,8 @@ export interface PrivateSentinel {
   readonly name: string;
   /** The port of the master the Sentinels currently name. */
   masterPort(): Promise<number>;
+  /** The Sentinels' logs (for a failure message). */
+  logs(): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startPrivateSentinel(): Promise<PrivateSentinel> {
           `port ${port}`,
           'bind 127.0.0.1',
           `dir ${dir}`,
+          `logfile ${join(dir, `sentinel-${i}.log`)}`,
           `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
           `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 1000`,
           `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 10000`,
@@ -149,6 +152,12 @@ export async function startPrivateSentinel(): Promise<PrivateSentinel> {
           }
         }
         throw new Error('no Sentinel answered');
+      },
+      async logs() {
+        const parts = await Promise.all(
+          sentinels.map((_, i) => readFile(join(dir, `sentinel-${i}.log`), 'utf8').catch(() => '')),
+        );
+        return parts.map((text, i) => `--- sentinel ${i}\n${text}`).join('\n');
       },
       dispose,
     };
