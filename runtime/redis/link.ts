@@ -144,11 +144,11 @@ export class RedisLink {
     if (this.client.status === 'ready') {
       try {
         await this.client.quit();
-        return;
       } catch {
         // the connection went away while quitting: disconnect below
       }
     }
+    // Also after QUIT: only disconnect() stops the Sentinel client's failover-detector connections.
     this.client.disconnect();
   }
 
