@@ -82,8 +82,8 @@ export class RedisLink {
         ? {
             sentinels: options.sentinels.map((a) => ({ host: a.host, port: a.port })),
             name: options.sentinelName ?? 'mymaster',
-            // Reconnect at once when the Sentinels announce a new master, not at the next retry.
-            failoverDetector: true,
+            // No `failoverDetector`: ioredis 6.0 ends the client for good when a `+switch-master` lands
+            // while it is reconnecting (seen in tests); retrying every 200 ms finds the new master as fast.
             // While no master answers (the seconds of a failover), ask again soon.
             retryStrategy: (times: number) => Math.min(reconnectDelay(times), 200),
           }
@@ -92,6 +92,15 @@ export class RedisLink {
     // Without a listener ioredis prints connection errors itself; here they only mark the outage.
     this.client.on('error', (error: unknown) => this.#markDown(error));
     this.client.on('ready', () => this.#markUp());
+    // ioredis gives up in a few corner cases (status `end` without close()): start again, never stay away.
+    this.client.on('end', () => {
+      if (this.#closed) return;
+      this.#markDown(new Error('the Redis client stopped reconnecting'));
+      setTimeout(() => {
+        if (!this.#closed && this.client.status === 'end')
+          this.client.connect().catch((error: unknown) => this.#markDown(error));
+      }, 200).unref?.();
+    });
   }
 
   /** True between the first failure of an outage and the next successful connection. */

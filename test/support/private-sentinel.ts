@@ -24,8 +24,8 @@ export interface PrivateSentinel {
   readonly replica: RedisServer;
   readonly sentinels: ReadonlyArray<{ host: string; port: number }>;
   readonly name: string;
-  /** The port of the master the Sentinels currently name. */
-  masterPort(): Promise<number>;
+  /** The port of the master the Sentinels (or Sentinel `only`) currently name. */
+  masterPort(only?: number): Promise<number>;
   /** The Sentinels' logs (for a failure message). */
   logs(): Promise<string>;
   dispose(): Promise<void>;
@@ -141,8 +141,8 @@ export async function startPrivateSentinel(): Promise<PrivateSentinel> {
       replica,
       sentinels,
       name: SENTINEL_MASTER_NAME,
-      async masterPort() {
-        for (const s of sentinels) {
+      async masterPort(only?: number) {
+        for (const s of only === undefined ? sentinels : sentinels.slice(only, only + 1)) {
           try {
             const addr = (await ask(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME)) as
               string[] | null;

@@ -131,7 +131,11 @@ describe('Redis with Sentinel', () => {
         );
       }
     }
-    expect(await sentinel.masterPort()).toBe(sentinel.replica.port);
+    // Every Sentinel learns of the promotion (the one that led it first, the others within seconds).
+    await waitFor('every Sentinel to name the promoted replica', async () => {
+      const named = await Promise.all(sentinel.sentinels.map((_, i) => sentinel.masterPort(i)));
+      return named.every((port) => port === sentinel.replica.port);
+    });
     expect(await roleOf(sentinel.replica.port)).toBe('master');
 
     // After: every link is recorded, and it is on the promoted replica.
