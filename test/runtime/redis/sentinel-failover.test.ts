@@ -5,7 +5,6 @@
  * publishing and consuming never stop: every event is confirmed and handled once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../runtime/logger.js';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
 import { createSubscriber, type AmqpSubscriber } from '../../../runtime/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../../runtime/amqp/publisher.js';
