@@ -48,7 +48,6 @@ beforeAll(async () => {
     ...target,
     keyPrefix: prefix,
     ttlDays: 1,
-    logger: createLogger({ level: 'info' }),
   });
   store = new IdempotencyStore({ ...target, keyPrefix: idemPrefix, doneTtlMs: 600_000 });
   await Promise.all([tracker.start(), store.start()]);
