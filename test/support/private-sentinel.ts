@@ -4,7 +4,7 @@
  * test process, in a directory of their own. The shared Redis on 6379 is never touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -81,6 +81,8 @@ function server(port: number, proc: ChildProcess): RedisServer {
 }
 
 const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+/** The replica writes the RDB it syncs from into its `dir`: keep it in the private directory. */
+const inDir = (dir: string) => ['--dir', dir];
 
 /**
  * Starts the five processes and waits until the replica is in sync and every Sentinel knows the replica
@@ -94,13 +96,26 @@ export async function startPrivateSentinel(): Promise<PrivateSentinel> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    await mkdir(join(dir, 'master'));
+    await mkdir(join(dir, 'replica'));
     const masterPort = await freePort();
     const replicaPort = await freePort();
-    const master = server(masterPort, launch(['--port', String(masterPort), ...common], children));
+    const master = server(
+      masterPort,
+      launch(['--port', String(masterPort), ...common, ...inDir(join(dir, 'master'))], children),
+    );
     const replica = server(
       replicaPort,
       launch(
-        ['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...common],
+        [
+          '--port',
+          String(replicaPort),
+          '--replicaof',
+          '127.0.0.1',
+          String(masterPort),
+          ...common,
+          ...inDir(dir),
+        ],
         children,
       ),
     );
