@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * bloodbank-codegen [--input asyncapi.yaml] [--out generated] [--check] [--watch]
+ * bloodbank-codegen diff (--base <old.yaml> | --against <git ref>) [--input asyncapi.yaml] [--json]
  * Exit codes: 0 ok, 1 stale output (--check), 2 invalid input.
  */
 import { resolve } from 'node:path';
@@ -11,6 +12,9 @@ import { runCodegen } from './index.js';
 const USAGE = `Usage: bloodbank-codegen [options]
 
 Generate typed payloads, the registry, precompiled validators and clients from an AsyncAPI 3 document.
+
+Commands:
+  diff             classify the payload changes against an older document (diff --help)
 
 Options:
   --input <file>   AsyncAPI 3.0 document (default: asyncapi.yaml)
@@ -54,7 +58,15 @@ async function once(input: string, out: string, check: boolean): Promise<number>
   }
 }
 
+/** Subcommands with their own options (codegen/contract/cli.ts). */
+const SUBCOMMANDS = new Set(['diff']);
+
 async function main(): Promise<void> {
+  const [sub, ...rest] = process.argv.slice(2);
+  if (sub !== undefined && SUBCOMMANDS.has(sub)) {
+    const { runContractCommand } = await import('./contract/cli.js');
+    process.exit(await runContractCommand(sub, rest));
+  }
   let values;
   try {
     ({ values } = parseArgs({
