@@ -2,7 +2,7 @@
 /**
  * bloodbank-codegen [--input asyncapi.yaml] [--out generated] [--check] [--watch]
  * bloodbank-codegen diff (--base <old.yaml> | --against <git ref>) [--input asyncapi.yaml] [--json]
- * Exit codes: 0 ok, 1 stale output (--check), 2 invalid input.
+ * Exit codes: 0 ok, 1 stale output (--check) or a breaking contract change, 2 invalid input.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,15 +21,24 @@ Options:
   --out <dir>      output folder (default: generated)
   --check          regenerate in memory; exit 1 naming the stale files when <dir> is out of date
   --watch          regenerate whenever the document or a schema changes
+  --accept-breaking <reason>
+                   let a breaking contract change through, recording the reason in
+                   <dir>/contract.lock.json (without it a breaking change exits 1)
   -h, --help       show this help
 
 Example:
   npm run codegen -- --input other/asyncapi.yaml --out other/generated`;
 
-async function once(input: string, out: string, check: boolean): Promise<number> {
+async function once(input: string, out: string, check: boolean, acceptBreaking?: string): Promise<number> {
   const started = performance.now();
   try {
+    // The contract gate (codegen/contract/lock.ts): a breaking change stops here, nothing is written.
+    const { contractGate } = await import('./contract/lock.js');
+    const gate = contractGate({ input, out, check, acceptBreaking, color: process.stderr.isTTY === true });
+    if (gate.message) console.error(gate.message);
+    if (gate.code !== 0) return gate.code;
     const result = await runCodegen({ input, out, check });
+    if (!check && gate.commit()) console.log(`codegen: contract.lock.json updated`);
     const ms = Math.round(performance.now() - started);
     if (check) {
       if (result.changed.length > 0) {
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
         out: { type: 'string', default: 'generated' },
         check: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
+        'accept-breaking': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -88,7 +98,7 @@ async function main(): Promise<void> {
   }
   const input = resolve(values.input);
   const out = resolve(values.out);
-  const code = await once(input, out, values.check);
+  const code = await once(input, out, values.check, values['accept-breaking']);
   if (!values.watch) process.exit(code);
   const { watch } = await import('chokidar');
   const { dirname, join } = await import('node:path');
