@@ -15,6 +15,7 @@ Generate typed payloads, the registry, precompiled validators and clients from a
 
 Commands:
   diff             classify the payload changes against an older document (diff --help)
+  version <key>    add the next version of an event beside the old one (version --help)
 
 Options:
   --input <file>   AsyncAPI 3.0 document (default: asyncapi.yaml)
@@ -68,7 +69,7 @@ async function once(input: string, out: string, check: boolean, acceptBreaking?:
 }
 
 /** Subcommands with their own options (codegen/contract/cli.ts). */
-const SUBCOMMANDS = new Set(['diff']);
+const SUBCOMMANDS = new Set(['diff', 'version']);
 
 async function main(): Promise<void> {
   const [sub, ...rest] = process.argv.slice(2);

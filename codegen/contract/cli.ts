@@ -34,6 +34,10 @@ Example:
   npm run contract -- --against origin/main`;
 
 export async function runContractCommand(command: string, argv: readonly string[]): Promise<number> {
+  if (command === 'version') {
+    const { runVersionCommand } = await import('./version.js');
+    return runVersionCommand(argv);
+  }
   if (command !== 'diff') throw new Error(`unknown contract command ${command}`);
   return runDiff(argv);
 }

@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { contractGate, parseLock } from '../../../codegen/contract/lock.js';
+import { nextVersionKey, runVersionCommand } from '../../../codegen/contract/version.js';
 
 const CLI = resolve('codegen/cli.ts');
 const TSX = resolve('node_modules/.bin/tsx');
@@ -135,5 +136,51 @@ describe('contract gate', () => {
     expect(check.message).toMatch(/no .*contract\.lock\.json yet/);
     expect(check.commit()).toBe(false);
     expect(existsSync(join(out, 'contract.lock.json'))).toBe(false);
+  });
+
+  it('version: a breaking edit moves to <key>.v2, the old message is deprecated, and the gate passes', async () => {
+    const p = project();
+    const git = (...args: string[]) =>
+      spawnSync('git', ['-C', p.dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        encoding: 'utf8',
+      });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'v1');
+    const v1 = readFileSync(join(p.dir, 'schemas/shop/order.placed.json'), 'utf8');
+    editSchema(p.dir, narrowQty);
+    expect(contractGate({ input: p.input, out: p.out, check: true }).code).toBe(1);
+
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const code = await runVersionCommand(['shop.order.placed', '--input', p.input, '--out', p.out]);
+    log.mockRestore();
+    expect(code).toBe(0);
+    // The old schema is back as it was; the edit lives in the new version.
+    expect(readFileSync(join(p.dir, 'schemas/shop/order.placed.json'), 'utf8')).toBe(v1);
+    const v2 = JSON.parse(
+      readFileSync(join(p.dir, 'schemas/shop/order.placed.v2.json'), 'utf8'),
+    ) as OrderSchema & {
+      $id: string;
+    };
+    expect(v2.properties.lines.items.properties.qty['maximum']).toBe(10);
+    expect(v2.$id).toBe('https://example.test/schemas/shop/order.placed.v2.json');
+    const doc = readFileSync(p.input, 'utf8');
+    expect(doc).toMatch(/shop\.order\.placed\.v2:\n {4}address: shop\.order\.placed\.v2/);
+    expect(doc).toMatch(/OrderPlaced:[\s\S]*?deprecated: true/);
+    expect(doc).toContain('const: shop.order.placed.v2');
+    // The gate now passes: a channel was added, nothing in v1 changed.
+    const gate = contractGate({ input: p.input, out: p.out, check: true });
+    expect(gate.code).toBe(0);
+    const lock = parseLock(readFileSync(p.lock, 'utf8'), 'lock');
+    expect(lock.contract.messages.map((m) => [m.id, m.deprecated])).toContainEqual([
+      'shop.order.placed/OrderPlaced',
+      true,
+    ]);
+    expect(readFileSync(join(p.out, 'registry.ts'), 'utf8')).toContain('"shop.order.placed.v2"');
+  }, 120_000);
+
+  it('nextVersionKey counts versions', () => {
+    expect(nextVersionKey('a.b')).toEqual({ base: 'a.b', version: 2, key: 'a.b.v2' });
+    expect(nextVersionKey('a.b.v2')).toEqual({ base: 'a.b', version: 3, key: 'a.b.v3' });
   });
 });
