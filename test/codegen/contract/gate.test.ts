@@ -176,7 +176,17 @@ describe('contract gate', () => {
       'shop.order.placed/OrderPlaced',
       true,
     ]);
-    expect(readFileSync(join(p.out, 'registry.ts'), 'utf8')).toContain('"shop.order.placed.v2"');
+    // Both versions are generated; the registry links them and the old publisher is @deprecated.
+    const registry = readFileSync(join(p.out, 'registry.ts'), 'utf8');
+    expect(registry).toMatch(
+      /key: "shop\.order\.placed",[\s\S]*?version: 1,\s*supersedes: null,\s*supersededBy: "shop\.order\.placed\.v2",\s*deprecated: true,/,
+    );
+    expect(registry).toMatch(
+      /key: "shop\.order\.placed\.v2",[\s\S]*?version: 2,\s*supersedes: "shop\.order\.placed",\s*supersededBy: null,\s*deprecated: false,/,
+    );
+    expect(readFileSync(join(p.out, 'client.ts'), 'utf8')).toContain(
+      '@deprecated Superseded by shop.order.placed.v2: publish that instead.',
+    );
   }, 120_000);
 
   it('nextVersionKey counts versions', () => {
