@@ -123,7 +123,8 @@ export interface GateResult {
 
 export function contractGate(options: GateOptions): GateResult {
   const path = join(options.out, CONTRACT_LOCK);
-  const display = relative(process.cwd(), path) || path;
+  const rel = relative(process.cwd(), path);
+  const display = rel && !rel.startsWith('..') ? rel : path;
   const current = readContract(options.input);
   const onDisk = existsSync(path) ? readFileSync(path, 'utf8') : null;
   const write = (text: string) => (): boolean => {
