@@ -34,6 +34,7 @@ import { underPayload } from '../validation.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { UnroutableError } from '../errors/unroutable-error.js';
 import { deterministicId } from '../ids.js';
+import { DeprecationNotices } from '../deprecation.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
 import { RecentMap } from '../recent-map.js';
@@ -160,6 +161,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   readonly #source: SourceInput;
   readonly #logger: Logger;
   readonly #metrics: BloodbankMetrics | undefined;
+  readonly #deprecations: DeprecationNotices;
   readonly #tracker: PublisherTracker | undefined;
   readonly #trackerTimeoutMs: number;
   readonly #maxInFlight: number;
@@ -210,6 +212,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     this.#source = options.source ?? { host: hostname(), type: 'manual' };
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'publisher' });
     this.#metrics = options.metrics;
+    this.#deprecations = new DeprecationNotices(this.#logger, this.#metrics);
     this.#tracker = options.tracker;
     this.#trackerTimeoutMs = options.trackerTimeoutMs ?? 250;
     this.#maxInFlight = positive('maxInFlight', options.maxInFlight ?? 1000);
@@ -256,6 +259,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /** Synchronous up to the hand-over, so that the order of `publish()` calls is the order on the wire. */
   #publish(eventType: string, payload: unknown, options: PublishOptions): Promise<PublishReceipt> {
     const definition = this.#registry.require(eventType);
+    this.#deprecations.note(definition);
     const result = definition.validatePublish(payload);
     if (!result.ok) {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });
