@@ -513,7 +513,9 @@ class SubscriptionImpl implements AmqpSubscription {
         );
         state = 'acquired';
       }
-      if (state === 'done') {
+      // `bb replay --force` marks its copies: handle them again although the service handled the event.
+      const forced = state === 'done' && headers[HEADERS.replayForce] === true;
+      if (state === 'done' && !forced) {
         metrics?.deduplicated.inc({ service });
         metrics?.consumed.inc({ event_type: eventType, outcome: 'duplicate' });
         if (this.#cfg.onDuplicate)
@@ -527,7 +529,7 @@ class SubscriptionImpl implements AmqpSubscription {
         await this.#defer(d, attempt, eventType);
         return;
       }
-      acquired = true;
+      acquired = !forced;
     }
 
     const context = this.#context(msg, attempt);
