@@ -92,6 +92,9 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     corsOrigins: config.corsOrigins ?? false,
     rateLimit: config.rateLimit > 0 ? { max: config.rateLimit, timeWindowMs: 60_000 } : false,
     ...(config.firefliesWebhookSecret ? { firefliesWebhookSecret: config.firefliesWebhookSecret } : {}),
+    history: { maxAge: config.historyMaxAge, maxBytes: config.historyMaxBytes },
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections,
   });
   const port = options.port ?? config.httpPort;
   let address: string;
