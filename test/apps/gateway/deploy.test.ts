@@ -31,7 +31,8 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
     >;
   };
   const s = compose.services;
-  expect(Object.keys(s).sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis']);
+  expect(Object.keys(s).sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis', 'setup']);
+  expect(s['setup']?.command).toEqual(['node', 'dist/apps/cli/main.js', 'setup']);
   expect(s['rabbitmq']?.image).toBe('rabbitmq:3.10-management');
   expect(s['redis']?.image).toMatch(/^redis:/);
   expect(s['gateway']?.ports).toContain('8682:8682');
@@ -40,7 +41,7 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
     'node',
     'dist/apps/command-processor/main.js',
   ]);
-  for (const cmd of [s['gateway']?.command, s['command-processor']?.command]) {
+  for (const cmd of [s['gateway']?.command, s['command-processor']?.command, s['setup']?.command]) {
     const entry = (cmd?.[1] ?? '').replace(/^dist\//, '').replace(/\.js$/, '.ts');
     expect(existsSync(new URL(entry, root)), entry).toBe(true);
   }
