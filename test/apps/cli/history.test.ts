@@ -108,6 +108,35 @@ describe('bb setup, history, replay', () => {
     await subscriber.close();
   }, 120_000);
 
+  it('bb trace falls back to history when Redis has no chain', async () => {
+    // Published while tracking cannot reach Redis: nothing of this chain is in Redis.
+    const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1/0' };
+    const root = await runBb(['publish', 'llm.prompt', '--mock'], { env: noRedis });
+    expect(root.code, root.stderr).toBe(0);
+    const rootId = root.stdout.trim();
+    const child = await runBb(['publish', 'llm.response', '--mock', '--parent', rootId], { env: noRedis });
+    expect(child.code, child.stderr).toBe(0);
+    const childId = child.stdout.trim();
+
+    const traced = await runBb(['trace', childId, '--json'], { env });
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(traced.stderr).toContain('drawn from the history stream');
+    expect(JSON.parse(traced.stdout)).toMatchObject({
+      event_id: childId,
+      workflow_id: rootId,
+      source: 'history',
+      ancestors: {
+        event_id: childId,
+        event_type: 'llm.response',
+        children: [{ event_id: rootId, event_type: 'llm.prompt', children: [] }],
+      },
+      descendants: { event_id: childId, children: [] },
+    });
+    const fromRoot = await runBb(['trace', rootId], { env });
+    expect(fromRoot.code, fromRoot.stderr).toBe(0);
+    expect(fromRoot.stdout).toContain(`${childId}  llm.response`);
+  }, 60_000);
+
   it('names the option a bad value came in', async () => {
     const bad = await runBb(['history', '--since', 'yesterday'], { env });
     expect(bad.code).toBe(2);
