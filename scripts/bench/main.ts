@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|cli|history|all] [--quick] [--profile] [--full] [--keep]` (default: all).
  *
  *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
  *            runtime-consume.ts (benchConsume), tracker.ts (benchTracker); they need RabbitMQ / Redis
  *   gateway  scripts/bench/gateway.ts (HTTP gateway vs bare Fastify + amqplib)
  *   cli      scripts/bench/cli.ts (start-up of the built `bb` vs `node -e 0`)
+ *   history  scripts/bench/history.ts (history stream scan vs raw amqplib; the cost of the stream on publish)
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchCodegen } from './codegen.js';
 
-const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'all'] as const;
+const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'history', 'all'] as const;
 type Suite = (typeof SUITES)[number];
 
 const RUNTIME_BENCHES = [
@@ -22,6 +23,14 @@ const RUNTIME_BENCHES = [
 
 const GATEWAY_BENCHES = [
   { file: 'gateway', exportName: 'benchGateway', title: 'gateway: HTTP publish vs bare Fastify + amqplib' },
+] as const;
+
+const HISTORY_BENCHES = [
+  {
+    file: 'history',
+    exportName: 'benchHistory',
+    title: 'history: stream scan vs raw amqplib; publish with/without the stream',
+  },
 ] as const;
 
 const CLI_BENCHES = [
@@ -96,6 +105,7 @@ async function main(): Promise<number> {
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
+        '  history   history stream scan vs raw amqplib; publish with and without the stream (BENCH_HISTORY_EVENTS)\n' +
         '  all       every suite (default)\n' +
         '  --quick   codegen: the shipped catalogue only (no synthetic catalogues)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
@@ -105,7 +115,8 @@ async function main(): Promise<number> {
     return unknown.length > 0 ? 2 : 0;
   }
   const suites = new Set<Suite>(positional.length > 0 ? (positional as Suite[]) : ['all']);
-  const want = (s: 'codegen' | 'runtime' | 'gateway' | 'cli') => suites.has(s) || suites.has('all');
+  const want = (s: 'codegen' | 'runtime' | 'gateway' | 'cli' | 'history') =>
+    suites.has(s) || suites.has('all');
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
@@ -122,6 +133,7 @@ async function main(): Promise<number> {
   if (want('runtime')) ok = (await runBenches(RUNTIME_BENCHES)) && ok;
   if (want('gateway')) ok = (await runBenches(GATEWAY_BENCHES)) && ok;
   if (want('cli')) ok = (await runBenches(CLI_BENCHES)) && ok;
+  if (want('history')) ok = (await runBenches(HISTORY_BENCHES)) && ok;
   return ok ? 0 : 1;
 }
 
