@@ -55,6 +55,8 @@ export interface BloodbankConfig {
   readonly openaiApiKey: string | undefined;
   readonly openaiBaseUrl: string | undefined;
   readonly firefliesWebhookSecret: string | undefined;
+  /** `BLOODBANK_HISTORY`: `off` keeps the gateway, `bb serve commands` and `bb setup` from declaring the history stream. */
+  readonly history: 'on' | 'off';
   /** `BLOODBANK_HISTORY_MAX_AGE`: retention of the history stream (`x-max-age`: 7D, 12h, 30m, 90s…). */
   readonly historyMaxAge: string;
   /** `BLOODBANK_HISTORY_MAX_BYTES`: size cap of the history stream (`x-max-length-bytes`). */
@@ -141,6 +143,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OPENAI_BASE_URL', default: null, description: 'OpenAI-compatible API base URL override' },
   { name: 'FIREFLIES_WEBHOOK_SECRET', default: null, description: 'Secret that signs Fireflies webhooks' },
   {
+    name: 'BLOODBANK_HISTORY',
+    default: 'on',
+    description: '`off`: the gateway, `bb serve commands` and `bb setup` do not declare the history stream',
+  },
+  {
     name: 'BLOODBANK_HISTORY_MAX_AGE',
     default: '7D',
     description: 'Retention of the history stream `${EXCHANGE_NAME}.history` (Y, M, D, h, m, s: 7D, 12h)',
@@ -197,6 +204,7 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     openaiApiKey: r.string('OPENAI_API_KEY'),
     openaiBaseUrl: r.url('OPENAI_BASE_URL', ['http', 'https']),
     firefliesWebhookSecret: r.string('FIREFLIES_WEBHOOK_SECRET'),
+    history: r.oneOf('BLOODBANK_HISTORY', ['on', 'off'] as const) ?? 'on',
     historyMaxAge: r.streamAge('BLOODBANK_HISTORY_MAX_AGE') ?? defaultOf('BLOODBANK_HISTORY_MAX_AGE'),
     historyMaxBytes: r.bytes('BLOODBANK_HISTORY_MAX_BYTES') ?? 5 * 1024 * MIB,
     requestTimeoutMs:

@@ -94,7 +94,7 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
   };
   try {
-    if (options.history)
+    if (options.history && config.history === 'on')
       await bb.setup().catch((error: unknown) => {
         logger.error({ err: error }, 'cannot set the history stream up; events are not being stored');
       });

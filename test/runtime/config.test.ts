@@ -36,6 +36,7 @@ describe('loadConfig: defaults', () => {
       rateLimit: 6000,
       corsOrigins: undefined,
       managementUrl: undefined,
+      history: 'on',
       historyMaxAge: '7D',
       historyMaxBytes: 5 * 1024 * 1024 * 1024,
       requestTimeoutMs: 30_000,

@@ -17,7 +17,7 @@ export async function setup(
     const { setupHistory } = await import('../../../runtime/amqp/history.js');
     const { assertEventExchange } = await import('../../../runtime/amqp/topology.js');
     let history: string | null = null;
-    if (options.history === false) {
+    if (options.history === false || config.history === 'off') {
       const ch = await connection.createChannel();
       await assertEventExchange(ch, config.exchangeName);
       await ch.close();
