@@ -56,7 +56,8 @@ export function createGatewayHistory(options: {
       logger: options.logger,
       onReconnect: setup,
     }).then((connection) => {
-      connection.once('connected', () => void setup(connection));
+      if (connection.connected) void setup(connection);
+      else connection.once('connected', () => void setup(connection));
       return connection;
     });
     return opened;
@@ -120,7 +121,7 @@ export function registerHistoryRoutes(
   ctx: GatewayContext,
   history: GatewayHistory,
 ): void {
-  app.get('/events/history', { config: { auth: true } }, async (request) => {
+  app.get('/events/history', { config: { auth: true } }, async (request, reply) => {
     const q = query(request.query as Record<string, unknown>);
     const key = ctx.authMode === 'keys' ? request.principal : null;
     const connection = await history.connection();
@@ -136,7 +137,10 @@ export function registerHistoryRoutes(
         ctx.retryAfterSeconds,
       );
     const abort = new AbortController();
-    request.raw.once('close', () => abort.abort());
+    // The client went away before the answer: stop reading the stream.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
     const stats: ScanStats = { scanned: 0, matched: 0, stoppedBy: null };
     const events: Array<{
       offset: number;

@@ -5,7 +5,8 @@
  *   `scanHistory` (raw matches), by `readHistory` (decoded envelopes) and by raw amqplib with the same
  *   prefetch (1,000), acking every 500 and matching the routing key the same way;
  * - the cost of remembering: Bloodbank's publisher (window 1,000) to an exchange with one quorum queue
- *   bound `#`, without and then with the history stream bound too (BENCH_HISTORY_PUBLISH, default 20,000).
+ *   bound `#`, without and then with the history stream bound too (BENCH_HISTORY_PUBLISH, default 20,000),
+ *   alternating, BENCH_HISTORY_ROUNDS rounds each (default 3), medians.
  *
  *   npm run bench -- history
  */
@@ -177,10 +178,22 @@ export async function benchHistory(options: { log: (line: string) => void }): Pr
     await ch.deleteExchange(exchange).catch(() => {});
     await connection.close();
   }
-  const without = await publishRate(false);
-  const withStream = await publishRate(true);
+  // Alternating rounds, median of each: the shared machine's load drifts within a run.
+  const rounds = Number(process.env['BENCH_HISTORY_ROUNDS'] ?? 3);
+  const withoutRuns: number[] = [];
+  const withRuns: number[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    withoutRuns.push(await publishRate(false));
+    withRuns.push(await publishRate(true));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const without = median(withoutRuns);
+  const withStream = median(withRuns);
+  options.log(
+    `publish rounds (msg/s): without ${withoutRuns.map(Math.round).join(', ')}; with ${withRuns.map(Math.round).join(', ')}`,
+  );
   rows.push({
-    what: 'publish, quorum queue bound # (no history)',
+    what: 'publish, quorum queue bound # (no history), median',
     events: PUBLISH,
     matched: PUBLISH,
     seconds: Number((PUBLISH / without).toFixed(2)),
@@ -188,7 +201,7 @@ export async function benchHistory(options: { log: (line: string) => void }): Pr
     ratio: 1,
   });
   rows.push({
-    what: 'publish, same + history stream bound',
+    what: 'publish, same + history stream bound, median',
     events: PUBLISH,
     matched: PUBLISH,
     seconds: Number((PUBLISH / withStream).toFixed(2)),
