@@ -19,7 +19,7 @@ import {
   type SetupResult,
 } from './amqp/history.js';
 import { createPublisher, type Publisher } from './amqp/publisher.js';
-import type { RetryOptions } from './amqp/retry.js';
+import type { RetryOptions } from './delivery/rules.js';
 import type {
   EventPublisher,
   EventSubscriber,

@@ -32,11 +32,11 @@ import type { BloodbankConnection } from './connection.js';
 import type { Envelope } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
 import { silentLogger } from '../logger.js';
-import { compileTopicPatterns } from '../memory/topic.js';
+import { compileTopicPatterns } from '../delivery/topic.js';
 import { copyProperties } from './consumer.js';
-import { HEADERS, queueNames } from './retry.js';
+import { HEADERS, queueNames } from '../delivery/rules.js';
 import { assertEventExchange } from './topology.js';
-import { HEADER_CAUSATION_IDS, HEADER_CORRELATION_ID } from './wire.js';
+import { HEADER_CAUSATION_IDS, HEADER_CORRELATION_ID } from '../wire.js';
 
 export const HISTORY_MARKER_HEADER = 'bb-history-marker';
 

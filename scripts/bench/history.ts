@@ -16,9 +16,9 @@ import amqp from 'amqplib';
 import { createConnection } from '../../runtime/amqp/connection.js';
 import { readHistory, scanHistory, setupHistory, historyQueueName } from '../../runtime/amqp/history.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
-import { encodeMessage } from '../../runtime/amqp/wire.js';
+import { encodeMessage } from '../../runtime/wire.js';
 import { formatTimestamp, type Envelope } from '../../runtime/envelope.js';
-import { compileTopicPatterns } from '../../runtime/memory/topic.js';
+import { compileTopicPatterns } from '../../runtime/delivery/topic.js';
 import { benchRegistry, KEY, type BenchCatalog } from './order-event.js';
 
 const URL = process.env['RABBIT_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';

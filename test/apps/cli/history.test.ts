@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../../generated/registry.js';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../../runtime/amqp/consumer.js';
-import { createMemoryIdempotency, queueNames } from '../../../runtime/amqp/retry.js';
+import { createMemoryIdempotency, queueNames } from '../../../runtime/delivery/rules.js';
 import type { Registry } from '../../../runtime/registry.js';
 import { deleteTopology, ensureCliBuilt, runBb, uniqueExchange } from './support.js';
 

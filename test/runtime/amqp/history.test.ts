@@ -17,7 +17,7 @@ import {
   type HistoryQuery,
 } from '../../../runtime/amqp/history.js';
 import { createPublisher, type Publisher } from '../../../runtime/amqp/publisher.js';
-import { createMemoryIdempotency, queueNames } from '../../../runtime/amqp/retry.js';
+import { createMemoryIdempotency, queueNames } from '../../../runtime/delivery/rules.js';
 import type { Envelope } from '../../../runtime/envelope.js';
 import { createContractRegistry, type ContractCatalog } from '../../support/contract-registry.js';
 
