@@ -34,6 +34,7 @@ import { silentLogger } from './logger.js';
 import { createMetrics, type BloodbankMetrics } from './metrics.js';
 import { CorrelationTracker } from './redis/correlation-tracker.js';
 import { IdempotencyStore } from './redis/idempotency-store.js';
+import { redisTarget } from './redis/link.js';
 import type { Catalog, KeysMatching, Registry } from './registry.js';
 
 export interface BloodbankOptions<M extends Catalog> {
@@ -96,9 +97,14 @@ export async function connectBloodbank<M extends Catalog>(
   const tracker =
     options.tracking === false
       ? null
-      : new CorrelationTracker({ url: config.redisUrl, ttlDays: config.correlationTtlDays, logger, metrics });
+      : new CorrelationTracker({
+          ...redisTarget(config),
+          ttlDays: config.correlationTtlDays,
+          logger,
+          metrics,
+        });
   if (tracker) await tracker.start();
-  const idempotency = new IdempotencyStore({ url: config.redisUrl, logger, metrics });
+  const idempotency = new IdempotencyStore({ ...redisTarget(config), logger, metrics });
 
   const publishConnection = await createConnection({
     url: config.rabbitUrl,

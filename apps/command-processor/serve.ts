@@ -27,6 +27,7 @@ import {
   createReplySender,
   createSubscriber,
   loadConfig,
+  redisTarget,
   storedReplies,
   subscribeCommands,
   type AmqpSubscription,
@@ -99,7 +100,7 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
         logger.error({ err: error }, 'cannot set the history stream up; events are not being stored');
       });
     const idempotency = new IdempotencyStore({
-      url: config.redisUrl,
+      ...redisTarget(config),
       logger,
       metrics,
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),

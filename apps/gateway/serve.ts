@@ -84,6 +84,9 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     rabbitUrl: config.rabbitUrl,
     exchange: config.exchangeName,
     redisUrl: config.redisUrl,
+    ...(config.redisSentinels
+      ? { redisSentinels: config.redisSentinels, redisSentinelName: config.redisSentinelName }
+      : {}),
     correlationTtlDays: config.correlationTtlDays,
     apiKeys: keys,
     auth: config.auth,

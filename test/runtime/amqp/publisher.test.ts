@@ -235,6 +235,11 @@ describe('publisher: broker answers', () => {
     const error = await settle(p.publish('test.ping', { n: 2 }));
     expect(isNackError(error)).toBe(true);
     expect(p.stats().nacked).toBe(1);
+    // Each nack was answered by a new channel and a resend (nackRetries, default 3) before giving up.
+    expect(p.stats().republished).toBe(3);
+    // The channel in use after the nacks works.
+    await admin.channel.purgeQueue(full);
+    await expect(p.publish('test.ping', { n: 3 })).resolves.toBeDefined();
   });
 
   it('rejects with PublishTimeoutError when the confirm is late', async () => {
