@@ -66,6 +66,16 @@ export interface BloodbankConfig {
   readonly openaiApiKey: string | undefined;
   readonly openaiBaseUrl: string | undefined;
   readonly firefliesWebhookSecret: string | undefined;
+  /** `BLOODBANK_HISTORY`: `off` keeps the gateway, `bb serve commands` and `bb setup` from declaring the history stream. */
+  readonly history: 'on' | 'off';
+  /** `BLOODBANK_HISTORY_MAX_AGE`: retention of the history stream (`x-max-age`: 7D, 12h, 30m, 90s…). */
+  readonly historyMaxAge: string;
+  /** `BLOODBANK_HISTORY_MAX_BYTES`: size cap of the history stream (`x-max-length-bytes`). */
+  readonly historyMaxBytes: number;
+  /** `BLOODBANK_REQUEST_TIMEOUT_MS`: the gateway's request (headers and body) and keep-alive timeout. */
+  readonly requestTimeoutMs: number;
+  /** `BLOODBANK_MAX_CONNECTIONS`: open sockets the gateway accepts at once (0: no cap). */
+  readonly maxConnections: number;
 }
 
 export interface RedisSentinelAddress {
@@ -169,6 +179,31 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OPENAI_API_KEY', default: null, description: 'OpenAI API key (LLM prompt handler)' },
   { name: 'OPENAI_BASE_URL', default: null, description: 'OpenAI-compatible API base URL override' },
   { name: 'FIREFLIES_WEBHOOK_SECRET', default: null, description: 'Secret that signs Fireflies webhooks' },
+  {
+    name: 'BLOODBANK_HISTORY',
+    default: 'on',
+    description: '`off`: the gateway, `bb serve commands` and `bb setup` do not declare the history stream',
+  },
+  {
+    name: 'BLOODBANK_HISTORY_MAX_AGE',
+    default: '7D',
+    description: 'Retention of the history stream `${EXCHANGE_NAME}.history` (Y, M, D, h, m, s: 7D, 12h)',
+  },
+  {
+    name: 'BLOODBANK_HISTORY_MAX_BYTES',
+    default: '5GiB',
+    description: 'Size cap of the history stream (bytes, or with a unit: 512MiB, 5GiB)',
+  },
+  {
+    name: 'BLOODBANK_REQUEST_TIMEOUT_MS',
+    default: '30000',
+    description: 'Gateway: longest time to receive a request (headers and body) and keep-alive idle time',
+  },
+  {
+    name: 'BLOODBANK_MAX_CONNECTIONS',
+    default: '10000',
+    description: 'Gateway: open connections accepted at once (0: no cap)',
+  },
 ];
 
 function defaultOf(name: string): string {
@@ -212,6 +247,15 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     openaiApiKey: r.string('OPENAI_API_KEY'),
     openaiBaseUrl: r.url('OPENAI_BASE_URL', ['http', 'https']),
     firefliesWebhookSecret: r.string('FIREFLIES_WEBHOOK_SECRET'),
+    history: r.oneOf('BLOODBANK_HISTORY', ['on', 'off'] as const) ?? 'on',
+    historyMaxAge: r.streamAge('BLOODBANK_HISTORY_MAX_AGE') ?? defaultOf('BLOODBANK_HISTORY_MAX_AGE'),
+    historyMaxBytes: r.bytes('BLOODBANK_HISTORY_MAX_BYTES') ?? 5 * 1024 * MIB,
+    requestTimeoutMs:
+      r.integer('BLOODBANK_REQUEST_TIMEOUT_MS', 1, 3_600_000) ??
+      Number(defaultOf('BLOODBANK_REQUEST_TIMEOUT_MS')),
+    maxConnections:
+      r.integer('BLOODBANK_MAX_CONNECTIONS', 0, Number.MAX_SAFE_INTEGER) ??
+      Number(defaultOf('BLOODBANK_MAX_CONNECTIONS')),
   };
   const [first, ...rest] = r.issues;
   if (first) throw new ConfigError([first, ...rest]);
@@ -362,6 +406,21 @@ class Reader {
         value: this.env[name] ?? '',
       });
     return found;
+  }
+
+  /** A stream retention as RabbitMQ's `x-max-age` takes it: a positive integer and one unit of Y M D h m s. */
+  streamAge(name: string): string | undefined {
+    const value = this.string(name)?.trim();
+    if (value === undefined) return undefined;
+    if (!/^[1-9]\d*[YMDhms]$/.test(value)) {
+      this.issues.push({
+        variable: name,
+        rule: 'must be a positive integer followed by one unit of Y, M, D, h, m or s (7D, 12h, 90s)',
+        value,
+      });
+      return undefined;
+    }
+    return value;
   }
 
   bytes(name: string): number | undefined {
