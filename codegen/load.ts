@@ -363,8 +363,9 @@ interface DocumentParser {
  * Where @asyncapi/parser runs. Compiled (dist/, the `bloodbank-codegen` bin, `npm run codegen`), in a worker
  * thread running codegen/parser-worker.js: the parse takes most of codegen's time, and in the worker it
  * overlaps the main thread's model building and emitting. From the TypeScript sources (tsx, vitest), in
- * this thread: Node 20 cannot start a worker from a .ts file without registering a loader in it, and
- * codegen/parser-worker.ts has nothing to offer there but speed.
+ * this thread: on Node 20 a worker cannot start from a .ts file (tsx's loader does not reach a worker's
+ * entry module: `execArgv: ['--import', 'tsx']` fails with ERR_UNKNOWN_FILE_EXTENSION), and the worker
+ * buys speed only; the verdict is the same either way (test/codegen/parser-worker.test.ts).
  */
 export type ParserMode = 'worker' | 'in-process';
 
