@@ -8,8 +8,10 @@
 export const PRIVATE_NODE_TESTS = [
   'test/apps/cli/dlq-list.test.ts',
   'test/apps/gateway/broker-down.test.ts',
+  'test/runtime/amqp/cluster-failover.test.ts',
   'test/runtime/amqp/consumer-fault.test.ts',
   'test/runtime/amqp/publisher-fault.test.ts',
   'test/runtime/end-to-end-fault.test.ts',
   'test/runtime/redis/outage.test.ts',
+  'test/runtime/redis/sentinel-failover.test.ts',
 ];
