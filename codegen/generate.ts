@@ -467,6 +467,7 @@ function registryModule(model: Model, types: TypeTable): string {
       ['schema', `payloadSchemas[${JSON.stringify(e.key)}]`],
       ['replyKey', JSON.stringify(e.replyKey)],
       ['errorKey', JSON.stringify(e.errorKey)],
+      ...(e.exchange ? [['exchange', JSON.stringify(e.exchange)] as [string, string]] : []),
       ['title', JSON.stringify(e.title)],
       ['description', JSON.stringify(e.description)],
       ['examples', JSON.stringify(e.examples)],

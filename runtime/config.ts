@@ -17,8 +17,13 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 export interface BloodbankConfig {
   /** `RABBIT_URL`: amqp:// or amqps://. */
   readonly rabbitUrl: string;
-  /** `EXCHANGE_NAME`: the topic exchange every event goes through. */
+  /**
+   * `EXCHANGE_NAME`: the topic exchange events go through. Set, it carries every event; unset, an event
+   * goes through the exchange its channel's AMQP binding names, else this default (amqp/topology.ts).
+   */
   readonly exchangeName: string;
+  /** True when `EXCHANGE_NAME` was set (then it overrides the exchanges channel bindings name). */
+  readonly exchangeNameSet: boolean;
   /** `REDIS_URL`, else built from `REDIS_HOST` / `REDIS_PORT` / `REDIS_DB` / `REDIS_PASSWORD`. */
   readonly redisUrl: string;
   /** `CORRELATION_TTL_DAYS`: lifetime of correlation links in Redis (may be fractional, > 0). */
@@ -69,7 +74,12 @@ const MIB = 1024 * 1024;
 /** Every variable Bloodbank reads, in the order the README and `bb config` print them. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'RABBIT_URL', default: 'amqp://localhost:5672', description: 'RabbitMQ URL (amqp:// or amqps://)' },
-  { name: 'EXCHANGE_NAME', default: 'bloodbank.events.v1', description: 'Topic exchange for every event' },
+  {
+    name: 'EXCHANGE_NAME',
+    default: 'bloodbank.events.v1',
+    description:
+      'Topic exchange for every event (unset: the exchange a channel binding names, else this default)',
+  },
   {
     name: 'REDIS_URL',
     default: 'redis://localhost:6379/0',
@@ -148,6 +158,7 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
   const config: BloodbankConfig = {
     rabbitUrl: r.url('RABBIT_URL', ['amqp', 'amqps']) ?? defaultOf('RABBIT_URL'),
     exchangeName: r.string('EXCHANGE_NAME') ?? defaultOf('EXCHANGE_NAME'),
+    exchangeNameSet: r.string('EXCHANGE_NAME') !== undefined,
     redisUrl: redisUrl(r),
     correlationTtlDays: r.positiveNumber('CORRELATION_TTL_DAYS') ?? Number(defaultOf('CORRELATION_TTL_DAYS')),
     serviceName: r.string('SERVICE_NAME') ?? defaultOf('SERVICE_NAME'),

@@ -12,7 +12,6 @@ function render(given: Json, defs: Json = {}): { output: string; input: string }
     input: 'asyncapi.yaml',
     title: 't',
     version: '1',
-    exchange: null,
     events: [],
     envelope: null,
     store,

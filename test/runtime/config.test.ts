@@ -15,6 +15,7 @@ describe('loadConfig: defaults', () => {
     expect(loadConfig({})).toEqual({
       rabbitUrl: 'amqp://localhost:5672',
       exchangeName: 'bloodbank.events.v1',
+      exchangeNameSet: false,
       redisUrl: 'redis://localhost:6379/0',
       correlationTtlDays: 30,
       serviceName: 'bloodbank',
@@ -65,7 +66,10 @@ const cases: Array<[string, { env: Record<string, string>; want: Partial<Bloodba
       want: { rabbitUrl: 'amqps://u:p@rabbit.example:5671/vh' },
     },
   ],
-  ['exchange name', { env: { EXCHANGE_NAME: 'other.events' }, want: { exchangeName: 'other.events' } }],
+  [
+    'exchange name',
+    { env: { EXCHANGE_NAME: 'other.events' }, want: { exchangeName: 'other.events', exchangeNameSet: true } },
+  ],
   [
     'REDIS_URL wins over the parts',
     {
