@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--keep]` (default: all).
  *
- *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
+ *   codegen  scripts/bench/codegen.ts (ours vs Modelina, --watch, 1,000 events, import time; see its header)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
  *            runtime-consume.ts (benchConsume), tracker.ts (benchTracker); they need RabbitMQ / Redis
  *   gateway  scripts/bench/gateway.ts (HTTP gateway vs bare Fastify + amqplib)
@@ -91,15 +91,14 @@ async function main(): Promise<number> {
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]\n' +
-        '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--keep]\n' +
+        '  codegen   ours vs Modelina, --watch, 1,000 events, import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
         '  all       every suite (default)\n' +
-        '  --quick   codegen: the shipped catalogue only (no synthetic catalogues)\n' +
+        '  --quick   codegen: the documents and --watch only (no synthetic catalogue)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
-        '  --full    run the json-schema-to-typescript + ajv baseline on the 1,000-event catalogue too\n' +
         '  --keep    keep .bench/codegen-<pid>/',
     );
     return unknown.length > 0 ? 2 : 0;
@@ -112,7 +111,6 @@ async function main(): Promise<number> {
     const result = await benchCodegen({
       ...(args.includes('--quick') ? { sizes: [] } : {}),
       profile: args.includes('--profile'),
-      fullBaseline: args.includes('--full'),
       keep: args.includes('--keep'),
     });
     if (result.rows.some((r) => r.pass === false)) {
