@@ -2,22 +2,19 @@
  * generate: Model → files. Pure: no disk writes (see write.ts). ts-morph is used as an emitter — each file
  * is built once from structures, never edited in `addX()` loops — so output is deterministic and fast.
  */
-import { createRequire } from 'node:module';
-import { codegenCacheDir, requireCached } from './code-cache.js';
-import type { JSDocStructure, OptionalKind, StatementStructures } from 'ts-morph';
+import {
+  type JSDocStructure,
+  type OptionalKind,
+  printStructure,
+  type StatementStructures,
+  StructureKind,
+  VariableDeclarationKind,
+} from 'ts-morph';
 import { bundleSchema } from './emit/bundle.js';
-import { type NamedType, propertyName, TypeTable } from './emit/schema-object.js';
+import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
 import { type CompiledValidators, compileValidators } from './emit/validators.js';
 import type { EventModel, Model } from './model.js';
 import { isObject } from './schema-store.js';
-
-// ts-morph is CommonJS: `require` skips the ES module loader's scan of its 2.5 MB for named exports
-// (about 0.1 s a run), and its 12 MB of JavaScript compile from a V8 code cache (code-cache.ts).
-const { printStructure, StructureKind, VariableDeclarationKind } = requireCached(
-  'ts-morph',
-  import.meta.url,
-  codegenCacheDir(createRequire(import.meta.url).resolve('ts-morph')),
-) as typeof import('ts-morph');
 
 export interface GeneratedFile {
   /** Path relative to the output folder, with forward slashes. */
@@ -127,18 +124,24 @@ function docOf(
 }
 
 function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType[]): Statement[] {
-  const statements: Statement[] = [];
-  const used = new Set<NamedType>();
+  const groups: Statement[][] = [];
+  // Named types referenced as consumed (imported by `name`) and as published (by `inputName`).
+  const usedByMode = { output: new Set<NamedType>(), input: new Set<NamedType>() };
   for (const t of list) {
+    const statements: Statement[] = [];
+    groups.push(statements);
     const schema = model.store.get(t.loc);
     const s = isObject(schema) ? schema : {};
     const description = typeof s['description'] === 'string' ? s['description'] : null;
     if (t.aliasOf) {
+      const target = t.aliasOf;
+      usedByMode.output.add(target);
+      if (t.inputName !== t.name) usedByMode.input.add(target);
       statements.push({
         kind: StructureKind.TypeAlias,
         isExported: true,
         name: t.name,
-        type: t.aliasOf,
+        type: target.name,
         docs: docOf(description, [t.provenance]),
       });
       if (t.inputName !== t.name)
@@ -146,19 +149,17 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
           kind: StructureKind.TypeAlias,
           isExported: true,
           name: t.inputName,
-          type: `${t.aliasOf}Input`,
+          type: target.inputName,
+          docs: [`As published: see {@link ${target.inputName}}.`],
         });
       continue;
     }
-    const isPlainObject =
-      (s['type'] === 'object' || (s['type'] === undefined && isObject(s['properties']))) &&
-      !s['allOf'] &&
-      !s['anyOf'] &&
-      !s['oneOf'] &&
-      s['enum'] === undefined &&
-      s['const'] === undefined;
+    const isInterface = types.isInterface(t);
+    // Bounds of a named scalar, array or union are documented on its declaration (an interface's on its members).
+    const bounds = isInterface ? [] : (propertyDoc(model.store, s, t.loc)?.tags ?? []);
     for (const mode of ['output', 'input'] as const) {
       const name = mode === 'output' ? t.name : t.inputName;
+      const used = usedByMode[mode];
       if (mode === 'input' && t.inputName === t.name) {
         if (t.eventKey) {
           statements.push({
@@ -171,13 +172,15 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
         }
         continue;
       }
-      const docs = docOf(
+      const docs =
         mode === 'output'
-          ? description
-          : `As published: fields with a default may be left out. See {@link ${t.name}}.`,
-        mode === 'output' ? [t.provenance] : [],
-      );
-      if (Array.isArray(s['enum']) && mode === 'output' && s['enum'].every((v) => typeof v === 'string')) {
+          ? docOf(
+              description,
+              [t.provenance],
+              bounds.map((tag) => ({ tagName: tag.tagName, text: tag.text })),
+            )
+          : docOf(`As published: fields with a default may be left out. See {@link ${t.name}}.`);
+      if (mode === 'output' && isStringEnum(s)) {
         statements.push({
           kind: StructureKind.VariableStatement,
           isExported: true,
@@ -199,7 +202,7 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
         });
         continue;
       }
-      if (isPlainObject) {
+      if (isInterface) {
         const members = types.objectMembers(s, t.loc, mode, used, t, 0);
         statements.push({
           kind: StructureKind.Interface,
@@ -236,12 +239,13 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     }
   }
   const imports = new Map<string, Set<string>>();
-  for (const u of used) {
-    if (u.module === mod) continue;
-    const set = imports.get(u.module) ?? new Set<string>();
-    set.add(u.name);
-    if (u.inputName !== u.name) set.add(u.inputName);
-    imports.set(u.module, set);
+  for (const mode of ['output', 'input'] as const) {
+    for (const u of usedByMode[mode]) {
+      if (u.module === mod) continue;
+      const set = imports.get(u.module) ?? new Set<string>();
+      set.add(mode === 'output' ? u.name : u.inputName);
+      imports.set(u.module, set);
+    }
   }
   const importStatements: Statement[] = [...imports.keys()].sort().map((m) => ({
     kind: StructureKind.ImportDeclaration,
@@ -249,7 +253,15 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     moduleSpecifier: `./${m}.js`,
     namedImports: [...(imports.get(m) ?? [])].sort(),
   }));
-  return [...importStatements, ...statements];
+  // One blank line between declarations (the printer already writes one after an interface).
+  const out: Statement[] = [...importStatements];
+  for (const group of groups.filter((g) => g.length > 0)) {
+    const last = out[out.length - 1];
+    if (last !== undefined && !(typeof last !== 'string' && last.kind === StructureKind.Interface))
+      out.push('\n');
+    out.push(...group);
+  }
+  return out;
 }
 
 function typeImports(

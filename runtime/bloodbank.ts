@@ -9,7 +9,7 @@ import { createConnection, type BloodbankConnection } from './amqp/connection.js
 import { createSubscriber, type AmqpSubscriber, type AmqpSubscription } from './amqp/consumer.js';
 import { createDlqAdmin, type DlqAdmin } from './amqp/dlq.js';
 import { createPublisher, type Publisher } from './amqp/publisher.js';
-import type { RetryOptions } from './amqp/retry.js';
+import type { RetryOptions } from './delivery/rules.js';
 import type {
   EventPublisher,
   EventSubscriber,

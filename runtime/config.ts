@@ -32,6 +32,8 @@ export interface BloodbankConfig {
   readonly serviceName: string;
   /** `HTTP_HOST` / `HTTP_PORT`: where the gateway listens. */
   readonly httpHost: string;
+  /** `HTTP_HOST` as set, or undefined when unset (the gateway then picks loopback when it has no keys). */
+  readonly httpHostSet: string | undefined;
   readonly httpPort: number;
   /** `WATCH_PATH`: what `bb watch` watches by default. */
   readonly watchPath: string;
@@ -135,6 +137,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
       'RabbitMQ management API for `bb dlq list` (unset: http://<RABBIT_URL host>:15672, its credentials)',
   },
   { name: 'BLOODBANK_REGISTRY', default: null, description: 'Module exporting the event registry for `bb`' },
+  {
+    name: 'BLOODBANK_DEBUG',
+    default: null,
+    description: 'Any value: `bb` prints the stack trace of an unexpected error',
+  },
   { name: 'BLOODBANK_URL', default: 'http://localhost:8682', description: 'Gateway URL for `bb --via http`' },
   { name: 'BLOODBANK_API_KEY', default: null, description: 'API key `bb --via http` sends' },
   { name: 'ANTHROPIC_API_KEY', default: null, description: 'Anthropic API key (LLM prompt handler)' },
@@ -163,6 +170,7 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     correlationTtlDays: r.positiveNumber('CORRELATION_TTL_DAYS') ?? Number(defaultOf('CORRELATION_TTL_DAYS')),
     serviceName: r.string('SERVICE_NAME') ?? defaultOf('SERVICE_NAME'),
     httpHost: r.string('HTTP_HOST') ?? defaultOf('HTTP_HOST'),
+    httpHostSet: r.string('HTTP_HOST'),
     httpPort: r.integer('HTTP_PORT', 0, 65535) ?? Number(defaultOf('HTTP_PORT')),
     watchPath: r.string('WATCH_PATH') ?? defaultOf('WATCH_PATH'),
     logLevel: r.oneOf('BLOODBANK_LOG_LEVEL', LOG_LEVELS) ?? 'info',
@@ -193,6 +201,16 @@ export function logLevelFromEnv(env: Env = process.env): LogLevel {
   const [first, ...rest] = r.issues;
   if (first) throw new ConfigError([first, ...rest]);
   return level ?? 'info';
+}
+
+/** `BLOODBANK_DEBUG` alone: read where an error is reported, when the configuration may be what failed. */
+export function debugFromEnv(env: Env = process.env): boolean {
+  return new Reader(env).string('BLOODBANK_DEBUG') !== undefined;
+}
+
+/** `BLOODBANK_REGISTRY` alone: which registry module an app loads, before (or without) the rest. */
+export function registryFromEnv(env: Env = process.env): string | undefined {
+  return new Reader(env).string('BLOODBANK_REGISTRY');
 }
 
 function redisUrl(r: Reader): string {

@@ -70,9 +70,8 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
   // The app registry is typed by the generated catalogue; the gateway works on any catalogue.
   const registry = (await loadRegistry(options.registryModule ?? config.registry)) as unknown as Registry;
   const keys = parseApiKeys(config.apiKeys);
-  const envHost = process.env['HTTP_HOST']?.trim();
   const { host, warning } = listenHost({
-    requested: options.host ?? (envHost ? envHost : undefined),
+    requested: options.host ?? config.httpHostSet,
     configured: config.httpHost,
     keys: keys.size,
     auth: config.auth,

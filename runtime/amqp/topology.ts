@@ -10,10 +10,12 @@
  * Queues belong to consumers.
  */
 import type { Channel } from 'amqplib';
-import { topicMatches } from '../memory/topic.js';
+import { topicMatches } from '../delivery/topic.js';
 import type { Catalog, ExchangeBinding, Registry } from '../registry.js';
 
-export const DEFAULT_EXCHANGE = 'bloodbank.events.v1';
+import { DEFAULT_EXCHANGE } from '../delivery/rules.js';
+
+export { DEFAULT_EXCHANGE };
 export const EXCHANGE_TYPE = 'topic';
 
 /** Declare (idempotently) the topic exchange events are published to. Fails 406 if it exists with another type. */

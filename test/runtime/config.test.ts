@@ -20,6 +20,7 @@ describe('loadConfig: defaults', () => {
       correlationTtlDays: 30,
       serviceName: 'bloodbank',
       httpHost: '0.0.0.0',
+      httpHostSet: undefined,
       httpPort: 8682,
       watchPath: '.wx',
       logLevel: 'info',

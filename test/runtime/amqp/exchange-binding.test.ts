@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../../runtime/amqp/publisher.js';
-import { queueNames } from '../../../runtime/amqp/retry.js';
+import { queueNames } from '../../../runtime/delivery/rules.js';
 import { createExchangeRouter, DEFAULT_EXCHANGE } from '../../../runtime/amqp/topology.js';
 import type { Envelope } from '../../../runtime/envelope.js';
 import {

@@ -9,7 +9,7 @@ import { REDIS_URL } from './helpers.js';
 
 /**
  * The original's Python reader (original_reader.py, on redis-py) reads what our tracker writes under the
- * original's prefix, `workflow_id` included. Debian's python3-redis provides the client (.ci/run installs
+ * original's prefix, `workflow_id` included. Debian's python3-redis provides the client (scripts/test-tools.sh installs
  * it); BLOODBANK_TEST_PYTHON names another interpreter that has it.
  */
 const PYTHON = process.env['BLOODBANK_TEST_PYTHON'] ?? '/usr/bin/python3';
