@@ -92,7 +92,7 @@ async function runBenches(
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const positional = args.filter((a) => !a.startsWith('-'));
+  const positional = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--runs');
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
@@ -103,6 +103,7 @@ async function main(): Promise<number> {
         '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
         '  all       every suite (default)\n' +
         '  --quick   codegen: the documents and --watch only (no synthetic catalogue)\n' +
+        '  --runs N  codegen: cold runs per tool and document (default 5)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
         '  --keep    keep .bench/codegen-<pid>/',
     );
@@ -113,8 +114,10 @@ async function main(): Promise<number> {
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
+    const runsAt = args.indexOf('--runs');
     const result = await benchCodegen({
       ...(args.includes('--quick') ? { sizes: [] } : {}),
+      ...(runsAt !== -1 ? { runs: Number(args[runsAt + 1]) } : {}),
       profile: args.includes('--profile'),
       keep: args.includes('--keep'),
     });
