@@ -578,7 +578,7 @@ const fmtMs = (ms: number | null): string =>
   ms === null ? '–' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['measure', 'ours', 'baseline', 'ratio', 'target', 'pass', 'note'];
+  const header = ['measure', 'ours', 'compared', 'ratio', 'target', 'pass', 'note'];
   const cells = rows.map((r) => [
     r.measure,
     r.measure.startsWith('growth') ? (r.ours === null ? '–' : `${r.ours.toFixed(2)}×`) : fmtMs(r.ours),
