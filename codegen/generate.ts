@@ -572,6 +572,7 @@ function registryModule(model: Model, types: TypeTable): string {
       ['replyKey', JSON.stringify(e.replyKey)],
       ['errorKey', JSON.stringify(e.errorKey)],
       ...versionFields(versions.get(e.key)),
+      ...(e.exchange ? [['exchange', JSON.stringify(e.exchange)] as [string, string]] : []),
       ['title', JSON.stringify(e.title)],
       ['description', JSON.stringify(e.description)],
       ['examples', JSON.stringify(e.examples)],

@@ -10,10 +10,10 @@ import type { EventModel, Model } from './model.js';
 import type { ParserReply } from './parser-worker.js';
 import type { ParserDiagnostic } from './validate-document.js';
 import { eventNames } from './names.js';
-import { escapePointer, getPointer, isObject, locationKey, SchemaStore } from './schema-store.js';
+import { escapePointer, isObject, locationKey, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
 export { ROUTING_KEY } from '../runtime/registry.js';
-import { ROUTING_KEY } from '../runtime/registry.js';
+import { type ExchangeBinding, ROUTING_KEY } from '../runtime/registry.js';
 
 export interface LoadOptions {
   /** Skip @asyncapi/parser validation (used by `--check` fast paths and benchmarks of the emitter alone). */
@@ -205,6 +205,7 @@ async function buildModel(
       payload,
       replyKey: reply?.replyChannel ?? null,
       errorKey: reply?.errorKey ?? null,
+      exchange: channelExchange(store, chLoc, display),
       examples,
     });
   }
@@ -228,7 +229,6 @@ async function buildModel(
     input: display,
     title: typeof info['title'] === 'string' ? info['title'] : 'AsyncAPI',
     version: typeof info['version'] === 'string' ? info['version'] : '0.0.0',
-    exchange: findExchange(channels),
     events,
     envelope,
     store,
@@ -288,12 +288,35 @@ function unwrapEnvelope(
   return { envelope, payload };
 }
 
-function findExchange(channels: JsonObject): string | null {
-  for (const ch of Object.values(channels)) {
-    const name = isObject(ch) ? getPointer(ch, '/bindings/amqp/exchange/name') : undefined;
-    if (typeof name === 'string') return name;
-  }
-  return null;
+const EXCHANGE_TYPES = ['topic', 'direct', 'fanout', 'headers'] as const;
+
+/**
+ * The exchange a channel's AMQP binding names (`bindings.amqp.exchange`, binding 0.3.0), or null when it
+ * names none (no binding, `is: queue`, or no exchange name): the runtime then uses its default exchange.
+ * `type` defaults to `topic` and `durable` to true, as RabbitMQ declares them.
+ */
+function channelExchange(store: SchemaStore, chLoc: Location, display: string): ExchangeBinding | null {
+  const bindingsLoc = derefLoc(store, { doc: chLoc.doc, pointer: `${chLoc.pointer}/bindings` });
+  if (!isObject(store.get(bindingsLoc))) return null;
+  const amqpLoc = derefLoc(store, { doc: bindingsLoc.doc, pointer: `${bindingsLoc.pointer}/amqp` });
+  const amqp = store.get(amqpLoc);
+  if (!isObject(amqp) || amqp['is'] === 'queue' || !isObject(amqp['exchange'])) return null;
+  const exchange = amqp['exchange'];
+  const at = `${amqpLoc.pointer}/exchange`;
+  if (exchange['name'] === undefined) return null;
+  if (typeof exchange['name'] !== 'string' || exchange['name'] === '')
+    throw new CodegenError(display, `${at}/name`, 'exchange name must be a non-empty string');
+  const type = exchange['type'] ?? 'topic';
+  if (!EXCHANGE_TYPES.includes(type as ExchangeBinding['type']))
+    throw new CodegenError(
+      display,
+      `${at}/type`,
+      `exchange type ${JSON.stringify(type)} is not supported (one of ${EXCHANGE_TYPES.join(', ')})`,
+    );
+  const durable = exchange['durable'] ?? true;
+  if (typeof durable !== 'boolean')
+    throw new CodegenError(display, `${at}/durable`, 'durable must be true or false');
+  return { name: exchange['name'], type: type as ExchangeBinding['type'], durable };
 }
 
 /** The document as the parser sees it: one JSON text, every file's schema moved under `components.schemas`. */

@@ -1,4 +1,5 @@
 /** The model codegen builds from an AsyncAPI document: what `generate()` turns into files. */
+import type { ExchangeBinding } from '../runtime/registry.js';
 import type { EventNames } from './names.js';
 import type { Json, Location, SchemaStore } from './schema-store.js';
 
@@ -17,6 +18,8 @@ export interface EventModel {
   readonly payload: Location;
   readonly replyKey: string | null;
   readonly errorKey: string | null;
+  /** The channel's AMQP binding exchange (`bindings.amqp.exchange`), null when it names none. */
+  readonly exchange: ExchangeBinding | null;
   readonly examples: readonly Json[];
 }
 
@@ -25,7 +28,6 @@ export interface Model {
   readonly input: string;
   readonly title: string;
   readonly version: string;
-  readonly exchange: string | null;
   /** Sorted by routing key. */
   readonly events: readonly EventModel[];
   /** The envelope schema, when the document marks one with `x-bloodbank-envelope`. */

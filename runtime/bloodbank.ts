@@ -90,6 +90,12 @@ export async function connectBloodbank<M extends Catalog>(
   options: BloodbankOptions<M>,
 ): Promise<Bloodbank<M>> {
   const config: BloodbankConfig = { ...loadConfig(), ...options.config };
+  // An exchange the user set (EXCHANGE_NAME, or `config.exchangeName` here) carries every event; otherwise
+  // each event takes the exchange its channel's AMQP binding names (amqp/topology.ts).
+  const explicitExchange =
+    options.config?.exchangeName !== undefined || (options.config?.exchangeNameSet ?? config.exchangeNameSet)
+      ? { exchange: config.exchangeName }
+      : {};
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? createMetrics();
   const name = options.name ?? config.serviceName;
@@ -114,7 +120,7 @@ export async function connectBloodbank<M extends Catalog>(
   const publisher = createPublisher<M>({
     registry: options.registry,
     connection: publishConnection,
-    exchange: config.exchangeName,
+    ...explicitExchange,
     source,
     logger,
     metrics,
@@ -128,7 +134,7 @@ export async function connectBloodbank<M extends Catalog>(
     ? await createSubscriber<M>({
         registry: options.registry,
         connection: consumeConnection,
-        exchange: config.exchangeName,
+        ...explicitExchange,
         logger,
         metrics,
         idempotency,

@@ -22,8 +22,13 @@ export interface BloodbankConfig {
   readonly rabbitUrl: string;
   /** The same, one URL per node, in the order given. */
   readonly rabbitUrls: readonly string[];
-  /** `EXCHANGE_NAME`: the topic exchange every event goes through. */
+  /**
+   * `EXCHANGE_NAME`: the topic exchange events go through. Set, it carries every event; unset, an event
+   * goes through the exchange its channel's AMQP binding names, else this default (amqp/topology.ts).
+   */
   readonly exchangeName: string;
+  /** True when `EXCHANGE_NAME` was set (then it overrides the exchanges channel bindings name). */
+  readonly exchangeNameSet: boolean;
   /** `REDIS_URL`, else built from `REDIS_HOST` / `REDIS_PORT` / `REDIS_DB` / `REDIS_PASSWORD`. */
   readonly redisUrl: string;
   /** `REDIS_SENTINELS` (`host:port,…`): ask these Sentinels for the master; unset: `redisUrl` is the server. */
@@ -104,7 +109,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: null,
     description: 'The nodes of a RabbitMQ cluster, comma-separated URLs; wins over RABBIT_URL',
   },
-  { name: 'EXCHANGE_NAME', default: 'bloodbank.events.v1', description: 'Topic exchange for every event' },
+  {
+    name: 'EXCHANGE_NAME',
+    default: 'bloodbank.events.v1',
+    description:
+      'Topic exchange for every event (unset: the exchange a channel binding names, else this default)',
+  },
   {
     name: 'REDIS_URL',
     default: 'redis://localhost:6379/0',
@@ -223,6 +233,7 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     rabbitUrl: rabbitUrls.join(','),
     rabbitUrls,
     exchangeName: r.string('EXCHANGE_NAME') ?? defaultOf('EXCHANGE_NAME'),
+    exchangeNameSet: r.string('EXCHANGE_NAME') !== undefined,
     redisUrl: redisUrl(r),
     redisSentinels: r.hostPorts('REDIS_SENTINELS'),
     redisSentinelName: r.string('REDIS_SENTINEL_NAME') ?? defaultOf('REDIS_SENTINEL_NAME'),

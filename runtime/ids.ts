@@ -36,9 +36,24 @@ export function deterministicIdFromKey(
 /** The original's unique key of a field set: `k=v` sorted by k (code point order, as Python), joined by `|`. */
 export function uniqueKey(fields: Readonly<Record<string, IdFieldValue>>): string {
   return Object.keys(fields)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(compareCodePoints)
     .map((k) => `${k}=${pythonStr(fields[k])}`)
     .join('|');
+}
+
+/**
+ * Orders strings by Unicode code point, as Python's `sorted` does. JavaScript's `<` compares UTF-16 code
+ * units, which puts an astral character (a surrogate pair, 0xD800–0xDFFF) before U+E000–U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  let i = 0;
+  for (;;) {
+    if (i >= a.length || i >= b.length) return a.length - b.length;
+    const x = a.codePointAt(i) as number;
+    const y = b.codePointAt(i) as number;
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+  }
 }
 
 /** Field-level id, as the original's `generate_event_id(event_type, **fields)`. Pure. */

@@ -39,6 +39,18 @@ export interface CatalogEntry {
 
 export type Catalog = { readonly [key: string]: CatalogEntry };
 
+/**
+ * The exchange a channel's AMQP binding names (AsyncAPI `bindings.amqp.exchange`). Publishers send the
+ * event there and subscribers bind their queue there, unless the exchange is set explicitly
+ * (`EXCHANGE_NAME`, or the `exchange` option of `createPublisher` / `createSubscriber`): an explicit
+ * exchange carries every event.
+ */
+export interface ExchangeBinding {
+  readonly name: string;
+  readonly type: 'topic' | 'direct' | 'fanout' | 'headers';
+  readonly durable: boolean;
+}
+
 /** Everything known about one routing key, with its precompiled validators. */
 export interface EventDefinition<K extends string = string> {
   readonly key: K;
@@ -66,6 +78,8 @@ export interface EventDefinition<K extends string = string> {
   readonly supersededBy?: string | null;
   /** The message is marked `deprecated: true`: publishing it logs once and counts `bloodbank_deprecated_published_total`. */
   readonly deprecated?: boolean;
+  /** The channel's AMQP binding exchange; absent when the channel names none (the default exchange). */
+  readonly exchange?: ExchangeBinding;
   readonly title: string;
   readonly description: string;
   readonly examples: readonly unknown[];

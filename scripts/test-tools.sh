@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Tools the test suite drives besides RabbitMQ and Redis: tmux (the TUI test), Chromium (the docs site in
-# headless Chromium) and docker-compose (docker-compose.yml is checked with `docker-compose config`).
+# headless Chromium), docker-compose (docker-compose.yml is checked with `docker-compose config`) and
+# python3-redis (the original's correlation reader, test/runtime/redis/original_reader.py, on redis-py).
 # Installs whichever is missing from Debian's packages, saying so; `npm test` runs it first.
 set -euo pipefail
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+/usr/bin/python3 -c 'import redis.asyncio' 2>/dev/null || missing+=(python3-redis)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "test-tools: installing ${missing[*]} from Debian's packages (the tests need them)"
 sudo=()

@@ -14,7 +14,6 @@ import type { Catalog, KeysMatching, Registry } from '../registry.js';
 import { assertTopicPattern, compileTopicPatterns } from '../delivery/topic.js';
 import { deliver, type InboundMessage, type PipelineSettings } from '../delivery/pipeline.js';
 import {
-  DEFAULT_EXCHANGE,
   HEADERS,
   backoffDelay,
   createMemoryIdempotency,
@@ -28,6 +27,7 @@ import {
   type RetryPolicy,
 } from '../delivery/rules.js';
 import { DEFAULT_DELIVERY_LIMIT, dlqArguments, mainQueueArguments, retryQueueArguments } from './queues.js';
+import { assertExchangeBinding, createExchangeRouter, type QueueBinding } from './topology.js';
 
 /**
  * What the consumer needs from a connection. `createConnection()` (connection.ts) provides it: channel
@@ -49,7 +49,11 @@ export interface SubscriberOptions<M extends Catalog = Catalog> {
   readonly url?: string;
   /** `connection_name` of the own connection (default `bloodbank-consumer`). */
   readonly connectionName?: string;
-  /** Topic exchange the queues are bound to (default `bloodbank.events.v1`). */
+  /**
+   * When set, queues are bound on this exchange only, and it names them (`${exchange}.${service}.q`).
+   * Unset: each pattern is bound on the exchanges the matching events' AMQP bindings name (registry
+   * `exchange`), else on `bloodbank.events.v1`, which also names the queues (see amqp/topology.ts).
+   */
   readonly exchange?: string;
   readonly logger?: Logger;
   readonly metrics?: BloodbankMetrics;
@@ -98,7 +102,8 @@ export type AmqpSubscribeOptions = SubscribeOptions;
  * Subscribes typed handlers to queues on RabbitMQ.
  *
  * Contract of `subscribe(patterns, handler, options)`:
- * - the queue `${exchange}.${service}.q` (quorum) is declared and bound with each pattern; services with
+ * - the queue `${exchange}.${service}.q` (quorum) is declared and bound with each pattern (on the exchanges
+ *   amqp/topology.ts chooses); services with
  *   the same name compete for its messages, different services each get a copy;
  * - every delivery is parsed and validated with the consume validator before the handler sees it;
  *   unparsable, unknown (unless `allowUnknown`) and invalid messages go to `….dlq` with the reason in
@@ -136,7 +141,8 @@ export async function createSubscriber<M extends Catalog>(
   options: SubscriberOptions<M>,
 ): Promise<AmqpSubscriber<M>> {
   const logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'amqp-consumer' });
-  const exchange = options.exchange ?? DEFAULT_EXCHANGE;
+  const router = createExchangeRouter(options.registry, options.exchange);
+  const exchange = router.fallback.name;
   const policy = resolveRetryPolicy(options.retry);
   const deliveryLimit = options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
   let connection: ConsumerConnection;
@@ -186,7 +192,7 @@ export async function createSubscriber<M extends Catalog>(
       const sub = new SubscriptionImpl({
         connection,
         registry: options.registry as unknown as Registry,
-        exchange,
+        bindings: router.bindingsFor(list),
         names,
         service: subscribeOptions.service,
         patterns: list,
@@ -247,7 +253,8 @@ type RawHandler = (event: Envelope, context: MessageContext) => void | Promise<v
 interface SubscriptionConfig {
   readonly connection: ConsumerConnection;
   readonly registry: Registry;
-  readonly exchange: string;
+  /** Exchanges the main queue is bound on, with their keys. */
+  readonly bindings: readonly QueueBinding[];
   readonly names: QueueNames;
   readonly service: string;
   readonly patterns: readonly string[];
@@ -334,12 +341,12 @@ class SubscriptionImpl implements AmqpSubscription {
   }
 
   async #open(): Promise<void> {
-    const { connection, names, exchange } = this.#cfg;
+    const { connection, names, bindings } = this.#cfg;
     const ch = await connection.createConfirmChannel();
     ch.on('error', (error: Error) => this.#cfg.logger.warn({ err: error }, 'channel error'));
     ch.on('close', () => this.#onChannelClosed(ch));
     try {
-      await ch.assertExchange(exchange, 'topic', { durable: true });
+      for (const b of bindings) await assertExchangeBinding(ch, b.exchange);
       await ch.assertQueue(names.dlq, { durable: true, arguments: dlqArguments() });
       for (const delay of this.#retryDelays())
         await ch.assertQueue(names.retry(delay), {
@@ -350,7 +357,8 @@ class SubscriptionImpl implements AmqpSubscription {
         durable: true,
         arguments: mainQueueArguments(names, this.#cfg.deliveryLimit),
       });
-      for (const p of this.#cfg.patterns) await ch.bindQueue(names.main, exchange, p);
+      for (const b of bindings)
+        for (const key of b.keys) await ch.bindQueue(names.main, b.exchange.name, key);
       await ch.prefetch(this.#cfg.prefetch);
       if (this.#state === 'closing' || this.#state === 'closed') {
         await ch.close().catch(() => {});

@@ -39,7 +39,7 @@ import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
 import { RecentMap } from '../recent-map.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
-import { assertEventExchange, DEFAULT_EXCHANGE } from './topology.js';
+import { assertExchangeBinding, createExchangeRouter, type ExchangeRouter } from './topology.js';
 import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
 import { encodeMessage, type EncodedMessage } from '../wire.js';
 
@@ -58,7 +58,10 @@ export interface PublisherOptions<M extends Catalog = Catalog> {
   readonly registry: Registry<M>;
   /** Default `amqp://localhost:5672` (pass `loadConfig().rabbitUrl`). */
   readonly url?: string;
-  /** Default `bloodbank.events.v1`. */
+  /**
+   * When set, every event is published here. Unset: each event goes to the exchange its channel's AMQP
+   * binding names (registry `exchange`), else `bloodbank.events.v1` (see amqp/topology.ts).
+   */
   readonly exchange?: string;
   /** Default source of published envelopes: this host, type `manual`, no app. */
   readonly source?: SourceInput;
@@ -157,7 +160,7 @@ export function createPublisher<M extends Catalog = Catalog>(options: PublisherO
 class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   readonly connection: Promise<BloodbankConnection>;
   readonly #registry: Registry<M>;
-  readonly #exchange: string;
+  readonly #exchanges: ExchangeRouter;
   readonly #source: SourceInput;
   readonly #logger: Logger;
   readonly #metrics: BloodbankMetrics | undefined;
@@ -208,7 +211,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   constructor(options: PublisherOptions<M>) {
     this.#registry = options.registry;
-    this.#exchange = options.exchange ?? DEFAULT_EXCHANGE;
+    this.#exchanges = createExchangeRouter(options.registry, options.exchange);
     this.#source = options.source ?? { host: hostname(), type: 'manual' };
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'publisher' });
     this.#metrics = options.metrics;
@@ -391,7 +394,11 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         envelope,
         body: message.body,
         publishOptions: sendOptions,
-        fields: publishFields(this.#exchange, envelope.event_type, sendOptions),
+        fields: publishFields(
+          this.#exchanges.exchangeOf(envelope.event_type).name,
+          envelope.event_type,
+          sendOptions,
+        ),
         mandatory,
         timeoutMs: options.timeoutMs ?? this.#confirmTimeoutMs,
         queuedAt: Date.now(),
@@ -532,7 +539,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
           new UnroutableError(
             eventType,
             entry.envelope.event_id,
-            this.#exchange,
+            entry.fields.exchange,
             entry.returned.code,
             entry.returned.text,
           ),
@@ -691,7 +698,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         });
         ch.on('close', () => this.#onChannelClose(ch));
         ch.on('return', (message: ConsumeMessage) => this.#onReturn(message));
-        await assertEventExchange(ch, this.#exchange);
+        for (const exchange of this.#exchanges.all()) await assertExchangeBinding(ch, exchange);
         if (this.#closed) {
           await ch.close().catch(() => undefined);
           return;
@@ -701,7 +708,11 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         this.#draining = false;
         this.#requeueLost();
         this.#logger.info(
-          { exchange: this.#exchange, resend: this.#buffered(), generation: conn.generation },
+          {
+            exchanges: this.#exchanges.all().map((e) => e.name),
+            resend: this.#buffered(),
+            generation: conn.generation,
+          },
           'publish channel open',
         );
         for (const w of this.#readyWaiters.splice(0)) w.resolve();

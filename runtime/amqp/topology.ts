@@ -1,8 +1,17 @@
 /**
- * What the publisher declares on every (re)connection: the event exchange (topic, durable), as the
- * original did and as asyncapi.yaml's AMQP bindings say. Queues belong to consumers.
+ * Which exchanges events travel through, and what the publisher declares on every (re)connection.
+ *
+ * Precedence (a user who sets an exchange means "everything goes here"):
+ * 1. an explicit exchange (`EXCHANGE_NAME` set in the environment, or the `exchange` option of
+ *    `createPublisher` / `createSubscriber`) carries every event;
+ * 2. otherwise each event goes through the exchange its channel's AMQP binding names (the registry
+ *    entry's `exchange`, from `bindings.amqp.exchange` in the AsyncAPI document);
+ * 3. otherwise through `bloodbank.events.v1` (topic, durable), as the original did.
+ * Queues belong to consumers.
  */
 import type { Channel } from 'amqplib';
+import { topicMatches } from '../delivery/topic.js';
+import type { Catalog, ExchangeBinding, Registry } from '../registry.js';
 
 import { DEFAULT_EXCHANGE } from '../delivery/rules.js';
 
@@ -12,4 +21,77 @@ export const EXCHANGE_TYPE = 'topic';
 /** Declare (idempotently) the topic exchange events are published to. Fails 406 if it exists with another type. */
 export async function assertEventExchange(channel: Channel, exchange: string): Promise<void> {
   await channel.assertExchange(exchange, EXCHANGE_TYPE, { durable: true });
+}
+
+/** Declare (idempotently) an exchange as its binding describes it. Fails 406 if it exists otherwise. */
+export async function assertExchangeBinding(channel: Channel, exchange: ExchangeBinding): Promise<void> {
+  await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
+}
+
+/** One exchange a queue is bound to, with its binding keys. */
+export interface QueueBinding {
+  readonly exchange: ExchangeBinding;
+  readonly keys: readonly string[];
+}
+
+/** Where the events of one registry travel (see the precedence above). */
+export interface ExchangeRouter {
+  /** The exchange of events whose channel names none; the only one when `explicit`. */
+  readonly fallback: ExchangeBinding;
+  readonly explicit: boolean;
+  /** The exchange events of `key` are published to. */
+  exchangeOf(key: string): ExchangeBinding;
+  /** Every exchange a publisher may send to (declared on each connection), the fallback first. */
+  all(): readonly ExchangeBinding[];
+  /**
+   * What a queue subscribing to `patterns` binds: on a topic exchange the pattern itself, on another
+   * type each routing key of the registry the pattern matches. The fallback exchange is bound for a
+   * pattern that matches an event without a binding exchange, or no event of the registry at all.
+   */
+  bindingsFor(patterns: readonly string[]): readonly QueueBinding[];
+}
+
+export function createExchangeRouter<M extends Catalog>(
+  registry: Registry<M>,
+  exchange: string | undefined,
+): ExchangeRouter {
+  const fallback: ExchangeBinding = {
+    name: exchange ?? DEFAULT_EXCHANGE,
+    type: EXCHANGE_TYPE,
+    durable: true,
+  };
+  const explicit = exchange !== undefined;
+  const exchangeOf = (key: string): ExchangeBinding =>
+    explicit ? fallback : (registry.get(key)?.exchange ?? fallback);
+  return {
+    fallback,
+    explicit,
+    exchangeOf,
+    all() {
+      const byName = new Map<string, ExchangeBinding>([[fallback.name, fallback]]);
+      if (!explicit) for (const d of registry.list()) if (d.exchange) byName.set(d.exchange.name, d.exchange);
+      return [...byName.values()];
+    },
+    bindingsFor(patterns) {
+      if (explicit) return [{ exchange: fallback, keys: patterns }];
+      const keysByExchange = new Map<string, { exchange: ExchangeBinding; keys: Set<string> }>();
+      const bind = (ex: ExchangeBinding, key: string): void => {
+        const entry = keysByExchange.get(ex.name) ?? { exchange: ex, keys: new Set<string>() };
+        entry.keys.add(key);
+        keysByExchange.set(ex.name, entry);
+      };
+      for (const pattern of patterns) {
+        const matched = registry.list().filter((d) => topicMatches(pattern, d.key));
+        if (matched.length === 0 || matched.some((d) => !d.exchange)) bind(fallback, pattern);
+        for (const d of matched) {
+          if (!d.exchange) continue;
+          bind(d.exchange, d.exchange.type === 'topic' ? pattern : d.key);
+        }
+      }
+      return [...keysByExchange.values()].map(({ exchange: ex, keys }) => ({
+        exchange: ex,
+        keys: [...keys],
+      }));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|cli|contract|history|all] [--quick] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|cli|contract|history|all] [--quick] [--profile] [--keep] [--runs N]` (default: all).
  *
- *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
+ *   codegen  scripts/bench/codegen.ts (ours vs Modelina, --watch, 1,000 events, import time; see its header)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
  *            runtime-consume.ts (benchConsume), tracker.ts (benchTracker); they need RabbitMQ / Redis
  *   gateway  scripts/bench/gateway.ts (HTTP gateway vs bare Fastify + amqplib)
@@ -110,21 +110,21 @@ async function runBenches(
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const positional = args.filter((a) => !a.startsWith('-'));
+  const positional = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--runs');
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|gateway|cli|contract|all] [--quick] [--profile] [--full] [--keep]\n' +
-        '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|cli|contract|history|all] [--quick] [--profile] [--keep] [--runs N]\n' +
+        '  codegen   ours vs Modelina, --watch, 1,000 events, import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
         '  contract  semantic contract diff vs @asyncapi/diff (scripts/bench/contract.ts)\n' +
         '  history   history stream scan vs raw amqplib; publish with and without the stream (BENCH_HISTORY_EVENTS)\n' +
         '  all       every suite (default)\n' +
-        '  --quick   codegen: the shipped catalogue only (no synthetic catalogues)\n' +
+        '  --quick   codegen: the documents and --watch only (no synthetic catalogue)\n' +
+        '  --runs N  codegen: cold runs per tool and document (default 5)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
-        '  --full    run the json-schema-to-typescript + ajv baseline on the 1,000-event catalogue too\n' +
         '  --keep    keep .bench/codegen-<pid>/',
     );
     return unknown.length > 0 ? 2 : 0;
@@ -135,10 +135,11 @@ async function main(): Promise<number> {
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
+    const runsAt = args.indexOf('--runs');
     const result = await benchCodegen({
       ...(args.includes('--quick') ? { sizes: [] } : {}),
+      ...(runsAt !== -1 ? { runs: Number(args[runsAt + 1]) } : {}),
       profile: args.includes('--profile'),
-      fullBaseline: args.includes('--full'),
       keep: args.includes('--keep'),
     });
     if (result.rows.some((r) => r.pass === false)) {

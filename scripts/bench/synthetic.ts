@@ -72,19 +72,20 @@ function defs(d: number): Json {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: `${BASE}/dom${d}/_defs.json`,
     description: `Definitions shared by the events of domain dom${d}.`,
+    // Keys unique across domains: each definition becomes a named type under its key.
     definitions: {
-      Amount: {
+      [`Dom${d}Amount`]: {
         title: `Dom${d}Amount`,
         description: 'A money amount in minor units.',
         type: 'object',
         properties: {
           value: { type: 'integer', minimum: 0, description: 'Minor units, >= 0.' },
-          currency: { $ref: '#/definitions/Currency' },
+          currency: { $ref: `#/definitions/Dom${d}Currency` },
         },
         required: ['value'],
         additionalProperties: false,
       },
-      Currency: {
+      [`Dom${d}Currency`]: {
         title: `Dom${d}Currency`,
         type: 'string',
         enum: ['EUR', 'USD', 'GBP'],
@@ -129,7 +130,7 @@ function payloadSchema(i: number, n: number): { schema: Json; key: string } {
         additionalProperties: false,
       },
     },
-    amount: { $ref: '_defs.json#/definitions/Amount' },
+    amount: { $ref: `_defs.json#/definitions/Dom${d}Amount` },
   };
   const example: Record<string, Json> = {
     id: `e${i}-0001`,

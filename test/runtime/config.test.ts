@@ -16,6 +16,7 @@ describe('loadConfig: defaults', () => {
       rabbitUrl: 'amqp://localhost:5672',
       rabbitUrls: ['amqp://localhost:5672'],
       exchangeName: 'bloodbank.events.v1',
+      exchangeNameSet: false,
       redisUrl: 'redis://localhost:6379/0',
       redisSentinels: undefined,
       redisSentinelName: 'mymaster',
@@ -119,7 +120,10 @@ const cases: Array<[string, { env: Record<string, string>; want: Partial<Bloodba
       },
     },
   ],
-  ['exchange name', { env: { EXCHANGE_NAME: 'other.events' }, want: { exchangeName: 'other.events' } }],
+  [
+    'exchange name',
+    { env: { EXCHANGE_NAME: 'other.events' }, want: { exchangeName: 'other.events', exchangeNameSet: true } },
+  ],
   [
     'REDIS_URL wins over the parts',
     {

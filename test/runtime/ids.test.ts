@@ -1,6 +1,7 @@
 import { v5 as referenceUuid5 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import {
+  compareCodePoints,
   deterministicId,
   float,
   NAMESPACE_OID,
@@ -34,6 +35,49 @@ describe('deterministic ids (DESIGN.md §6 vectors)', () => {
   it('field order does not matter; keys sort by code point as Python does', () => {
     expect(uniqueKey({ b: 1, a: 2, B: 3 })).toBe('B=3|a=2|b=1');
     expect(deterministicId('x.y', { a: 1, b: 2 })).toBe(deterministicId('x.y', { b: 2, a: 1 }));
+  });
+
+  // Vectors computed with Python 3: "|".join(f"{k}={v}" for k, v in sorted(fields.items())), then uuid5.
+  // U+E000–U+FFFF sort before astral characters (emoji) by code point; by UTF-16 code unit they sort after.
+  it.each([
+    [
+      'x.y',
+      {
+        '\ue000': 1,
+        '\u{1F600}': 2,
+        '\uffff': 'x',
+        a: true,
+        '\u{1F44D}': null,
+        'z\u{10000}': 3,
+        'z\ufb01': 4,
+      },
+      'a=True|z\ufb01=4|z\u{10000}=3|\ue000=1|\uffff=x|\u{1F44D}=None|\u{1F600}=2',
+      'fc29f52d-d233-5e3a-8774-74df3d2b5ee4',
+    ],
+    [
+      'a.b',
+      { '\u{1F600}name': 'b', '\uff21name': 'a' },
+      '\uff21name=a|\u{1F600}name=b',
+      'afb0038a-a909-5c6a-b085-d9d3014efb62',
+    ],
+  ] as const)('%s: private-use and emoji field names sort by code point', (type, fields, key, want) => {
+    expect(uniqueKey(fields)).toBe(key);
+    expect(deterministicId(type, fields)).toBe(want);
+  });
+
+  it('compareCodePoints orders as Python sorted() does', () => {
+    const names = ['\u{1F600}', '\uffff', 'a', '\ue000', 'ab', '', '\u{10000}', '\ud7ff'];
+    // sorted(['\U0001F600', '\uffff', 'a', '\ue000', 'ab', '', '\U00010000', '\ud7ff']) in Python 3
+    expect([...names].sort(compareCodePoints)).toEqual([
+      '',
+      'a',
+      'ab',
+      '\ud7ff',
+      '\ue000',
+      '\uffff',
+      '\u{10000}',
+      '\u{1F600}',
+    ]);
   });
 
   it('uuid5 agrees with the uuid package', () => {
