@@ -58,6 +58,8 @@ export interface BloodbankConfig {
   readonly firefliesWebhookSecret: string | undefined;
   /** Bearer JWTs at the gateway: set when `BLOODBANK_JWKS_URL` or `BLOODBANK_JWT_PUBLIC_KEY` is. */
   readonly jwt: JwtConfig | undefined;
+  /** `BLOODBANK_BROKER_PASSWORDS`: file of `service=password` lines for `bb broker definitions`. */
+  readonly brokerPasswords: string | undefined;
   /** `BLOODBANK_TLS_CA`: PEM file of the CA(s) trusted for amqps:// and rediss:// (beside the system's). */
   readonly tlsCa: string | undefined;
 }
@@ -168,6 +170,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'JWT claim whose `publish:<pattern>` entries grant publishing (space-separated or array)',
   },
   {
+    name: 'BLOODBANK_BROKER_PASSWORDS',
+    default: null,
+    description: 'File of `service=password` lines for `bb broker definitions` (keep out of the repository)',
+  },
+  {
     name: 'BLOODBANK_TLS_CA',
     default: null,
     description: 'PEM file of CA certificates trusted for amqps:// and rediss:// (beside the system ones)',
@@ -211,6 +218,7 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     firefliesWebhookSecret: r.string('FIREFLIES_WEBHOOK_SECRET'),
     jwt: jwtConfig(r),
     tlsCa: r.file('BLOODBANK_TLS_CA'),
+    brokerPasswords: r.string('BLOODBANK_BROKER_PASSWORDS'),
   };
   const [first, ...rest] = r.issues;
   if (first) throw new ConfigError([first, ...rest]);

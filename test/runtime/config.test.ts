@@ -38,6 +38,7 @@ describe('loadConfig: defaults', () => {
       managementUrl: undefined,
       jwt: undefined,
       tlsCa: undefined,
+      brokerPasswords: undefined,
     } satisfies BloodbankConfig);
   });
 
