@@ -8,6 +8,7 @@
 export const PRIVATE_NODE_TESTS = [
   'test/apps/cli/dlq-list.test.ts',
   'test/apps/gateway/broker-down.test.ts',
+  'test/runtime/amqp/access.test.ts',
   'test/runtime/amqp/consumer-fault.test.ts',
   'test/runtime/amqp/publisher-fault.test.ts',
   'test/runtime/end-to-end-fault.test.ts',

@@ -8,6 +8,11 @@ import { pino, type Logger } from 'pino';
 import type { EventSubscriber, Handler, MessageContext, SubscribeOptions, Subscription } from '../bus.js';
 import type { Envelope } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
+import {
+  AccessRefusedError,
+  parseAccessRefusal,
+  type AccessRefusal,
+} from '../errors/access-refused-error.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, KeysMatching, Registry } from '../registry.js';
 import { assertTopicPattern, compileTopicPatterns } from '../memory/topic.js';
@@ -37,6 +42,7 @@ import {
   type RetryOptions,
   type RetryPolicy,
 } from './retry.js';
+import { ensureEventExchange } from './topology.js';
 
 /**
  * What the consumer needs from a connection. `createConnection()` (connection.ts) provides it: channel
@@ -333,11 +339,11 @@ class SubscriptionImpl implements AmqpSubscription {
 
   async #open(): Promise<void> {
     const { connection, names, exchange } = this.#cfg;
+    await ensureEventExchange(connection, exchange);
     const ch = await connection.createConfirmChannel();
     ch.on('error', (error: Error) => this.#cfg.logger.warn({ err: error }, 'channel error'));
     ch.on('close', () => this.#onChannelClosed(ch));
     try {
-      await ch.assertExchange(exchange, 'topic', { durable: true });
       await ch.assertQueue(names.dlq, { durable: true, arguments: dlqArguments() });
       for (const delay of this.#retryDelays())
         await ch.assertQueue(names.retry(delay), {
@@ -367,6 +373,8 @@ class SubscriptionImpl implements AmqpSubscription {
     } catch (error) {
       await ch.close().catch(() => {});
       const code = (error as { code?: number }).code;
+      const refusal = code === 403 ? parseAccessRefusal(error) : undefined;
+      if (refusal) throw subscribeRefused(this.service, names.main, refusal, error);
       if (code === 406)
         throw new BloodbankError(
           `cannot declare the queues of service ${this.service}: a queue exists with other arguments (${(error as Error).message}); ` +
@@ -724,4 +732,23 @@ export function copyProperties(
   if (p.correlationId !== undefined) out.correlationId = p.correlationId as string;
   if (p.replyTo !== undefined) out.replyTo = p.replyTo as string;
   return out;
+}
+
+/** A clear error for a subscription the broker's permissions refuse (403 while declaring or binding). */
+function subscribeRefused(
+  service: string,
+  queue: string,
+  refusal: AccessRefusal,
+  cause: unknown,
+): AccessRefusedError {
+  const what =
+    refusal.kind === 'topic'
+      ? `binding pattern ${refusal.resource} is outside the read topic permissions of user ${refusal.user} on exchange ${refusal.exchange ?? '?'}`
+      : `user ${refusal.user} may not ${refusal.access ?? 'access'} ${refusal.kind} ${refusal.resource}`;
+  return new AccessRefusedError(
+    `cannot subscribe service ${service} (queue ${queue}): ${what} (403 ACCESS_REFUSED); ` +
+      "change the service's policy and re-apply the broker definitions, or subscribe to less",
+    refusal,
+    { cause },
+  );
 }
