@@ -262,6 +262,15 @@ function jwtConfig(r: Reader): JwtConfig | undefined {
   };
 }
 
+/** `BLOODBANK_TLS_CA` alone, for connections opened without the full configuration (runtime/tls.ts). */
+export function tlsCaFromEnv(env: Env = process.env): string | undefined {
+  const r = new Reader(env);
+  const ca = r.file('BLOODBANK_TLS_CA');
+  const [first, ...rest] = r.issues;
+  if (first) throw new ConfigError([first, ...rest]);
+  return ca;
+}
+
 function redisUrl(r: Reader): string {
   const url = r.url('REDIS_URL', ['redis', 'rediss']);
   const host = r.string('REDIS_HOST');

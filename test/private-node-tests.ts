@@ -13,4 +13,5 @@ export const PRIVATE_NODE_TESTS = [
   'test/runtime/amqp/publisher-fault.test.ts',
   'test/runtime/end-to-end-fault.test.ts',
   'test/runtime/redis/outage.test.ts',
+  'test/runtime/tls.test.ts',
 ];

@@ -22,6 +22,7 @@ import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { pino, type Logger } from 'pino';
 import { redactUrl } from '../config.js';
 import { ConnectionError } from '../errors/connection-error.js';
+import { describeTlsFailure, trustedCas } from '../tls.js';
 import { coalesceWrites } from './coalesce.js';
 
 export interface ConnectionOptions {
@@ -41,6 +42,8 @@ export interface ConnectionOptions {
   readonly initialMaxRetries?: number;
   /** AMQP heartbeat in seconds (default 10, so a dead peer is noticed in ~20 s). */
   readonly heartbeatSeconds?: number;
+  /** PEM file of CAs trusted for amqps:// beside the system's (default `BLOODBANK_TLS_CA`). */
+  readonly tlsCa?: string;
 }
 
 export interface BloodbankConnection {
@@ -83,6 +86,7 @@ export async function createConnection(options: ConnectionOptions): Promise<Bloo
     withHeartbeat(options.url, options.heartbeatSeconds ?? 10),
     {
       noDelay: true,
+      ...(options.url.startsWith('amqps:') ? trustedCas(options.tlsCa) : {}),
       clientProperties: {
         connection_name: options.name,
         product: 'bloodbank',
@@ -127,6 +131,8 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
   readonly #model: RecoveringChannelModel;
   readonly #logger: Logger;
   readonly #onReconnect: ConnectionOptions['onReconnect'];
+  /** Without credentials. */
+  readonly #url: string;
 
   constructor(model: RecoveringChannelModel, options: ConnectionOptions, logger: Logger, safeUrl: string) {
     super();
@@ -134,6 +140,7 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
     this.#model = model;
     this.#logger = logger;
     this.#onReconnect = options.onReconnect;
+    this.#url = safeUrl;
 
     model.on('connect', () => {
       this.#connected = true;
@@ -154,16 +161,21 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
       this.emit('disconnected', error);
     });
     model.on('connect-failed', (error: Error) => {
-      logger.warn({ err: error, url: safeUrl }, 'connection attempt failed');
+      logger.warn(
+        { err: error, url: safeUrl },
+        describeTlsFailure(error, safeUrl) ?? 'connection attempt failed',
+      );
     });
     model.on('reconnect-scheduled', (info: { attempt: number; delay: number }) => {
       logger.debug(info, 'reconnect scheduled');
     });
     model.on('reconnect-failed', (error: Error) => {
       this.#connected = false;
-      this.#failure = new ConnectionError(`connection ${options.name} gave up reconnecting to ${safeUrl}`, {
-        cause: error,
-      });
+      const tls = describeTlsFailure(error, safeUrl);
+      this.#failure = new ConnectionError(
+        `connection ${options.name} gave up reconnecting to ${safeUrl}${tls ? `: ${tls}` : ''}`,
+        { cause: error },
+      );
       logger.error({ err: error, url: safeUrl }, 'recovery gave up');
       this.emit('failed', this.#failure);
     });
@@ -198,7 +210,10 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
       try {
         await this.#model.waitForConnect();
       } catch (error) {
-        throw new ConnectionError(`connection ${this.name} could not connect`, { cause: error });
+        const tls = describeTlsFailure(error, this.#url);
+        throw new ConnectionError(`connection ${this.name} could not connect${tls ? `: ${tls}` : ''}`, {
+          cause: error,
+        });
       }
       return;
     }

@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config.js';
+import { describeTlsFailure, trustedCas } from '../tls.js';
 import type { Logger } from '../logger.js';
 
 export interface RedisLinkOptions {
@@ -18,6 +19,8 @@ export interface RedisLinkOptions {
   readonly connectTimeoutMs?: number;
   /** Fail a command with no reply after this long (default 2,000 ms). */
   readonly commandTimeoutMs?: number;
+  /** PEM file of CAs trusted for rediss:// beside the system's (default `BLOODBANK_TLS_CA`). */
+  readonly tlsCa?: string;
 }
 
 /** Delay before reconnect attempt `times`: 50 ms doubling, at most 1 s, forever. */
@@ -48,6 +51,7 @@ export class RedisLink {
       commandTimeout: options.commandTimeoutMs ?? 2000,
       retryStrategy: reconnectDelay,
       connectionName: `bloodbank ${options.component}`,
+      ...(options.url.startsWith('rediss:') ? { tls: trustedCas(options.tlsCa) } : {}),
     });
     // Without a listener ioredis prints connection errors itself; here they only mark the outage.
     this.client.on('error', (error: unknown) => this.#markDown(error));
@@ -115,9 +119,10 @@ export class RedisLink {
   #markDown(error: unknown): void {
     if (this.#down || this.#closed) return;
     this.#down = true;
+    const tls = describeTlsFailure(error, redactUrl(this.#url));
     this.#logger.warn(
       { err: error, redis: redactUrl(this.#url) },
-      `${this.#component}: Redis unreachable, ${this.#meaning} until it returns (reconnecting in the background)`,
+      `${this.#component}: Redis unreachable${tls ? ` (${tls})` : ''}, ${this.#meaning} until it returns (reconnecting in the background)`,
     );
   }
 
