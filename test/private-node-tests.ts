@@ -6,6 +6,7 @@
  * check. test/architecture checks that every file starting such a node is listed here.
  */
 export const PRIVATE_NODE_TESTS = [
+  'test/apps/cli/broker.test.ts',
   'test/apps/cli/dlq-list.test.ts',
   'test/apps/gateway/broker-down.test.ts',
   'test/runtime/amqp/access.test.ts',
