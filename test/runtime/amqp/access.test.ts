@@ -6,7 +6,10 @@
  * all delivered, and a subscription outside the read policy fails at subscribe().
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { createGateway } from '../../../apps/gateway/gateway.js';
+import { appRegistry, example } from '../../apps/gateway/helpers.js';
 import { planDefinitions, rabbitmqctlTarget } from '../../../apps/shared/broker-apply.js';
 import { brokerDefinitions, rabbitPasswordHash } from '../../../apps/shared/broker-definitions.js';
 import { validatePolicy } from '../../../apps/shared/policy.js';
@@ -33,12 +36,15 @@ const exchange = uniqueName('acl');
 const passwords = new Map([
   ['writer', randomBytes(12).toString('hex')],
   ['reader', randomBytes(12).toString('hex')],
+  ['gateway', randomBytes(12).toString('hex')],
 ]);
 const policy = validatePolicy(
   {
     services: {
       writer: { publish: ['test.ping', 'test.order.*'] },
       reader: { consume: ['test.ping'] },
+      // The shipped policy's gateway entry: publishes anything, streams live events from server-named queues.
+      gateway: { publish: ['#'], consume: ['#'], queues: ['amq.gen-'] },
     },
   },
   registry.list().map((d) => d.key),
@@ -69,6 +75,7 @@ describe('broker definitions applied to a node (private)', () => {
     expect(plan).toEqual(
       expect.arrayContaining([
         `+ exchange ${exchange} (topic, durable) on /`,
+        '+ user gateway',
         '+ user reader',
         '+ user writer',
         expect.stringMatching(/^\+ permissions of writer on \/: configure \^\$, write/),
@@ -145,6 +152,39 @@ describe('refusals are clear and lossless (private)', () => {
     const extra = [...delivered].filter((id) => !allowed.has(id));
     expect({ missing, extra }).toEqual({ missing: [], extra: [] });
     expect(publisher.health().status).toBe('up');
+  }, 60_000);
+
+  it('the gateway runs with its own least-privilege user: publishes, streams live events', async () => {
+    const gateway = await createGateway({
+      registry: appRegistry,
+      rabbitUrl: urlOf('gateway'),
+      exchange,
+      redisUrl: null,
+      rateLimit: false,
+    });
+    try {
+      expect(await gateway.waitForBroker(10_000)).toBe(true);
+      const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+      const socket = new WebSocket(`${url.replace('http', 'ws')}/ws/events?pattern=llm.%23`);
+      const frames: Array<{ type: string; routing_key?: string }> = [];
+      socket.on('message', (data: Buffer) =>
+        frames.push(JSON.parse(data.toString()) as (typeof frames)[number]),
+      );
+      await vi.waitFor(() => expect(frames.some((f) => f.type === 'hello')).toBe(true), { timeout: 10_000 });
+      const res = await fetch(`${url}/events/llm/prompt`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(example('llm.prompt')),
+      });
+      expect(res.status).toBe(202);
+      await vi.waitFor(() => expect(frames.some((f) => f.routing_key === 'llm.prompt')).toBe(true), {
+        timeout: 10_000,
+      });
+      socket.close();
+      expect(await admin.drain(queue, 1)).toHaveLength(1);
+    } finally {
+      await gateway.close();
+    }
   }, 60_000);
 
   it('a service with no publish rights is refused on every key', async () => {
