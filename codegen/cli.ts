@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * bloodbank-codegen [--input asyncapi.yaml] [--out generated] [--check] [--watch]
+ * bloodbank-codegen [--input asyncapi.yaml] [--out generated] [--check [--full]] [--watch]
  * Exit codes: 0 ok, 1 stale output (--check), 2 invalid input.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isCodegenError } from '../runtime/errors/codegen-error.js';
 import { runCodegen } from './index.js';
+import { MANIFEST, OUTPUT_PACKAGES } from './write.js';
 
 const USAGE = `Usage: bloodbank-codegen [options]
 
@@ -15,17 +16,20 @@ Generate typed payloads, the registry, precompiled validators and clients from a
 Options:
   --input <file>   AsyncAPI 3.0 document (default: asyncapi.yaml)
   --out <dir>      output folder (default: generated)
-  --check          regenerate in memory; exit 1 naming the stale files when <dir> is out of date
+  --check          exit 1 naming the stale files when <dir> is out of date; answers from <dir>/.manifest.json
+                   when it records these inputs, these outputs, this generator and these package versions,
+                   else regenerates in memory and compares
+  --full           with --check: always regenerate in memory and compare every file (CI)
   --watch          regenerate whenever the document or a schema changes
   -h, --help       show this help
 
 Example:
   npm run codegen -- --input other/asyncapi.yaml --out other/generated`;
 
-async function once(input: string, out: string, check: boolean): Promise<number> {
+async function once(input: string, out: string, check: boolean, full: boolean): Promise<number> {
   const started = performance.now();
   try {
-    const result = await runCodegen({ input, out, check });
+    const result = await runCodegen({ input, out, check, full });
     const ms = Math.round(performance.now() - started);
     if (check) {
       if (result.changed.length > 0) {
@@ -33,6 +37,10 @@ async function once(input: string, out: string, check: boolean): Promise<number>
           `codegen --check: ${out} is out of date with ${input}; run npm run codegen. Stale files:`,
         );
         for (const f of result.changed) console.error(`  ${f}`);
+        if (result.changed.length === 1 && result.changed[0] === MANIFEST)
+          console.error(
+            `Only ${MANIFEST} differs: codegen's sources or the installed versions of ${OUTPUT_PACKAGES.join(', ')} or of their dependencies are not those that generated ${out}.`,
+          );
         return 1;
       }
       console.log(
@@ -62,6 +70,7 @@ async function main(): Promise<void> {
         input: { type: 'string', default: 'asyncapi.yaml' },
         out: { type: 'string', default: 'generated' },
         check: { type: 'boolean', default: false },
+        full: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -76,7 +85,11 @@ async function main(): Promise<void> {
   }
   const input = resolve(values.input);
   const out = resolve(values.out);
-  const code = await once(input, out, values.check);
+  if (values.full && !values.check) {
+    console.error(`codegen: --full goes with --check\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const code = await once(input, out, values.check, values.full);
   if (!values.watch) process.exit(code);
   const { watch } = await import('chokidar');
   const { dirname, join } = await import('node:path');
@@ -84,7 +97,7 @@ async function main(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   watcher.on('all', () => {
     clearTimeout(timer);
-    timer = setTimeout(() => void once(input, out, false), 100);
+    timer = setTimeout(() => void once(input, out, false, false), 100);
   });
   console.log(`codegen: watching ${values.input} and schemas/ (Ctrl-C to stop)`);
 }

@@ -2,22 +2,25 @@
  * generate: Model → files. Pure: no disk writes (see write.ts). ts-morph is used as an emitter — each file
  * is built once from structures, never edited in `addX()` loops — so output is deterministic and fast.
  */
-import { createRequire } from 'node:module';
-import { codegenCacheDir, requireCached } from './code-cache.js';
-import type { JSDocStructure, OptionalKind, StatementStructures } from 'ts-morph';
+import {
+  type JSDocStructure,
+  type OptionalKind,
+  printStructure,
+  type StatementStructures,
+  StructureKind,
+  VariableDeclarationKind,
+} from 'ts-morph';
 import { bundleSchema } from './emit/bundle.js';
-import { type NamedType, propertyName, TypeTable } from './emit/schema-object.js';
-import { type CompiledValidators, compileValidators } from './emit/validators.js';
+import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
+import {
+  type CompiledValidators,
+  compileMatchers,
+  compileValidators,
+  type SettlePlanModel,
+  settlePlanOf,
+} from './emit/validators.js';
 import type { EventModel, Model } from './model.js';
-import { isObject } from './schema-store.js';
-
-// ts-morph is CommonJS: `require` skips the ES module loader's scan of its 2.5 MB for named exports
-// (about 0.1 s a run), and its 12 MB of JavaScript compile from a V8 code cache (code-cache.ts).
-const { printStructure, StructureKind, VariableDeclarationKind } = requireCached(
-  'ts-morph',
-  import.meta.url,
-  codegenCacheDir(createRequire(import.meta.url).resolve('ts-morph')),
-) as typeof import('ts-morph');
+import { isObject, type JsonObject, type Location } from './schema-store.js';
 
 export interface GeneratedFile {
   /** Path relative to the output folder, with forward slashes. */
@@ -66,9 +69,18 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
   emit('catalog.ts', catalogModule(model, types));
 
   // ---- schemas.ts
+  // Each bundled schema also yields the plan of the consume walk (runtime/validation.ts), which follows it.
+  const plans = new Map<string, SettlePlanModel | null>();
+  const bundled = (key: string, base: string, root: Location): JsonObject => {
+    const locations = new Map<string, Location>();
+    const schema = bundleSchema(model, types, root, locations);
+    plans.set(key, settlePlanOf(schema, locations, base));
+    return schema;
+  };
   const schemaEntries = model.events.map(
-    (e) => [e.key, bundleSchema(model, types, model.store.deref(e.payload))] as const,
+    (e) => [e.key, bundled(e.key, e.names.base, model.store.deref(e.payload))] as const,
   );
+  const envelopeSchema = model.envelope ? bundled('$envelope', '$envelope', model.envelope) : null;
   // Data tables are written as text: parsing megabytes of literals through ts-morph buys nothing.
   files.push({
     path: 'schemas.ts',
@@ -79,11 +91,11 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
       '',
       '/** Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions`. */',
       `export const payloadSchemas: Readonly<Record<EventType, JsonSchema>> = ${JSON.stringify(Object.fromEntries(schemaEntries), null, 2)};`,
-      ...(model.envelope
+      ...(envelopeSchema
         ? [
             '',
             '/** The envelope every message travels in. */',
-            `export const envelopeSchema: JsonSchema = ${JSON.stringify(bundleSchema(model, types, model.envelope), null, 2)};`,
+            `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
           ]
         : []),
       '',
@@ -92,15 +104,35 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
 
   // ---- validators
   const compiled = precompiled ?? compileValidators(model);
-  for (const stage of ['publish', 'consume'] as const) {
+  const matchers = compileMatchers(
+    model,
+    [...plans.values()].flatMap((p) => p?.matchers ?? []),
+  );
+  const stages = {
+    publish: [compiled.publish, 'strict: unknown fields are errors; defaults applied'],
+    consume: [
+      compiled.consume,
+      'tolerant: unknown fields allowed (the consume walk drops them), naive timestamps accepted; defaults applied',
+    ],
+    ...(matchers
+      ? {
+          match: [matchers.match, 'branch matchers of the consume walk: strict, never change data'],
+          'match-tolerant': [
+            matchers.matchTolerant,
+            'branch matchers of the consume walk: tolerant, never change data',
+          ],
+        }
+      : {}),
+  };
+  for (const [stage, [code, what]] of Object.entries(stages)) {
     files.push({
       path: `validators/${stage}.ts`,
       content:
-        `${header(model)}\n// @ts-nocheck — ajv standalone output (${stage === 'publish' ? 'strict: unknown fields are errors' : 'tolerant: unknown fields dropped, naive timestamps accepted'}; defaults applied)\n` +
-        `/* eslint-disable */\nimport { ajvRuntime as __ajvRuntime } from '${RUNTIME_ENTRY}';\n${compiled[stage]}\n`,
+        `${header(model)}\n// @ts-nocheck — ajv standalone output (${what})\n` +
+        `/* eslint-disable */\nimport { ajvRuntime as __ajvRuntime } from '${RUNTIME_ENTRY}';\n${code}\n`,
     });
   }
-  emit('validators/index.ts', validatorsModule(model, types));
+  emit('validators/index.ts', validatorsModule(model, types, plans, matchers !== null));
 
   // ---- registry.ts, client.ts, index.ts
   files.push({ path: 'registry.ts', content: registryModule(model, types) });
@@ -127,18 +159,24 @@ function docOf(
 }
 
 function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType[]): Statement[] {
-  const statements: Statement[] = [];
-  const used = new Set<NamedType>();
+  const groups: Statement[][] = [];
+  // Named types referenced as consumed (imported by `name`) and as published (by `inputName`).
+  const usedByMode = { output: new Set<NamedType>(), input: new Set<NamedType>() };
   for (const t of list) {
+    const statements: Statement[] = [];
+    groups.push(statements);
     const schema = model.store.get(t.loc);
     const s = isObject(schema) ? schema : {};
     const description = typeof s['description'] === 'string' ? s['description'] : null;
     if (t.aliasOf) {
+      const target = t.aliasOf;
+      usedByMode.output.add(target);
+      if (t.inputName !== t.name) usedByMode.input.add(target);
       statements.push({
         kind: StructureKind.TypeAlias,
         isExported: true,
         name: t.name,
-        type: t.aliasOf,
+        type: target.name,
         docs: docOf(description, [t.provenance]),
       });
       if (t.inputName !== t.name)
@@ -146,19 +184,17 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
           kind: StructureKind.TypeAlias,
           isExported: true,
           name: t.inputName,
-          type: `${t.aliasOf}Input`,
+          type: target.inputName,
+          docs: [`As published: see {@link ${target.inputName}}.`],
         });
       continue;
     }
-    const isPlainObject =
-      (s['type'] === 'object' || (s['type'] === undefined && isObject(s['properties']))) &&
-      !s['allOf'] &&
-      !s['anyOf'] &&
-      !s['oneOf'] &&
-      s['enum'] === undefined &&
-      s['const'] === undefined;
+    const isInterface = types.isInterface(t);
+    // Bounds of a named scalar, array or union are documented on its declaration (an interface's on its members).
+    const bounds = isInterface ? [] : (propertyDoc(model.store, s, t.loc)?.tags ?? []);
     for (const mode of ['output', 'input'] as const) {
       const name = mode === 'output' ? t.name : t.inputName;
+      const used = usedByMode[mode];
       if (mode === 'input' && t.inputName === t.name) {
         if (t.eventKey) {
           statements.push({
@@ -171,13 +207,15 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
         }
         continue;
       }
-      const docs = docOf(
+      const docs =
         mode === 'output'
-          ? description
-          : `As published: fields with a default may be left out. See {@link ${t.name}}.`,
-        mode === 'output' ? [t.provenance] : [],
-      );
-      if (Array.isArray(s['enum']) && mode === 'output' && s['enum'].every((v) => typeof v === 'string')) {
+          ? docOf(
+              description,
+              [t.provenance],
+              bounds.map((tag) => ({ tagName: tag.tagName, text: tag.text })),
+            )
+          : docOf(`As published: fields with a default may be left out. See {@link ${t.name}}.`);
+      if (mode === 'output' && isStringEnum(s)) {
         statements.push({
           kind: StructureKind.VariableStatement,
           isExported: true,
@@ -199,7 +237,7 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
         });
         continue;
       }
-      if (isPlainObject) {
+      if (isInterface) {
         const members = types.objectMembers(s, t.loc, mode, used, t, 0);
         statements.push({
           kind: StructureKind.Interface,
@@ -236,12 +274,13 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     }
   }
   const imports = new Map<string, Set<string>>();
-  for (const u of used) {
-    if (u.module === mod) continue;
-    const set = imports.get(u.module) ?? new Set<string>();
-    set.add(u.name);
-    if (u.inputName !== u.name) set.add(u.inputName);
-    imports.set(u.module, set);
+  for (const mode of ['output', 'input'] as const) {
+    for (const u of usedByMode[mode]) {
+      if (u.module === mod) continue;
+      const set = imports.get(u.module) ?? new Set<string>();
+      set.add(mode === 'output' ? u.name : u.inputName);
+      imports.set(u.module, set);
+    }
   }
   const importStatements: Statement[] = [...imports.keys()].sort().map((m) => ({
     kind: StructureKind.ImportDeclaration,
@@ -249,7 +288,15 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
     moduleSpecifier: `./${m}.js`,
     namedImports: [...(imports.get(m) ?? [])].sort(),
   }));
-  return [...importStatements, ...statements];
+  // One blank line between declarations (the printer already writes one after an interface).
+  const out: Statement[] = [...importStatements];
+  for (const group of groups.filter((g) => g.length > 0)) {
+    const last = out[out.length - 1];
+    if (last !== undefined && !(typeof last !== 'string' && last.kind === StructureKind.Interface))
+      out.push('\n');
+    out.push(...group);
+  }
+  return out;
 }
 
 function typeImports(
@@ -370,25 +417,70 @@ function catalogModule(model: Model, types: TypeTable): Statement[] {
   ];
 }
 
-function validatorsModule(model: Model, types: TypeTable): Statement[] {
+function validatorsModule(
+  model: Model,
+  types: TypeTable,
+  plans: ReadonlyMap<string, SettlePlanModel | null>,
+  hasMatchers: boolean,
+): Statement[] {
+  const planOf = (key: string, schema: string): string => {
+    const plan = plans.get(key);
+    if (!plan) return 'null';
+    const entries = plan.matchers.map(
+      (m) =>
+        `  ${JSON.stringify(m.pointer)}: [fn(match, '${m.exportName}')${m.tolerant ? `, fn(matchTolerant, '${m.exportName}')` : ''}],`,
+    );
+    return `{\nschema: ${schema},\nmatchers: {${entries.length ? `\n${entries.join('\n')}\n` : ''}},\nbranchDefaults: ${plan.branchDefaults},\n}`;
+  };
   const statements: Statement[] = [
     {
       kind: StructureKind.ImportDeclaration,
       moduleSpecifier: RUNTIME_ENTRY,
       namedImports: [
         'type AjvValidateFunction',
-        'type Validator',
+        'consumeValidator',
         ...(model.events.some((e) => nowFields(model, e).length > 0) ? ['fillingNow'] : []),
-        'wrapValidator',
+        'publishValidator',
+        'type SettlePlan',
+        'type Validator',
       ],
     },
+    {
+      kind: StructureKind.ImportDeclaration,
+      moduleSpecifier: '../schemas.js',
+      namedImports: [...(model.envelope ? ['envelopeSchema'] : []), 'payloadSchemas'],
+    },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './consume.js', namespaceImport: 'consume' },
+    ...(hasMatchers
+      ? [
+          {
+            kind: StructureKind.ImportDeclaration,
+            moduleSpecifier: './match-tolerant.js',
+            namespaceImport: 'matchTolerant',
+          } as const,
+          {
+            kind: StructureKind.ImportDeclaration,
+            moduleSpecifier: './match.js',
+            namespaceImport: 'match',
+          } as const,
+        ]
+      : []),
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './publish.js', namespaceImport: 'publish' },
     typeImports(types, model.events, '../types/index.js', false),
     'const fn = (m: Record<string, unknown>, name: string) => m[name] as AjvValidateFunction;',
   ];
   for (const e of model.events) {
     const t = types.eventType(e.key).name;
+    const plan = plans.get(e.key) ? `plan${e.names.base}` : 'null';
+    if (plans.get(e.key))
+      statements.push({
+        kind: StructureKind.VariableStatement,
+        declarationKind: VariableDeclarationKind.Const,
+        declarations: [
+          { name: plan, type: 'SettlePlan', initializer: planOf(e.key, `payloadSchemas['${e.key}']`) },
+        ],
+      });
+    const publishInit = `publishValidator<${t}>(fn(publish, '${e.names.base}'), ${plan})`;
     statements.push({
       kind: StructureKind.VariableStatement,
       isExported: true,
@@ -399,8 +491,8 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
           name: e.names.validate,
           type: `Validator<${t}>`,
           initializer: nowFields(model, e).length
-            ? `fillingNow(${JSON.stringify(nowFields(model, e)).replace(/"/g, "'")}, wrapValidator(fn(publish, '${e.names.base}')))`
-            : `wrapValidator(fn(publish, '${e.names.base}'))`,
+            ? `fillingNow(${JSON.stringify(nowFields(model, e)).replace(/"/g, "'")}, ${publishInit})`
+            : publishInit,
         },
       ],
     });
@@ -409,18 +501,27 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
       isExported: true,
       declarationKind: VariableDeclarationKind.Const,
       docs: [
-        `Consume-side (tolerant) validator of ${e.key}: applies defaults, drops unknown fields, accepts naive timestamps.`,
+        `Consume-side (tolerant) validator of ${e.key}: what the publish validator accepts passes unchanged; else unknown fields are dropped from the branch that matched and naive timestamps accepted.`,
       ],
       declarations: [
         {
           name: e.names.validateConsume,
           type: `Validator<${t}>`,
-          initializer: `wrapValidator(fn(consume, '${e.names.base}'))`,
+          initializer: `consumeValidator<${t}>(fn(publish, '${e.names.base}'), fn(consume, '${e.names.base}'), ${plan})`,
         },
       ],
     });
   }
   if (model.envelope) {
+    const plan = plans.get('$envelope') ? 'planEnvelope' : 'null';
+    if (plans.get('$envelope'))
+      statements.push({
+        kind: StructureKind.VariableStatement,
+        declarationKind: VariableDeclarationKind.Const,
+        declarations: [
+          { name: plan, type: 'SettlePlan', initializer: planOf('$envelope', 'envelopeSchema') },
+        ],
+      });
     statements.push({
       kind: StructureKind.VariableStatement,
       isExported: true,
@@ -430,7 +531,7 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
         {
           name: 'validateEnvelope',
           type: 'Validator',
-          initializer: "wrapValidator(fn(publish, '$envelope'))",
+          initializer: `publishValidator(fn(publish, '$envelope'), ${plan})`,
         },
       ],
     });
@@ -443,7 +544,7 @@ function validatorsModule(model: Model, types: TypeTable): Statement[] {
         {
           name: 'validateEnvelopeConsume',
           type: 'Validator',
-          initializer: "wrapValidator(fn(consume, '$envelope'))",
+          initializer: `consumeValidator(fn(publish, '$envelope'), fn(consume, '$envelope'), ${plan})`,
         },
       ],
     });

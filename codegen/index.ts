@@ -1,19 +1,10 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
 import { dirname, resolve } from 'node:path';
 import { isCodegenError } from '../runtime/errors/codegen-error.js';
-import { flushCodeCache } from './code-cache.js';
 import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
 import type { Model } from './model.js';
-import {
-  MANIFEST,
-  buildManifest,
-  diffFiles,
-  hashInputs,
-  manifestFile,
-  manifestUpToDate,
-  writeFiles,
-} from './write.js';
+import { buildManifest, diffFiles, hashInputs, manifestFile, manifestUpToDate, writeFiles } from './write.js';
 
 export type { GeneratedFile } from './generate.js';
 export { loadModel, ROUTING_KEY } from './load.js';
@@ -24,12 +15,17 @@ export interface CodegenOptions {
   readonly out: string;
   /** Compare instead of writing. */
   readonly check?: boolean;
+  /**
+   * With `check`: always regenerate in memory and compare every file, never answering from the manifest
+   * (what CI runs: it does not trust a manifest that could have been edited along with the output).
+   */
+  readonly full?: boolean;
 }
 
 export interface CodegenResult {
   readonly model: Model | null;
   readonly files: readonly GeneratedFile[];
-  /** Written paths, or (with `check`) stale paths. */
+  /** Written paths, or (with `check`) stale paths, the manifest included. */
   readonly changed: readonly string[];
   /** `check` answered from the manifest without regenerating. */
   readonly fast: boolean;
@@ -67,7 +63,6 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
   }
   await model.validation;
   trace('document validated (parser worker)');
-  flushCodeCache();
   const inputs = hashInputs(
     dirname(resolve(input)),
     model.store.docs().map((d) => d.file),
@@ -76,13 +71,12 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
 }
 
 export async function runCodegen(options: CodegenOptions): Promise<CodegenResult> {
-  if (options.check && manifestUpToDate(options.out, dirname(options.input))) {
+  if (options.check && !options.full && manifestUpToDate(options.out, dirname(options.input))) {
     return { model: null, files: [], changed: [], fast: true };
   }
   const { model, files } = await buildFiles(options.input);
-  // The manifest is a cache for the fast path: on its own it never makes the output stale.
-  const changed = options.check
-    ? diffFiles(options.out, files).filter((path) => path !== MANIFEST)
-    : writeFiles(options.out, files);
+  // The manifest is output too: one that names other sources or other package versions than those
+  // installed is stale, even when every other file is the same.
+  const changed = options.check ? diffFiles(options.out, files) : writeFiles(options.out, files);
   return { model, files, changed, fast: false };
 }

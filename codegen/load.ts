@@ -3,21 +3,17 @@
  * JSON pointer); the model is read from the raw document so that `$ref`s stay visible and shared schemas
  * become shared types.
  */
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { EventModel, Model } from './model.js';
-import { PARSER_WORKER_SOURCE, parserCacheDir } from './parser-worker.js';
+import type { ParserReply } from './parser-worker.js';
+import type { ParserDiagnostic } from './validate-document.js';
 import { eventNames } from './names.js';
 import { escapePointer, getPointer, isObject, locationKey, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
 export { ROUTING_KEY } from '../runtime/registry.js';
 import { ROUTING_KEY } from '../runtime/registry.js';
-
-/** DESIGN.md §3: 2 to 6 lowercase tokens, underscores allowed. */
-const requireFromHere = createRequire(import.meta.url);
 
 export interface LoadOptions {
   /** Skip @asyncapi/parser validation (used by `--check` fast paths and benchmarks of the emitter alone). */
@@ -300,13 +296,6 @@ function findExchange(channels: JsonObject): string | null {
   return null;
 }
 
-interface ParserDiagnostic {
-  readonly message: string;
-  readonly severity: number;
-  readonly path: ReadonlyArray<string | number>;
-  readonly source?: string;
-}
-
 /** The document as the parser sees it: one JSON text, every file's schema moved under `components.schemas`. */
 export interface ParserInput {
   readonly text: string;
@@ -363,8 +352,6 @@ export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInpu
   return { text: JSON.stringify(root), files };
 }
 
-const WORKER_SALT = createHash('sha256').update(PARSER_WORKER_SOURCE).digest('hex').slice(0, 16);
-
 interface ParserWorker {
   /** Validate the bundled document (once); resolves when the parser accepts it. */
   validate(input: ParserInput, display: string): Promise<void>;
@@ -373,17 +360,32 @@ interface ParserWorker {
 }
 
 /**
- * @asyncapi/parser takes most of codegen's time, so it runs in a worker thread (codegen/parser-worker.ts)
- * while the main thread builds the model and emits: on 2 cores the parse is almost free. The worker is
- * spawned first and imports the parser while the main thread reads the document.
+ * Where @asyncapi/parser runs. Compiled (dist/, the `bloodbank-codegen` bin, `npm run codegen`), in a worker
+ * thread running codegen/parser-worker.js: the parse takes most of codegen's time, and in the worker it
+ * overlaps the main thread's model building and emitting. From the TypeScript sources (tsx, vitest), in
+ * this thread: Node 20 cannot start a worker from a .ts file without registering a loader in it, and
+ * codegen/parser-worker.ts has nothing to offer there but speed.
  */
-export function spawnParserWorker(): ParserWorker {
-  const parserPath = requireFromHere.resolve('@asyncapi/parser');
-  const worker = new Worker(PARSER_WORKER_SOURCE, {
-    eval: true,
-    workerData: { parserPath, cacheDir: parserCacheDir(parserPath), salt: WORKER_SALT },
-  });
-  const result = new Promise<{ ok: boolean; errors: ParserDiagnostic[] }>((resolve, reject) => {
+export type ParserMode = 'worker' | 'in-process';
+
+const defaultParserMode = (): ParserMode => (import.meta.url.endsWith('.ts') ? 'in-process' : 'worker');
+
+/** Start the parser (see ParserMode); the worker is spawned at once and loads the parser meanwhile. */
+export function spawnParserWorker(mode: ParserMode = defaultParserMode()): ParserWorker {
+  if (mode === 'in-process') {
+    return {
+      async validate(input, display) {
+        const { validateDocument } = await import('./validate-document.js');
+        const errors = await validateDocument(input.text).catch((error: unknown) => [
+          { message: error instanceof Error ? error.message : String(error), severity: 0, path: [] },
+        ]);
+        if (errors.length > 0) throw diagnosticError(errors, input, display);
+      },
+      terminate() {},
+    };
+  }
+  const worker = new Worker(new URL('./parser-worker.js', import.meta.url));
+  const result = new Promise<ParserReply>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the parser's worker exited with code ${code}`)));
@@ -393,9 +395,10 @@ export function spawnParserWorker(): ParserWorker {
     validate(input, display) {
       worker.postMessage(input.text);
       return result.then(
-        ({ ok, errors }) => {
+        (reply) => {
           void worker.terminate();
-          if (!ok || errors.length > 0) throw diagnosticError(errors, input, display);
+          const errors = reply.ok ? reply.errors : [{ message: reply.message, severity: 0, path: [] }];
+          if (errors.length > 0) throw diagnosticError(errors, input, display);
         },
         (cause: Error) => {
           void worker.terminate();
@@ -409,9 +412,13 @@ export function spawnParserWorker(): ParserWorker {
   };
 }
 
-/** Validate a bundled document with @asyncapi/parser in a worker thread. */
-export function startValidation(input: ParserInput, display: string): Promise<void> {
-  return spawnParserWorker().validate(input, display);
+/** Validate a bundled document with @asyncapi/parser (in a worker thread when running compiled). */
+export function startValidation(
+  input: ParserInput,
+  display: string,
+  mode: ParserMode = defaultParserMode(),
+): Promise<void> {
+  return spawnParserWorker(mode).validate(input, display);
 }
 
 /** The first diagnostic as a CodegenError; one inside a bundled schema file points back at that file. */

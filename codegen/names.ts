@@ -71,17 +71,51 @@ export function eventNames(routingKey: string): EventNames {
   };
 }
 
+/** Where a name comes from: the file and JSON pointer of the schema (or channel) that asks for it. */
+export interface NameSource {
+  readonly file: string;
+  readonly pointer: string;
+}
+
+function showSource(source: NameSource): string {
+  return `${source.file}${source.pointer ? `#${source.pointer}` : ''}`;
+}
+
+/**
+ * Names the generated API itself exports beside the types (catalog.ts, client.ts), plus `Record`, which
+ * type declarations use: a schema with one of these names gets a trailing `_`, as a reserved word does.
+ */
+const GENERATED_API = new Set([
+  'BloodbankCatalog',
+  'CommandHandlers',
+  'CommandMap',
+  'CommandType',
+  'Consumers',
+  'EventInputMap',
+  'EventMap',
+  'EventType',
+  'Publishers',
+  'Record',
+  'ReplyOf',
+]);
+
+/** The exported type name of a schema the document names (a component key, a definitions key, a title). */
+export function typeName(text: string): string {
+  const name = pascalCase(text);
+  return GENERATED_API.has(name) ? `${name}_` : name;
+}
+
 /** Hands out names and fails loudly when two different sources want the same one. */
 export class NameTable {
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, NameSource>();
 
-  claim(name: string, source: string): string {
+  claim(name: string, source: NameSource): string {
     const owner = this.owners.get(name);
-    if (owner !== undefined && owner !== source) {
+    if (owner !== undefined && showSource(owner) !== showSource(source)) {
       throw new CodegenError(
-        source,
-        '',
-        `name collision: ${name} is derived from both ${owner} and ${source}; give one of them another title`,
+        source.file,
+        source.pointer,
+        `name collision: ${name} is derived from both ${showSource(owner)} and ${showSource(source)}; rename one of them`,
       );
     }
     this.owners.set(name, source);

@@ -1,18 +1,33 @@
 /**
- * write / check: put generated files on disk, or compare them with what is there. A manifest of input and
- * output hashes lets `--check` answer without regenerating when nothing changed.
+ * write / check: put generated files on disk, or compare them with what is there. A manifest of what
+ * generated the output (codegen's sources, the installed versions of the packages that shape it), of the
+ * inputs' and of the outputs' hashes lets `--check` answer without regenerating when nothing changed;
+ * `--check --full` never trusts it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GeneratedFile } from './generate.js';
 
 export const MANIFEST = '.manifest.json';
 
+/**
+ * The packages codegen loads to produce its output or its verdict on the input: the emitter (ts-morph),
+ * the validator compiler (ajv, ajv-formats), the YAML reader and @asyncapi/parser. Their installed versions,
+ * and those of everything they depend on, are part of the manifest's key. A test checks that codegen
+ * imports no other package (chokidar, used by `--watch` only, is the exception).
+ */
+export const OUTPUT_PACKAGES = ['@asyncapi/parser', 'ajv', 'ajv-formats', 'ts-morph', 'yaml'] as const;
+
 export interface Manifest {
-  /** Hash of the generator's own source, so a codegen change invalidates the manifest. */
+  /**
+   * Key of what generated the output: codegen's own sources and the installed versions of
+   * OUTPUT_PACKAGES and of their dependencies (see generatorHash).
+   */
   readonly generator: string;
+  /** OUTPUT_PACKAGES → installed version, for a reader of the manifest (the key covers their dependencies too). */
+  readonly packages: Readonly<Record<string, string>>;
   /** Input files (relative to the input document's folder) → sha256. */
   readonly inputs: Readonly<Record<string, string>>;
   /** Output files (relative to out) → sha256. */
@@ -23,16 +38,94 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-let generatorHashMemo: string | null = null;
-/**
- * sha256 over codegen's own sources (and the narrow runtime entry whose helpers validators use), the same
- * whether codegen runs from source (tsx) or from dist/; an installed package without sources hashes its
- * name and version instead.
- */
-export function generatorHash(): string {
-  if (generatorHashMemo) return generatorHashMemo;
+/** The folder of codegen's package.json (the repository, or the installed package). */
+export function packageRoot(): string {
   let root = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  return root;
+}
+
+interface PackageJson {
+  readonly name?: string;
+  readonly version?: string;
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly optionalDependencies?: Readonly<Record<string, string>>;
+}
+
+/** Installed packages as Node finds them: each `node_modules` folder from the requiring package's up. */
+class Installed {
+  private readonly manifests = new Map<string, PackageJson | null>();
+
+  /** The package.json in `dir`, or null. */
+  read(dir: string): PackageJson | null {
+    let pkg = this.manifests.get(dir);
+    if (pkg === undefined) {
+      const file = join(dir, 'package.json');
+      pkg = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PackageJson) : null;
+      this.manifests.set(dir, pkg);
+    }
+    return pkg;
+  }
+
+  /** The folder of package `name` as required from the folder `from`, or null when it is not installed. */
+  find(name: string, from: string): string | null {
+    for (let dir = from; ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', name);
+      if (basename(dir) !== 'node_modules' && this.read(candidate)) return candidate;
+      if (dirname(dir) === dir) return null;
+    }
+  }
+}
+
+/**
+ * `name@version` of every installed package that `names` (required from `root`) load, themselves and their
+ * dependencies, transitively, read from their installed package.json (what runs, whatever a lockfile
+ * says). Sorted, without paths: the same installation gives the same list on every machine.
+ */
+export function installedVersions(root: string, names: readonly string[]): string[] {
+  const installed = new Installed();
+  const seen = new Set<string>();
+  const versions = new Set<string>();
+  const queue = names.map((name) => ({ name, from: root }));
+  for (let next = queue.pop(); next; next = queue.pop()) {
+    const dir = installed.find(next.name, next.from);
+    if (dir === null) {
+      // A missing dependency is part of the key too.
+      versions.add(`${next.name}@missing`);
+      continue;
+    }
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const pkg = installed.read(dir) as PackageJson;
+    versions.add(`${pkg.name ?? next.name}@${pkg.version ?? ''}`);
+    for (const dep of Object.keys(pkg.dependencies ?? {})) queue.push({ name: dep, from: dir });
+    // An optional dependency that is not installed (another platform's binary) is no difference.
+    for (const dep of Object.keys(pkg.optionalDependencies ?? {}))
+      if (installed.find(dep, dir) !== null) queue.push({ name: dep, from: dir });
+  }
+  return [...versions].sort();
+}
+
+/** OUTPUT_PACKAGES → their installed version, as codegen (from `root`) loads them. */
+export function outputPackageVersions(root: string = packageRoot()): Record<string, string> {
+  const installed = new Installed();
+  return Object.fromEntries(
+    OUTPUT_PACKAGES.map((name) => {
+      const dir = installed.find(name, root);
+      return [name, (dir && installed.read(dir)?.version) ?? 'missing'];
+    }),
+  );
+}
+
+const generatorHashMemo = new Map<string, string>();
+/**
+ * sha256 over what generates the output: codegen's own sources (and the narrow runtime entry whose helpers
+ * validators use), the same whether codegen runs from source (tsx) or from dist/ — an installed package
+ * without sources hashes its name and version instead — and installedVersions of OUTPUT_PACKAGES.
+ */
+export function generatorHash(root: string = packageRoot()): string {
+  const known = generatorHashMemo.get(root);
+  if (known) return known;
   const h = createHash('sha256');
   const sources = join(root, 'codegen');
   if (existsSync(join(sources, 'generate.ts'))) {
@@ -47,14 +140,13 @@ export function generatorHash(): string {
     h.update(readFileSync(join(root, 'runtime', 'codegen-runtime.ts')));
     h.update(readFileSync(join(root, 'runtime', 'validation.ts')));
   } else {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-      name?: string;
-      version?: string;
-    };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
     h.update(`${pkg.name ?? ''}@${pkg.version ?? ''}`);
   }
-  generatorHashMemo = h.digest('hex');
-  return generatorHashMemo;
+  for (const version of installedVersions(root, OUTPUT_PACKAGES)) h.update('\0').update(version);
+  const hash = h.digest('hex');
+  generatorHashMemo.set(root, hash);
+  return hash;
 }
 
 export function hashInputs(root: string, files: readonly string[]): Record<string, string> {
@@ -66,6 +158,7 @@ export function hashInputs(root: string, files: readonly string[]): Record<strin
 export function buildManifest(inputs: Record<string, string>, files: readonly GeneratedFile[]): Manifest {
   return {
     generator: generatorHash(),
+    packages: outputPackageVersions(),
     inputs,
     outputs: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
   };

@@ -9,7 +9,7 @@ import { createConnection, type BloodbankConnection } from './amqp/connection.js
 import { createSubscriber, type AmqpSubscriber, type AmqpSubscription } from './amqp/consumer.js';
 import { createDlqAdmin, type DlqAdmin } from './amqp/dlq.js';
 import { createPublisher, type Publisher } from './amqp/publisher.js';
-import type { RetryOptions } from './amqp/retry.js';
+import type { RetryOptions } from './delivery/rules.js';
 import type {
   EventPublisher,
   EventSubscriber,
@@ -24,6 +24,7 @@ import { silentLogger } from './logger.js';
 import { createMetrics, type BloodbankMetrics } from './metrics.js';
 import { CorrelationTracker } from './redis/correlation-tracker.js';
 import { IdempotencyStore } from './redis/idempotency-store.js';
+import { redisTarget } from './redis/link.js';
 import type { Catalog, KeysMatching, Registry } from './registry.js';
 
 export interface BloodbankOptions<M extends Catalog> {
@@ -77,9 +78,14 @@ export async function connectBloodbank<M extends Catalog>(
   const tracker =
     options.tracking === false
       ? null
-      : new CorrelationTracker({ url: config.redisUrl, ttlDays: config.correlationTtlDays, logger, metrics });
+      : new CorrelationTracker({
+          ...redisTarget(config),
+          ttlDays: config.correlationTtlDays,
+          logger,
+          metrics,
+        });
   if (tracker) await tracker.start();
-  const idempotency = new IdempotencyStore({ url: config.redisUrl, logger, metrics });
+  const idempotency = new IdempotencyStore({ ...redisTarget(config), logger, metrics });
 
   const publishConnection = await createConnection({
     url: config.rabbitUrl,

@@ -88,6 +88,11 @@ export interface SubscribeOptions {
   readonly idempotent?: boolean;
   /** Exact name of the main queue instead of `${exchange}.${service}.q` (retry and DLQ names follow it). */
   readonly queue?: string;
+  /**
+   * With `idempotent: true`: called for a delivery of an event the service already handled, before it
+   * is acked (the command processor answers a repeated request with the stored reply). Errors are logged.
+   */
+  readonly onDuplicate?: (envelope: Envelope, context: MessageContext) => void | Promise<void>;
 }
 
 export interface Subscription {

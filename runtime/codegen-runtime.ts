@@ -35,8 +35,8 @@ export type {
   Subscription,
 } from './bus.js';
 export type { Envelope } from './envelope.js';
-export { fillingNow, wrapValidator } from './validation.js';
-export type { AjvValidateFunction } from './validation.js';
+export { consumeValidator, fillingNow, publishValidator, wrapValidator } from './validation.js';
+export type { AjvValidateFunction, SettlePlan } from './validation.js';
 
 const require = createRequire(import.meta.url);
 

@@ -16,18 +16,29 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export interface BloodbankConfig {
-  /** `RABBIT_URL`: amqp:// or amqps://. */
+  /**
+   * `RABBIT_URLS`, else `RABBIT_URL`: amqp:// or amqps://; several nodes of one cluster comma-separated
+   * (`createConnection` fails over between them). Pass it as is wherever a connection URL is taken.
+   */
   readonly rabbitUrl: string;
+  /** The same, one URL per node, in the order given. */
+  readonly rabbitUrls: readonly string[];
   /** `EXCHANGE_NAME`: the topic exchange every event goes through. */
   readonly exchangeName: string;
   /** `REDIS_URL`, else built from `REDIS_HOST` / `REDIS_PORT` / `REDIS_DB` / `REDIS_PASSWORD`. */
   readonly redisUrl: string;
+  /** `REDIS_SENTINELS` (`host:port,…`): ask these Sentinels for the master; unset: `redisUrl` is the server. */
+  readonly redisSentinels: readonly RedisSentinelAddress[] | undefined;
+  /** `REDIS_SENTINEL_NAME`: the master's name in the Sentinels' configuration. */
+  readonly redisSentinelName: string;
   /** `CORRELATION_TTL_DAYS`: lifetime of correlation links in Redis (may be fractional, > 0). */
   readonly correlationTtlDays: number;
   /** `SERVICE_NAME`. */
   readonly serviceName: string;
   /** `HTTP_HOST` / `HTTP_PORT`: where the gateway listens. */
   readonly httpHost: string;
+  /** `HTTP_HOST` as set, or undefined when unset (the gateway then picks loopback when it has no keys). */
+  readonly httpHostSet: string | undefined;
   readonly httpPort: number;
   /** `WATCH_PATH`: what `bb watch` watches by default. */
   readonly watchPath: string;
@@ -77,6 +88,11 @@ export interface JwtConfig {
   readonly scopeClaim: string;
 }
 
+export interface RedisSentinelAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ConfigVariable {
   readonly name: string;
   /** The default as written in the environment, or `null` when unset means "not configured". */
@@ -88,7 +104,16 @@ const MIB = 1024 * 1024;
 
 /** Every variable Bloodbank reads, in the order the README and `bb config` print them. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'RABBIT_URL', default: 'amqp://localhost:5672', description: 'RabbitMQ URL (amqp:// or amqps://)' },
+  {
+    name: 'RABBIT_URL',
+    default: 'amqp://localhost:5672',
+    description: 'RabbitMQ URL (amqp:// or amqps://); a cluster: one URL per node, comma-separated',
+  },
+  {
+    name: 'RABBIT_URLS',
+    default: null,
+    description: 'The nodes of a RabbitMQ cluster, comma-separated URLs; wins over RABBIT_URL',
+  },
   { name: 'EXCHANGE_NAME', default: 'bloodbank.events.v1', description: 'Topic exchange for every event' },
   {
     name: 'REDIS_URL',
@@ -99,6 +124,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'REDIS_PORT', default: '6379', description: 'Redis port, when REDIS_URL is unset' },
   { name: 'REDIS_DB', default: '0', description: 'Redis database number, when REDIS_URL is unset' },
   { name: 'REDIS_PASSWORD', default: null, description: 'Redis password, when REDIS_URL is unset' },
+  {
+    name: 'REDIS_SENTINELS',
+    default: null,
+    description:
+      'Redis Sentinels (`host:port,…`) to ask for the master; the password, db and TLS still come from REDIS_URL',
+  },
+  { name: 'REDIS_SENTINEL_NAME', default: 'mymaster', description: 'Master name the Sentinels monitor' },
   {
     name: 'CORRELATION_TTL_DAYS',
     default: '30',
@@ -145,6 +177,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
       'RabbitMQ management API for `bb dlq list` (unset: http://<RABBIT_URL host>:15672, its credentials)',
   },
   { name: 'BLOODBANK_REGISTRY', default: null, description: 'Module exporting the event registry for `bb`' },
+  {
+    name: 'BLOODBANK_DEBUG',
+    default: null,
+    description: 'Any value: `bb` prints the stack trace of an unexpected error',
+  },
   { name: 'BLOODBANK_URL', default: 'http://localhost:8682', description: 'Gateway URL for `bb --via http`' },
   { name: 'BLOODBANK_API_KEY', default: null, description: 'API key `bb --via http` sends' },
   { name: 'ANTHROPIC_API_KEY', default: null, description: 'Anthropic API key (LLM prompt handler)' },
@@ -192,13 +229,19 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Reads and validates the configuration. Throws `ConfigError` listing every invalid variable. */
 export function loadConfig(env: Env = process.env): BloodbankConfig {
   const r = new Reader(env);
+  const rabbitUrls = r.urlList('RABBIT_URLS', ['amqp', 'amqps']) ??
+    r.urlList('RABBIT_URL', ['amqp', 'amqps']) ?? [defaultOf('RABBIT_URL')];
   const config: BloodbankConfig = {
-    rabbitUrl: r.url('RABBIT_URL', ['amqp', 'amqps']) ?? defaultOf('RABBIT_URL'),
+    rabbitUrl: rabbitUrls.join(','),
+    rabbitUrls,
     exchangeName: r.string('EXCHANGE_NAME') ?? defaultOf('EXCHANGE_NAME'),
     redisUrl: redisUrl(r),
+    redisSentinels: r.hostPorts('REDIS_SENTINELS'),
+    redisSentinelName: r.string('REDIS_SENTINEL_NAME') ?? defaultOf('REDIS_SENTINEL_NAME'),
     correlationTtlDays: r.positiveNumber('CORRELATION_TTL_DAYS') ?? Number(defaultOf('CORRELATION_TTL_DAYS')),
     serviceName: r.string('SERVICE_NAME') ?? defaultOf('SERVICE_NAME'),
     httpHost: r.string('HTTP_HOST') ?? defaultOf('HTTP_HOST'),
+    httpHostSet: r.string('HTTP_HOST'),
     httpPort: r.integer('HTTP_PORT', 0, 65535) ?? Number(defaultOf('HTTP_PORT')),
     watchPath: r.string('WATCH_PATH') ?? defaultOf('WATCH_PATH'),
     logLevel: r.oneOf('BLOODBANK_LOG_LEVEL', LOG_LEVELS) ?? 'info',
@@ -271,6 +314,16 @@ export function tlsCaFromEnv(env: Env = process.env): string | undefined {
   return ca;
 }
 
+/** `BLOODBANK_DEBUG` alone: read where an error is reported, when the configuration may be what failed. */
+export function debugFromEnv(env: Env = process.env): boolean {
+  return new Reader(env).string('BLOODBANK_DEBUG') !== undefined;
+}
+
+/** `BLOODBANK_REGISTRY` alone: which registry module an app loads, before (or without) the rest. */
+export function registryFromEnv(env: Env = process.env): string | undefined {
+  return new Reader(env).string('BLOODBANK_REGISTRY');
+}
+
 function redisUrl(r: Reader): string {
   const url = r.url('REDIS_URL', ['redis', 'rediss']);
   const host = r.string('REDIS_HOST');
@@ -307,22 +360,69 @@ class Reader {
     return value;
   }
 
-  url(name: string, schemes: readonly string[]): string | undefined {
-    const value = this.string(name);
+  url(
+    name: string,
+    schemes: readonly string[],
+    given: string | undefined = this.string(name),
+    label = name,
+  ): string | undefined {
+    const value = given;
     if (value === undefined) return undefined;
     const rule = `must be a URL with scheme ${schemes.map((s) => `${s}://`).join(' or ')}`;
     let parsed: URL;
     try {
       parsed = new URL(value);
     } catch {
-      this.issues.push({ variable: name, rule, value: redactUrl(value) });
+      this.issues.push({ variable: label, rule, value: redactUrl(value) });
       return undefined;
     }
     if (!schemes.includes(parsed.protocol.replace(/:$/, '')) || parsed.hostname === '') {
-      this.issues.push({ variable: name, rule, value: redactUrl(value) });
+      this.issues.push({ variable: label, rule, value: redactUrl(value) });
       return undefined;
     }
     return value;
+  }
+
+  /** Comma-separated URLs, each checked like `url()`; the issue names the entry (`RABBIT_URL[1]`). */
+  urlList(name: string, schemes: readonly string[]): string[] | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const parts = splitUrlList(value);
+    const urls: string[] = [];
+    parts.forEach((part, i) => {
+      const checked = this.url(name, schemes, part, parts.length > 1 ? `${name}[${i}]` : name);
+      if (checked !== undefined) urls.push(checked);
+    });
+    if (parts.length === 0)
+      this.issues.push({ variable: name, rule: 'must list at least one URL', value: redactUrl(value) });
+    return urls.length === parts.length && urls.length > 0 ? urls : undefined;
+  }
+
+  /** `host:port,host:port` (IPv6 hosts in brackets). */
+  hostPorts(name: string): RedisSentinelAddress[] | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const out: RedisSentinelAddress[] = [];
+    const parts = value
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    for (const [i, part] of parts.entries()) {
+      const m = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(part);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || !(port >= 1 && port <= 65535)) {
+        this.issues.push({
+          variable: parts.length > 1 ? `${name}[${i}]` : name,
+          rule: 'must be host:port with a port between 1 and 65535',
+          value: part,
+        });
+        continue;
+      }
+      out.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port });
+    }
+    if (parts.length === 0)
+      this.issues.push({ variable: name, rule: 'must list at least one host:port', value });
+    return out.length === parts.length && out.length > 0 ? out : undefined;
   }
 
   integer(name: string, min: number, max: number): number | undefined {
@@ -394,6 +494,8 @@ class Reader {
  * A string that does not parse as a URL loses anything between `//` and `@` all the same.
  */
 export function redactUrl(url: string): string {
+  const list = splitUrlList(url);
+  if (list.length > 1) return list.map(redactUrl).join(',');
   try {
     const parsed = new URL(url);
     if (parsed.username === '' && parsed.password === '') return url;
@@ -402,4 +504,20 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/\/\/[^/?#]*@/, '//***@');
   }
+}
+
+/**
+ * A comma-separated list of node URLs (`RABBIT_URL=amqp://a:5672,amqp://b:5672`), trimmed, empty
+ * entries dropped. A URL holding a comma elsewhere (in a password: percent-encode it as %2C) splits
+ * only where the next part starts with a scheme.
+ */
+export function splitUrlList(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(',')) {
+    const part = raw.trim();
+    const last = out.length - 1;
+    if (last >= 0 && part !== '' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(part)) out[last] += `,${raw}`;
+    else if (part !== '') out.push(part);
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { GlobalOptions } from './support/context.js';
+import { debugFromEnv } from '../../runtime/config.js';
 import { EXIT, toCliError } from './support/errors.js';
 
 const program = new Command('bb')
@@ -403,7 +404,7 @@ async function main(): Promise<void> {
     } else {
       const cli = toCliError(error);
       process.stderr.write(`bb: ${cli.message}\n`);
-      if (process.env['BLOODBANK_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+      if (debugFromEnv() && error instanceof Error) process.stderr.write(`${error.stack}\n`);
       process.exitCode = cli.exitCode;
     }
   }

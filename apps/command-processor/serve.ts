@@ -27,6 +27,7 @@ import {
   createReplySender,
   createSubscriber,
   loadConfig,
+  redisTarget,
   storedReplies,
   subscribeCommands,
   type AmqpSubscription,
@@ -93,7 +94,7 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
   };
   try {
     const idempotency = new IdempotencyStore({
-      url: config.redisUrl,
+      ...redisTarget(config),
       logger,
       metrics,
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),

@@ -7,9 +7,8 @@
  * `timeoutMs` is answered 503 as well. The publisher is built with the same bounds (confirm timeout,
  * age of held messages), so a message answered 503 is not sent later on its own.
  *
- * Every message reaching `publish()` has been validated by the gateway (precise, located issues); the
- * publisher is therefore handed a view of the registry whose publish validators pass values through, so
- * nothing is validated twice on the hot path.
+ * Every message reaching `publish()` has been validated by the gateway (precise, located issues), so it
+ * goes through the publisher's `publishValidated` entry: nothing is validated twice on the hot path.
  */
 import type { Logger } from 'pino';
 import type { BloodbankConnection } from '../../runtime/amqp/connection.js';
@@ -22,7 +21,7 @@ import { PublishTimeoutError } from '../../runtime/errors/publish-timeout-error.
 import { UnroutableError } from '../../runtime/errors/unroutable-error.js';
 import type { BloodbankMetrics } from '../../runtime/metrics.js';
 import type { PublisherTracker } from '../../runtime/amqp/publisher.js';
-import { createRegistry, type Registry, type Validator } from '../../runtime/registry.js';
+import type { Registry } from '../../runtime/registry.js';
 import { HttpError, unavailable } from './http-error.js';
 
 export type BrokerState = 'up' | 'down' | 'blocked' | 'closed';
@@ -61,22 +60,12 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-const passThrough: Validator = (data) => ({ ok: true, value: data });
-
-/** The registry with publish validators that accept anything: for a publisher fed validated envelopes only. */
-export function prevalidatedRegistry(registry: Registry): Registry {
-  return createRegistry(
-    registry.list().map((d) => ({ ...d, validatePublish: passThrough })),
-    null,
-  );
-}
-
 export function createBroker(options: BrokerOptions): Broker {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const retryAfter = options.retryAfterSeconds ?? 5;
   const logger = options.logger.child({ component: 'gateway-broker' });
   const publisher = createPublisher({
-    registry: prevalidatedRegistry(options.registry),
+    registry: options.registry,
     url: options.url,
     exchange: options.exchange,
     connectionName: options.connectionName,
@@ -151,7 +140,7 @@ export function createBroker(options: BrokerOptions): Broker {
     async publish(envelope, publishOptions = {}) {
       const refused = refusal();
       if (refused) throw refused;
-      const sent = publisher.publishEnvelope(envelope, { timeoutMs, ...publishOptions });
+      const sent = publisher.publishValidated(envelope, { timeoutMs, ...publishOptions });
       // Belt and braces: the publisher's own bounds settle it first; this guarantees an answer.
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {

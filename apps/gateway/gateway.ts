@@ -12,6 +12,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import type { RedisSentinelAddress } from '../../runtime/config.js';
 import { silentLogger } from '../../runtime/logger.js';
 import { createMetrics, type BloodbankMetrics } from '../../runtime/metrics.js';
 import { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
@@ -36,6 +37,9 @@ export interface GatewayOptions {
   readonly exchange: string;
   /** Redis for correlation tracking; `null` disables tracking (the debug routes answer 404). */
   readonly redisUrl: string | null;
+  /** `REDIS_SENTINELS` / `REDIS_SENTINEL_NAME`: ask these Sentinels for the master (the URL gives password and db). */
+  readonly redisSentinels?: readonly RedisSentinelAddress[];
+  readonly redisSentinelName?: string;
   readonly correlationTtlDays?: number;
   /** Key prefix of the correlation records (tests isolate themselves with it). */
   readonly correlationKeyPrefix?: string;
@@ -149,6 +153,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ? null
       : new CorrelationTracker({
           url: options.redisUrl,
+          ...(options.redisSentinels ? { sentinels: options.redisSentinels } : {}),
+          ...(options.redisSentinelName ? { sentinelName: options.redisSentinelName } : {}),
           ttlDays: options.correlationTtlDays ?? 30,
           logger,
           metrics,

@@ -70,9 +70,8 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
   // The app registry is typed by the generated catalogue; the gateway works on any catalogue.
   const registry = (await loadRegistry(options.registryModule ?? config.registry)) as unknown as Registry;
   const keys = parseApiKeys(config.apiKeys);
-  const envHost = process.env['HTTP_HOST']?.trim();
   const { host, warning } = listenHost({
-    requested: options.host ?? (envHost ? envHost : undefined),
+    requested: options.host ?? config.httpHostSet,
     configured: config.httpHost,
     keys: keys.size + (config.jwt ? 1 : 0),
     auth: config.auth,
@@ -85,6 +84,9 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     rabbitUrl: config.rabbitUrl,
     exchange: config.exchangeName,
     redisUrl: config.redisUrl,
+    ...(config.redisSentinels
+      ? { redisSentinels: config.redisSentinels, redisSentinelName: config.redisSentinelName }
+      : {}),
     correlationTtlDays: config.correlationTtlDays,
     apiKeys: keys,
     ...(config.jwt ? { jwt: config.jwt } : {}),

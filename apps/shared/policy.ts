@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { assertTopicPattern, topicMatches } from '../../runtime/memory/topic.js';
+import { assertTopicPattern, topicMatches } from '../../runtime/delivery/topic.js';
 
 export interface ServicePolicy {
   readonly name: string;

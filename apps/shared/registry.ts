@@ -4,13 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registryFromEnv } from '../../runtime/config.js';
 import type { Registry } from '../../runtime/registry.js';
 import type { BloodbankCatalog } from '../../generated/catalog.js';
 
 export type AppRegistry = Registry<BloodbankCatalog>;
 
 export async function loadRegistry(module?: string): Promise<AppRegistry> {
-  const spec = module ?? process.env['BLOODBANK_REGISTRY'];
+  const spec = module ?? registryFromEnv();
   if (!spec) return (await import('../../generated/registry.js')).registry;
   const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(spec)).href : spec;
   let mod: { registry?: unknown; default?: { registry?: unknown } };

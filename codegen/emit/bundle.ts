@@ -6,7 +6,16 @@ import type { TypeTable } from './schema-object.js';
 
 const DATA_KEYWORDS = new Set(['examples', 'example', 'default', 'const', 'enum']);
 
-export function bundleSchema(model: Model, types: TypeTable, root: Location): JsonObject {
+/**
+ * `locations`, when given, receives the store location of every object node by its JSON pointer in the
+ * result (the consume validator's matchers are compiled from those locations and looked up by pointer).
+ */
+export function bundleSchema(
+  model: Model,
+  types: TypeTable,
+  root: Location,
+  locations?: Map<string, Location>,
+): JsonObject {
   const { store } = model;
   const definitions: JsonObject = {};
   const names = new Map<string, string>();
@@ -25,10 +34,11 @@ export function bundleSchema(model: Model, types: TypeTable, root: Location): Js
     return name;
   };
 
-  const copy = (node: Json, loc: Location): Json => {
+  const copy = (node: Json, loc: Location, at: string): Json => {
     if (Array.isArray(node))
-      return node.map((n, i) => copy(n, { doc: loc.doc, pointer: `${loc.pointer}/${i}` }));
+      return node.map((n, i) => copy(n, { doc: loc.doc, pointer: `${loc.pointer}/${i}` }, `${at}/${i}`));
     if (!isObject(node)) return node;
+    locations?.set(at, loc);
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string') {
@@ -41,22 +51,20 @@ export function bundleSchema(model: Model, types: TypeTable, root: Location): Js
         if (!(name in definitions)) {
           definitions[name] = {};
           const t = store.get(target);
-          definitions[name] = isObject(t) ? stripMeta(copy(t, target) as JsonObject) : (t as Json);
+          definitions[name] = isObject(t)
+            ? stripMeta(copy(t, target, `/definitions/${escape(name)}`) as JsonObject)
+            : (t as Json);
         }
         out[k] = `#/definitions/${name}`;
       } else if (DATA_KEYWORDS.has(k)) out[k] = v;
       else if (k === 'definitions' || k === '$defs') continue;
-      else
-        out[k] = copy(v, {
-          doc: loc.doc,
-          pointer: `${loc.pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        });
+      else out[k] = copy(v, { doc: loc.doc, pointer: `${loc.pointer}/${escape(k)}` }, `${at}/${escape(k)}`);
     }
     return out;
   };
 
   const node = store.get(root);
-  const body = isObject(node) ? (copy(node, root) as JsonObject) : {};
+  const body = isObject(node) ? (copy(node, root, '') as JsonObject) : {};
   const result: JsonObject = { $schema: 'http://json-schema.org/draft-07/schema#', ...stripMeta(body) };
   if (isObject(node) && typeof node['$id'] === 'string') result['$id'] = node['$id'];
   if (Object.keys(definitions).length > 0) {
@@ -72,4 +80,8 @@ export function bundleSchema(model: Model, types: TypeTable, root: Location): Js
 function stripMeta(schema: JsonObject): JsonObject {
   const { $schema: _s, $id: _i, ...rest } = schema;
   return rest;
+}
+
+function escape(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }

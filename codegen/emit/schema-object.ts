@@ -1,10 +1,15 @@
 /**
- * JSON Schema → TypeScript type text. Faithful where it matters: enums as literal unions, nullable as
- * `| null`, oneOf + const discriminator as a discriminated union, closed objects without index signatures,
- * titled `$ref` targets as named types (declared once, imported where used).
+ * JSON Schema → TypeTable and TypeScript type text. Every schema the document names — a
+ * `components/schemas` entry (its key), a `definitions` / `$defs` entry (its key), a separate schema file
+ * (its title, else its file name) or another titled `$ref` target (its title) — is one named type, declared
+ * once and referenced by name; anonymous schemas are rendered inline. Faithful where it matters: enums as
+ * literal unions, nullable as `| null`, oneOf + const discriminator as a discriminated union, closed
+ * objects without index signatures.
  */
+import { basename } from 'node:path';
 import { CodegenError } from '../../runtime/errors/codegen-error.js';
-import { NameTable, pascalCase } from '../names.js';
+import { NameTable, typeName } from '../names.js';
+import type { NameSource } from '../names.js';
 import type { Model } from '../model.js';
 import { escapePointer, isObject, locationKey } from '../schema-store.js';
 import type { Json, JsonObject, Location, SchemaStore } from '../schema-store.js';
@@ -23,8 +28,11 @@ export interface NamedType {
   readonly provenance: string;
   /** The event payload this type is the root of, if any. */
   readonly eventKey: string | null;
-  /** Set when this name only aliases another named type (two channels sharing one payload schema). */
-  readonly aliasOf: string | null;
+  /**
+   * Set when this name only aliases another named type: a channel whose payload is a named schema
+   * (`BillingInvoiceCreatePayload` = `CreateInvoice`), or a second channel sharing one payload schema.
+   */
+  readonly aliasOf: NamedType | null;
 }
 
 export interface PropertyDoc {
@@ -49,6 +57,12 @@ const BOUND_KEYWORDS = [
   'maxProperties',
 ] as const;
 
+/** A name the document gives a schema, and where the schema is. */
+interface SchemaName {
+  readonly name: string;
+  readonly source: NameSource;
+}
+
 /** Collects the named types of a model and renders schemas as TypeScript. */
 export class TypeTable {
   readonly byKey = new Map<string, NamedType>();
@@ -62,25 +76,48 @@ export class TypeTable {
     for (const event of model.events) {
       const loc = store.deref(event.payload);
       const key = locationKey(loc);
-      const existing = this.byKey.get(key);
-      const source = `channel ${event.key}`;
-      this.names.claim(event.names.payload, source);
-      const needs = this.needsInput(loc);
-      this.names.claim(event.names.input, source);
-      const named: NamedType = {
-        key: existing ? `${key}@${event.key}` : key,
+      const channel: NameSource = {
+        file: model.input,
+        pointer: `/channels/${escapePointer(event.channelId)}`,
+      };
+      // A payload that is a component or definition keeps its own name; the channel's name aliases it.
+      // A payload file (or an inline payload) is named after its channel, as the catalogue's events are.
+      const own = this.schemaName(loc, false);
+      let declared = this.byKey.get(key);
+      if (!declared && own && own.name !== event.names.payload) declared = this.declare(loc, own);
+      this.names.claim(event.names.payload, channel);
+      this.names.claim(event.names.input, channel);
+      // client.ts exports a handler type per command beside the types (generated/index.ts re-exports both).
+      if (event.kind === 'command') this.names.claim(event.names.handler, channel);
+      const provenance = `From channel ${event.key} (${this.display(loc)})`;
+      if (declared) {
+        const alias: NamedType = {
+          key: `${key}@${event.key}`,
+          loc,
+          name: event.names.payload,
+          inputName: event.names.input,
+          module: moduleName(event.domain),
+          provenance,
+          eventKey: event.key,
+          aliasOf: declared,
+        };
+        this.byKey.set(alias.key, alias);
+        continue;
+      }
+      this.byKey.set(key, {
+        key,
         loc,
         name: event.names.payload,
-        inputName: needs ? event.names.input : event.names.payload,
+        inputName: this.needsInput(loc) ? event.names.input : event.names.payload,
         module: moduleName(event.domain),
-        provenance: `From channel ${event.key} (${this.display(loc)})`,
+        provenance,
         eventKey: event.key,
-        aliasOf: existing ? existing.name : null,
-      };
-      this.byKey.set(named.key, named);
+        aliasOf: null,
+      });
     }
     for (const event of model.events) this.discover(store.deref(event.payload), new Set());
     if (model.envelope) this.discover(model.envelope, new Set());
+    this.checkRecursion();
   }
 
   display(loc: Location): string {
@@ -97,7 +134,7 @@ export class TypeTable {
     return [...this.byKey.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Walk a schema and give every titled `$ref` target a name. */
+  /** Walk a schema and give every `$ref` target the document names a type of its own. */
   private discover(loc: Location, seen: Set<string>): void {
     const key = locationKey(loc);
     if (seen.has(key)) return;
@@ -105,8 +142,11 @@ export class TypeTable {
     const node = this.store.get(loc);
     const visit = (child: Json, childLoc: Location) => {
       if (isObject(child) && typeof child['$ref'] === 'string') {
-        const target = this.store.deref(this.store.resolve(child['$ref'], childLoc));
-        this.nameRef(target);
+        const target = this.store.resolve(child['$ref'], childLoc);
+        if (!this.byKey.has(locationKey(target))) {
+          const own = this.schemaName(target, true);
+          if (own) this.declare(target, own);
+        }
         this.discover(target, seen);
       }
     };
@@ -114,25 +154,113 @@ export class TypeTable {
     walkSubschemas(node, loc, visit);
   }
 
-  private nameRef(loc: Location): void {
-    const key = locationKey(loc);
-    if (this.byKey.has(key)) return;
+  /**
+   * The name the document gives the schema at `loc`, or null when it is anonymous: the key of a
+   * `components/schemas` or `definitions` / `$defs` entry; with `refTarget`, also a schema file's title
+   * (else its file name) and any other titled schema.
+   */
+  private schemaName(loc: Location, refTarget: boolean): SchemaName | null {
+    const source: NameSource = { file: this.store.display(loc.doc.file), pointer: loc.pointer };
+    const tokens = loc.pointer === '' ? [] : loc.pointer.slice(1).split('/').map(unescapePointer);
+    if (tokens.length === 3 && tokens[0] === 'components' && tokens[1] === 'schemas')
+      return { name: typeName(tokens[2] as string), source };
+    const defKey = definitionKey(tokens);
+    if (defKey !== null) return { name: typeName(defKey), source };
+    if (!refTarget) return null;
+    const node = this.store.get(loc);
+    const title = isObject(node) && typeof node['title'] === 'string' ? node['title'].trim() : '';
+    if (loc.pointer === '' && source.file !== this.model.input)
+      return { name: typeName(title || basename(loc.doc.file).replace(/\.(json|ya?ml)$/i, '')), source };
+    return title ? { name: typeName(title), source } : null;
+  }
+
+  /** Declare the named schema at `loc`: claims its name (and `XInput`, `XValues` when emitted). */
+  private declare(loc: Location, own: SchemaName): NamedType {
+    const name = this.names.claim(own.name, own.source);
+    const inputName = this.needsInput(loc) ? this.names.claim(`${name}Input`, own.source) : name;
     const schema = this.store.get(loc);
-    if (!isObject(schema) || typeof schema['title'] !== 'string' || !schema['title'].trim()) return;
-    const source = this.display(loc);
-    const name = this.names.claim(pascalCase(schema['title']), source);
-    const needs = this.needsInput(loc);
-    const inputName = needs ? this.names.claim(`${name}Input`, source) : name;
-    this.byKey.set(key, {
-      key,
+    if (isObject(schema) && isStringEnum(schema)) this.names.claim(`${name}Values`, own.source);
+    const named: NamedType = {
+      key: locationKey(loc),
       loc,
       name,
       inputName,
       module: this.moduleOf(loc),
-      provenance: `From ${source}`,
+      provenance: `From ${this.display(loc)}`,
       eventKey: null,
       aliasOf: null,
-    });
+    };
+    this.byKey.set(named.key, named);
+    return named;
+  }
+
+  /** True when the named type is declared as an interface (a plain object schema), not a type alias. */
+  isInterface(t: NamedType): boolean {
+    if (t.aliasOf) return false;
+    const s = this.store.get(t.loc);
+    return (
+      isObject(s) &&
+      (s['type'] === 'object' || (s['type'] === undefined && isObject(s['properties']))) &&
+      s['$ref'] === undefined &&
+      !s['allOf'] &&
+      !s['anyOf'] &&
+      !s['oneOf'] &&
+      s['enum'] === undefined &&
+      s['const'] === undefined
+    );
+  }
+
+  /**
+   * A type alias may refer to itself only through an object or an array (`type Tree = { children: Tree[] }`);
+   * `type A = A | null`, or `A = B; B = A`, is no type at all, so codegen stops on it.
+   */
+  private checkRecursion(): void {
+    const state = new Map<NamedType, 'open' | 'done'>();
+    const visit = (t: NamedType, path: NamedType[]): void => {
+      const s = state.get(t);
+      if (s === 'done') return;
+      if (s === 'open') {
+        const cycle = [...path.slice(path.indexOf(t)), t];
+        throw new CodegenError(
+          this.store.display(t.loc.doc.file),
+          t.loc.pointer,
+          `${t.name} refers to itself with no object or array in between (${cycle.map((c) => c.name).join(' → ')}): TypeScript cannot declare it`,
+        );
+      }
+      state.set(t, 'open');
+      for (const next of this.unguardedRefs(t)) visit(next, [...path, t]);
+      state.set(t, 'done');
+    };
+    for (const t of this.byKey.values()) visit(t, []);
+  }
+
+  /** The named types a declaration refers to outside any object or array (its union, intersection or alias members). */
+  private unguardedRefs(t: NamedType): NamedType[] {
+    if (t.aliasOf) return [t.aliasOf];
+    if (this.isInterface(t)) return [];
+    const out: NamedType[] = [];
+    const seen = new Set<string>();
+    const walk = (node: Json | undefined, loc: Location): void => {
+      if (!isObject(node)) return;
+      if (typeof node['$ref'] === 'string') {
+        const target = this.store.resolve(node['$ref'], loc);
+        const key = locationKey(target);
+        const named = this.byKey.get(key);
+        if (named) out.push(named);
+        else if (!seen.has(key)) {
+          seen.add(key);
+          walk(this.store.get(target), target);
+        }
+        return;
+      }
+      for (const comb of ['oneOf', 'anyOf', 'allOf'] as const) {
+        const list = node[comb];
+        if (Array.isArray(list))
+          list.forEach((b, i) => walk(b, { doc: loc.doc, pointer: `${loc.pointer}/${comb}/${i}` }));
+      }
+    };
+    walk(this.store.get(t.loc), t.loc);
+    return out;
   }
 
   private moduleOf(loc: Location): string {
@@ -182,7 +310,7 @@ export class TypeTable {
       throw new CodegenError(
         this.store.display(loc.doc.file),
         loc.pointer,
-        'schema nests too deeply (an untitled recursive $ref? give it a title)',
+        'schema nests too deeply (a recursive $ref to an anonymous schema? move it under definitions or give it a title)',
       );
     if (node === true || node === undefined) return 'unknown';
     if (node === false) return 'never';
@@ -197,7 +325,7 @@ export class TypeTable {
       this.renderNode(child, at(suffix), mode, used, self, depth + 1);
 
     if (typeof node['$ref'] === 'string') {
-      const target = this.store.deref(this.store.resolve(node['$ref'], loc));
+      const target = this.store.resolve(node['$ref'], loc);
       const named = this.byKey.get(locationKey(target));
       if (named) {
         if (named !== self) used.add(named);
@@ -465,6 +593,32 @@ export function walkSubschemas(
     const arr = node[k];
     if (Array.isArray(arr)) arr.forEach((child, i) => go(child, `${loc.pointer}/${k}/${i}`));
   }
+}
+
+/** `enum` of strings only: emitted with an `XValues` array beside the type. */
+export function isStringEnum(schema: JsonObject): boolean {
+  return Array.isArray(schema['enum']) && schema['enum'].every((v) => typeof v === 'string');
+}
+
+/** The key of a `definitions` / `$defs` entry when the pointer tokens end at one (keyword positions only). */
+function definitionKey(tokens: readonly string[]): string | null {
+  let i = 0;
+  while (i < tokens.length) {
+    const keyword = tokens[i] as string;
+    const named = (SUBSCHEMA_OBJECTS as readonly string[]).includes(keyword);
+    const indexed =
+      (SUBSCHEMA_ARRAYS as readonly string[]).includes(keyword) && /^\d+$/.test(tokens[i + 1] ?? '');
+    if (named || indexed) {
+      if (i + 2 === tokens.length && named && (keyword === 'definitions' || keyword === '$defs'))
+        return tokens[i + 1] as string;
+      i += 2;
+    } else i += 1;
+  }
+  return null;
+}
+
+function unescapePointer(token: string): string {
+  return token.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** A property the publisher may leave out: it has a `default`, or `x-bloodbank-default: now` (a timestamp filled at publish). */

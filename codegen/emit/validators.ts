@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { CodegenError } from '../../runtime/errors/codegen-error.js';
 import type { Model } from '../model.js';
 import { isObject } from '../schema-store.js';
-import type { Json, Location } from '../schema-store.js';
+import type { Json, JsonObject, Location } from '../schema-store.js';
 import { lenientDateTime } from '../../runtime/codegen-runtime.js';
 
 const require = createRequire(import.meta.url);
@@ -85,30 +85,46 @@ export function ajvInput(model: Model): AjvInput {
   };
 }
 
-function makeAjv(stage: 'publish' | 'consume', input: AjvInput): Ajv {
+/**
+ * The ajv instances codegen compiles with (all with `strictNumbers`, so `Infinity`/`NaN` fail with the
+ * field's pointer, and `ownProperties`, so `required: ["constructor"]` rejects `{}`):
+ * - `publish`: strict, defaults applied;
+ * - `consume`: tolerant (see tolerantSchema), naive timestamps accepted, defaults applied;
+ * - `match` / `match-tolerant`: the branch matchers of the consume walk (runtime/validation.ts
+ *   consumeValidator): like strict / tolerant with consume formats, but they never change data (no
+ *   defaults), because they run while a branch is still being chosen.
+ * None uses `removeAdditional`: ajv removes properties while it tries `oneOf`/`anyOf` branches, so a
+ * rejected branch would leave a valid payload corrupted (DESIGN.md §5).
+ */
+export type Variant = 'publish' | 'consume' | 'match' | 'match-tolerant';
+
+function makeAjv(variant: Variant, input: AjvInput): Ajv {
+  const tolerant = variant === 'consume' || variant === 'match-tolerant';
+  const checkMeta = variant === 'publish' || variant === 'consume';
   const ajv = new Ajv({
     allErrors: true,
-    useDefaults: true,
+    useDefaults: variant === 'publish' || variant === 'consume',
     strict: false,
-    removeAdditional: stage === 'consume' ? true : false,
+    strictNumbers: true,
+    ownProperties: true,
     // Shared `$ref` targets become one function each instead of being inlined into every event.
     inlineRefs: false,
     code: {
       source: true,
       esm: true,
       lines: false,
-      formats: _`require("bloodbank/formats").${stage === 'publish' ? _`publish` : _`consume`}`,
+      formats: _`require("bloodbank/formats").${variant === 'publish' ? _`publish` : _`consume`}`,
     },
   });
   addFormats(ajv);
-  if (stage === 'consume') {
+  if (variant !== 'publish') {
     // The same format the generated code loads from bloodbank/codegen-runtime at run time.
     ajv.addFormat('date-time', lenientDateTime);
   }
   ajv.addKeyword('x-bloodbank-envelope');
   ajv.addKeyword('x-bloodbank-default');
   for (const doc of input.docs) {
-    if (doc.isSchema && !ajv.validateSchema(doc.json)) {
+    if (checkMeta && doc.isSchema && !ajv.validateSchema(doc.json)) {
       const e = (ajv.errors ?? [])[0] as ErrorObject | undefined;
       throw new CodegenError(
         doc.display,
@@ -116,24 +132,73 @@ function makeAjv(stage: 'publish' | 'consume', input: AjvInput): Ajv {
         `invalid JSON Schema: ${e ? `${e.instancePath || '(root)'} ${e.message ?? e.keyword}` : 'rejected by the draft-07 meta-schema'}`,
       );
     }
-    ajv.addSchema(doc.json, doc.uri, undefined, false);
+    ajv.addSchema(
+      (tolerant ? tolerantSchema(doc.json as Json) : doc.json) as AnySchemaObject,
+      doc.uri,
+      undefined,
+      false,
+    );
   }
   return ajv;
 }
+
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
+
+/**
+ * The schema a tolerant reader checks: closed objects opened (`additionalProperties: false` dropped) and
+ * `oneOf` read as `anyOf` (opened branches may overlap; the walk then prefers the branch that matches
+ * strictly). `not` and `if` are left strict: opening them would narrow what is accepted, and the
+ * tolerant validator must accept everything the strict one does. (A `$ref` from inside `not`/`if` sees
+ * the opened target: no schema of ours or of the fixtures does that.)
+ */
+export function tolerantSchema(node: Json): Json {
+  if (Array.isArray(node)) return node.map(tolerantSchema);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  let oneOf: Json[] | null = null;
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'additionalProperties' && v === false) continue;
+    if (DATA_KEYWORDS.has(k) || k === 'not' || k === 'if') out[k] = v;
+    else if (k === 'oneOf' && Array.isArray(v)) oneOf = v.map(tolerantSchema);
+    else if (SCHEMA_MAPS.has(k) && isObject(v))
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, tolerantSchema(s)]));
+    else out[k] = tolerantSchema(v);
+  }
+  if (oneOf) {
+    if (out['anyOf'] === undefined) out['anyOf'] = oneOf;
+    else out['allOf'] = [...(Array.isArray(out['allOf']) ? out['allOf'] : []), { anyOf: oneOf }];
+  }
+  return out;
+}
+
+type Root = Pick<AjvInput['roots'][number], 'id' | 'exportName' | 'display' | 'pointer' | 'eventKey'> & {
+  /** A `$ref` to the schema, or the schema itself (a boolean branch). */
+  readonly ref: string | Json;
+};
 
 /**
  * Compile one stage to standalone ESM. `onCompiled` sees each event's validate function (publish uses
  * it to check the examples).
  */
 export function compileStage(
-  stage: 'publish' | 'consume',
+  variant: Variant,
   input: AjvInput,
   onCompiled?: (eventKey: string, validate: (data: unknown) => boolean) => void,
+  roots: readonly Root[] = input.roots,
 ): string {
-  const ajv = makeAjv(stage, input);
-  for (const r of input.roots) ajv.addSchema({ $id: r.id, $ref: r.ref }, undefined, undefined, false);
+  const ajv = makeAjv(variant, input);
+  for (const r of roots)
+    ajv.addSchema(
+      typeof r.ref === 'string'
+        ? { $id: r.id, $ref: r.ref }
+        : { $id: r.id, ...(r.ref === false ? { not: {} } : isObject(r.ref) ? r.ref : {}) },
+      undefined,
+      undefined,
+      false,
+    );
   const refs: Record<string, string> = {};
-  for (const r of input.roots) {
+  for (const r of roots) {
     let validate;
     try {
       validate = ajv.getSchema(r.id);
@@ -147,6 +212,138 @@ export function compileStage(
     refs[r.exportName] = r.id;
   }
   return rewriteRequires(standaloneCode(ajv, refs));
+}
+
+/** One branch matcher of a settle plan: its pointer in the bundled schema, where it comes from. */
+export interface MatcherRoot {
+  readonly exportName: string;
+  /** JSON pointer in the bundled schema (the key the runtime looks it up by). */
+  readonly pointer: string;
+  readonly loc: Location | null;
+  /** The bundled branch, used when it has no location (a boolean schema). */
+  readonly literal: Json;
+  /** Also compile a tolerant matcher (`oneOf`/`anyOf` branches; `if` needs only the strict one). */
+  readonly tolerant: boolean;
+}
+
+export interface SettlePlanModel {
+  readonly matchers: readonly MatcherRoot[];
+  readonly branchDefaults: boolean;
+}
+
+/**
+ * What the consume walk needs for one bundled schema, or null when it has nothing to do (no closed
+ * object, no default inside a branch). Matchers only for composites whose branches hold work.
+ */
+export function settlePlanOf(
+  bundled: JsonObject,
+  locations: ReadonlyMap<string, Location>,
+  exportBase: string,
+): SettlePlanModel | null {
+  const matchers: MatcherRoot[] = [];
+  let closed = false;
+  let branchDefaults = false;
+  const resolve = (ref: string): Json | undefined => {
+    let node: Json | undefined = bundled;
+    for (const t of ref.replace(/^#/, '').split('/').slice(1)) {
+      const token = t.replace(/~1/g, '/').replace(/~0/g, '~');
+      node = isObject(node) ? node[token] : Array.isArray(node) ? node[Number(token)] : undefined;
+    }
+    return node;
+  };
+  /** Does the subtree (following `$ref`s) hold a closed object or a property default? */
+  const holds = (node: Json | undefined, what: 'work' | 'default', seen = new Set<Json>()): boolean => {
+    if (Array.isArray(node)) return node.some((n) => holds(n, what, seen));
+    if (!isObject(node) || seen.has(node)) return false;
+    seen.add(node);
+    if (what === 'work' && node['additionalProperties'] === false) return true;
+    for (const [k, v] of Object.entries(node)) {
+      if (DATA_KEYWORDS.has(k)) continue;
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#')) {
+        if (holds(resolve(v), what, seen)) return true;
+      } else if (k === 'properties' && isObject(v)) {
+        for (const p of Object.values(v)) {
+          if (isObject(p) && p['default'] !== undefined) return true;
+          if (holds(p, what, seen)) return true;
+        }
+      } else if (holds(v, what, seen)) return true;
+    }
+    return false;
+  };
+  const add = (pointer: string, literal: Json, tolerant: boolean) =>
+    matchers.push({
+      exportName: `${exportBase}_m${matchers.length}`,
+      pointer,
+      loc: locations.get(pointer) ?? null,
+      literal,
+      tolerant,
+    });
+  const visit = (node: Json, at: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${at}/${i}`));
+    if (!isObject(node)) return;
+    if (node['additionalProperties'] === false) closed = true;
+    for (const kind of ['anyOf', 'oneOf'] as const) {
+      const list = node[kind];
+      if (!Array.isArray(list) || !list.some((b) => holds(b, 'work'))) continue;
+      list.forEach((b, i) => add(`${at}/${kind}/${i}`, b, true));
+      if (list.some((b) => holds(b, 'default'))) branchDefaults = true;
+    }
+    if (node['if'] !== undefined && (holds(node['then'], 'work') || holds(node['else'], 'work')))
+      add(`${at}/if`, node['if'], false);
+    for (const [k, v] of Object.entries(node)) {
+      if (DATA_KEYWORDS.has(k)) continue;
+      const sub = `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (SCHEMA_MAPS.has(k) && isObject(v))
+        for (const [name, s] of Object.entries(v))
+          visit(s, `${sub}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      else visit(v, sub);
+    }
+  };
+  visit(bundled, '');
+  return closed || branchDefaults || matchers.length > 0 ? { matchers, branchDefaults } : null;
+}
+
+/** The branch matchers of every settle plan, as two standalone modules (strict, tolerant). */
+export function compileMatchers(
+  model: Model,
+  matchers: readonly MatcherRoot[],
+): { match: string; matchTolerant: string } | null {
+  if (matchers.length === 0) return null;
+  const input = ajvInput(model);
+  const roots = (list: readonly MatcherRoot[]): Root[] =>
+    list.map((m) => ({
+      id: `bloodbank:/match/${m.exportName}`,
+      exportName: m.exportName,
+      ref: m.loc ? canonical(m.loc) : m.literal,
+      display: m.loc ? model.store.display(m.loc.doc.file) : m.exportName,
+      pointer: m.loc?.pointer ?? m.pointer,
+      eventKey: null,
+    }));
+  const docs = new Map(input.docs.map((d) => [d.uri, d.json as Json]));
+  const tolerantRoots = roots(matchers.filter((m) => m.tolerant)).map((r) => {
+    if (typeof r.ref !== 'string') return r;
+    const [uri = '', pointer = ''] = r.ref.split('#');
+    return { ...r, ref: `${uri}#${tolerantPointer(docs.get(uri), pointer)}` };
+  });
+  return {
+    match: compileStage('match', input, undefined, roots(matchers)),
+    matchTolerant: compileStage('match-tolerant', input, undefined, tolerantRoots),
+  };
+}
+
+/** Where a pointer into a document lands once tolerantSchema moved its `oneOf`s. */
+function tolerantPointer(doc: Json | undefined, pointer: string): string {
+  let node = doc;
+  const out: string[] = [];
+  for (const token of pointer.split('/').slice(1)) {
+    const key = token.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (key === 'oneOf' && isObject(node) && node['anyOf'] !== undefined) {
+      const allOf = node['allOf'];
+      out.push('allOf', String(Array.isArray(allOf) ? allOf.length : 0), 'anyOf');
+    } else out.push(key === 'oneOf' && isObject(node) ? 'anyOf' : token);
+    node = isObject(node) ? node[key] : Array.isArray(node) ? node[Number(key)] : undefined;
+  }
+  return out.map((t) => `/${t}`).join('');
 }
 
 function exportsOf(model: Model): Map<string, string> {

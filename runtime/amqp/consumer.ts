@@ -1,7 +1,8 @@
 /**
  * The typed AMQP consumer: one quorum queue per service, validation before dispatch, retry with backoff
  * through TTL retry queues, at-least-once dead-lettering, optional idempotency, re-subscription after a
- * reconnect and a graceful close. Topology and failure headers are described in `retry.ts`.
+ * reconnect and a graceful close. What happens to each delivery is the shared pipeline's
+ * (delivery/pipeline.ts); this module supplies the queues (amqp/queues.ts) and settles deliveries on them.
  */
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { pino, type Logger } from 'pino';
@@ -15,33 +16,23 @@ import {
 } from '../errors/access-refused-error.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, KeysMatching, Registry } from '../registry.js';
-import { assertTopicPattern, compileTopicPatterns } from '../memory/topic.js';
+import { assertTopicPattern, compileTopicPatterns } from '../delivery/topic.js';
+import { deliver, type InboundMessage, type PipelineSettings } from '../delivery/pipeline.js';
 import {
-  DEFAULT_DELIVERY_LIMIT,
   DEFAULT_EXCHANGE,
   HEADERS,
-  attemptOf,
   backoffDelay,
-  copyableHeaders,
   createMemoryIdempotency,
-  decodeDelivery,
-  dlqArguments,
-  failureHeaders,
-  isRetryableError,
-  issuesHeader,
-  mainQueueArguments,
   queueNames,
   queueNamesOf,
   assertOneBindingSet,
-  notSubscribedMessage,
   resolveRetryPolicy,
-  retryQueueArguments,
-  type DeadLetterReason,
   type IdempotencyGate,
   type QueueNames,
   type RetryOptions,
   type RetryPolicy,
-} from './retry.js';
+} from '../delivery/rules.js';
+import { DEFAULT_DELIVERY_LIMIT, dlqArguments, mainQueueArguments, retryQueueArguments } from './queues.js';
 import { ensureEventExchange } from './topology.js';
 
 /**
@@ -106,6 +97,9 @@ export interface AmqpSubscription extends Subscription {
   health(): Promise<SubscriptionHealth>;
 }
 
+/** The AMQP transport takes the shared options as they are (kept as a name for existing callers). */
+export type AmqpSubscribeOptions = SubscribeOptions;
+
 /**
  * Subscribes typed handlers to queues on RabbitMQ.
  *
@@ -130,13 +124,6 @@ export interface AmqpSubscription extends Subscription {
  * - `Subscription.close()` cancels the consumer, finishes and acks what was already delivered, then
  *   closes its channel; nothing is dead-lettered or retried because of a shutdown.
  */
-export interface AmqpSubscribeOptions extends SubscribeOptions {
-  /**
-   * With `idempotent: true`: called for a delivery of an event the service already handled, before it
-   * is acked (the command processor answers a repeated request with the stored reply). Errors are logged.
-   */
-  readonly onDuplicate?: (envelope: Envelope, context: MessageContext) => Promise<void>;
-}
 
 export interface AmqpSubscriber<M extends Catalog = Catalog> extends EventSubscriber<M> {
   subscribe<P extends string>(
@@ -277,7 +264,7 @@ interface SubscriptionConfig {
   readonly concurrency: number;
   readonly allowUnknown: boolean;
   readonly gate: IdempotencyGate | null;
-  readonly onDuplicate: AmqpSubscribeOptions['onDuplicate'] | null;
+  readonly onDuplicate: SubscribeOptions['onDuplicate'] | null;
   readonly logger: Logger;
   readonly metrics: BloodbankMetrics | null;
   readonly closeTimeoutMs: number;
@@ -293,7 +280,7 @@ class SubscriptionImpl implements AmqpSubscription {
   readonly queue: string;
   readonly service: string;
   readonly patterns: readonly string[];
-  readonly #subscribed: (eventType: string) => boolean;
+  readonly #pipeline: PipelineSettings;
   #state: SubscriptionState = 'starting';
   #channel: ConfirmChannel | null = null;
   #consumerTag: string | null = null;
@@ -316,7 +303,22 @@ class SubscriptionImpl implements AmqpSubscription {
     this.queue = cfg.names.main;
     this.service = cfg.service;
     this.patterns = cfg.patterns;
-    this.#subscribed = compileTopicPatterns(cfg.patterns);
+    this.#pipeline = {
+      registry: cfg.registry,
+      allowUnknown: cfg.allowUnknown,
+      queue: cfg.names.main,
+      service: cfg.service,
+      patterns: cfg.patterns,
+      subscribed: compileTopicPatterns(cfg.patterns),
+      policy: cfg.policy,
+      gate: cfg.gate,
+      onDuplicate: cfg.onDuplicate ?? null,
+      handler: cfg.handler,
+      logger: cfg.logger,
+      metrics: cfg.metrics,
+      signal: this.#abort.signal,
+      now: () => new Date(),
+    };
   }
 
   get state(): SubscriptionState {
@@ -378,7 +380,7 @@ class SubscriptionImpl implements AmqpSubscription {
       if (code === 406)
         throw new BloodbankError(
           `cannot declare the queues of service ${this.service}: a queue exists with other arguments (${(error as Error).message}); ` +
-            'delete it or migrate its messages (see runtime/amqp/retry.ts)',
+            'delete it or migrate its messages (see runtime/amqp/queues.ts)',
           { cause: error },
         );
       throw error;
@@ -449,175 +451,31 @@ class SubscriptionImpl implements AmqpSubscription {
     }
   }
 
-  /** Keeps the idempotency lease alive while a handler runs (every third of the lease). */
-  #renewLease(gate: IdempotencyGate, service: string, eventId: string): NodeJS.Timeout | null {
-    if (!gate.renew || !gate.leaseMs) return null;
-    const renew = gate.renew.bind(gate);
-    const timer = setInterval(
-      () => {
-        renew(service, eventId).catch((error: unknown) => {
-          this.#cfg.logger.warn({ err: error, eventId }, 'idempotency lease renewal failed');
-        });
-      },
-      Math.max(100, Math.floor(gate.leaseMs / 3)),
-    );
-    timer.unref();
-    return timer;
-  }
-
-  #context(msg: ConsumeMessage, attempt: number): MessageContext {
-    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
-    const workflow = headers['bb-correlation-id'];
-    return {
-      attempt,
+  /** One delivery through the shared pipeline (delivery/pipeline.ts); AMQP only says how to settle it. */
+  #handle(d: Delivery): Promise<void> {
+    const { msg } = d;
+    const { names } = this.#cfg;
+    const message: InboundMessage = {
+      body: msg.content,
+      headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
       redelivered: msg.fields.redelivered,
-      headers,
-      workflowId: typeof workflow === 'string' ? workflow : null,
-      signal: this.#abort.signal,
+      routingKey: originalRoutingKey(msg),
+      messageId: msg.properties.messageId,
       ...(typeof msg.properties.replyTo === 'string' ? { replyTo: msg.properties.replyTo } : {}),
       ...(typeof msg.properties.correlationId === 'string'
         ? { correlationId: msg.properties.correlationId }
         : {}),
     };
-  }
-
-  async #handle(d: Delivery): Promise<void> {
-    const { msg } = d;
-    const { metrics, gate, service } = this.#cfg;
-    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
-    const attempt = attemptOf(headers);
-    const decoded = decodeDelivery(this.#cfg.registry, msg.content, this.#cfg.allowUnknown);
-    if (!decoded.ok) {
-      const eventType = decoded.eventType ?? String(msg.properties.type ?? 'unknown');
-      if (decoded.reason === 'validation')
-        metrics?.validationFailures.inc({ event_type: eventType, stage: 'consume' });
-      this.#cfg.logger.warn(
-        { reason: decoded.reason, eventType, messageId: msg.properties.messageId },
-        decoded.message,
-      );
-      const extra: Record<string, unknown> =
-        decoded.issues.length > 0 ? { [HEADERS.validationIssues]: issuesHeader(decoded.issues) } : {};
-      await this.#deadLetter(d, decoded.reason, decoded.message, attempt, eventType, extra);
-      return;
-    }
-    const envelope = decoded.envelope;
-    const eventType = envelope.event_type;
-    if (!this.#subscribed(eventType)) {
-      const message = notSubscribedMessage(eventType, this.#cfg.patterns, this.queue);
-      this.#cfg.logger.warn({ reason: 'not-subscribed', eventType, eventId: envelope.event_id }, message);
-      await this.#deadLetter(d, 'not-subscribed', message, attempt, eventType, {});
-      return;
-    }
-
-    let acquired = false;
-    if (gate) {
-      let state: 'acquired' | 'done' | 'in-progress';
-      try {
-        state = await gate.begin(service, envelope.event_id);
-      } catch (error) {
-        this.#cfg.logger.warn(
-          { err: error, eventId: envelope.event_id },
-          'idempotency check failed; handling anyway',
-        );
-        state = 'acquired';
-      }
-      if (state === 'done') {
-        metrics?.deduplicated.inc({ service });
-        metrics?.consumed.inc({ event_type: eventType, outcome: 'duplicate' });
-        if (this.#cfg.onDuplicate)
-          await this.#cfg.onDuplicate(envelope, this.#context(msg, attempt)).catch((error: unknown) => {
-            this.#cfg.logger.warn({ err: error, eventId: envelope.event_id }, 'duplicate hook failed');
-          });
-        this.#ack(d);
-        return;
-      }
-      if (state === 'in-progress') {
-        await this.#defer(d, attempt, eventType);
-        return;
-      }
-      acquired = true;
-    }
-
-    const context = this.#context(msg, attempt);
-    const renewal = acquired && gate ? this.#renewLease(gate, service, envelope.event_id) : null;
-    try {
-      await this.#cfg.handler(envelope, context);
-    } catch (error) {
-      if (renewal) clearInterval(renewal);
-      if (acquired) await gate?.release(service, envelope.event_id).catch(() => {});
-      if (this.#abort.signal.aborted) {
-        // Shutdown interrupted the handler: give the message back untouched (not a failure).
-        this.#nack(d, true);
-        return;
-      }
-      if (!isRetryableError(error)) await this.#deadLetter(d, 'not-retryable', error, attempt, eventType, {});
-      else if (attempt < this.#cfg.policy.maxAttempts) await this.#retry(d, error, attempt, eventType);
-      else await this.#deadLetter(d, 'max-attempts', error, attempt, eventType, {});
-      return;
-    }
-    if (renewal) clearInterval(renewal);
-    if (acquired)
-      await gate?.complete(service, envelope.event_id).catch((error: unknown) => {
-        this.#cfg.logger.warn({ err: error, eventId: envelope.event_id }, 'idempotency complete failed');
-      });
-    metrics?.consumed.inc({ event_type: eventType, outcome: 'ack' });
-    this.#ack(d);
-  }
-
-  async #retry(d: Delivery, error: unknown, attempt: number, eventType: string): Promise<void> {
-    const headers = (d.msg.properties.headers ?? {}) as Record<string, unknown>;
-    const delay = backoffDelay(this.#cfg.policy, attempt);
-    const next = {
-      ...copyableHeaders(headers),
-      ...failureHeaders(headers, error, attempt, new Date()),
-      [HEADERS.attempt]: attempt + 1,
-      [HEADERS.originalRoutingKey]: originalRoutingKey(d.msg),
-    };
-    this.#cfg.logger.info({ eventType, attempt, delayMs: delay, err: error }, 'handler failed; retrying');
-    if (await this.#republish(d, this.#cfg.names.retry(delay), next)) {
-      this.#cfg.metrics?.retried.inc({ event_type: eventType });
-      this.#cfg.metrics?.consumed.inc({ event_type: eventType, outcome: 'retry' });
-    }
-  }
-
-  async #defer(d: Delivery, attempt: number, eventType: string): Promise<void> {
-    const headers = (d.msg.properties.headers ?? {}) as Record<string, unknown>;
-    const deferrals = Number(headers[HEADERS.deferrals] ?? 0) + 1;
-    const next = {
-      ...copyableHeaders(headers),
-      [HEADERS.attempt]: attempt,
-      [HEADERS.deferrals]: deferrals,
-      [HEADERS.originalRoutingKey]: originalRoutingKey(d.msg),
-    };
-    if (await this.#republish(d, this.#cfg.names.retry(backoffDelay(this.#cfg.policy, 1)), next))
-      this.#cfg.metrics?.consumed.inc({ event_type: eventType, outcome: 'deferred' });
-  }
-
-  async #deadLetter(
-    d: Delivery,
-    reason: DeadLetterReason,
-    error: unknown,
-    attempt: number,
-    eventType: string,
-    extra: Record<string, unknown>,
-  ): Promise<void> {
-    const headers = (d.msg.properties.headers ?? {}) as Record<string, unknown>;
-    const next = {
-      ...copyableHeaders(headers),
-      ...failureHeaders(headers, error, attempt, new Date()),
-      [HEADERS.deadLetterReason]: reason,
-      [HEADERS.deadLetteredFrom]: this.queue,
-      [HEADERS.originalRoutingKey]: originalRoutingKey(d.msg),
-      ...extra,
-    };
-    if (await this.#republish(d, this.#cfg.names.dlq, next)) {
-      this.#cfg.metrics?.deadLettered.inc({ event_type: eventType, reason });
-      this.#cfg.metrics?.consumed.inc({ event_type: eventType, outcome: 'dead-letter' });
-      this.#cfg.logger.warn(
-        { eventType, reason, attempt, messageId: d.msg.properties.messageId },
-        'dead-lettered',
-      );
-    }
+    return deliver(
+      message,
+      {
+        ack: () => this.#ack(d),
+        giveBack: () => this.#nack(d, true),
+        retryLater: (headers, delayMs) => this.#republish(d, names.retry(delayMs), headers),
+        deadLetter: (headers) => this.#republish(d, names.dlq, headers),
+      },
+      this.#pipeline,
+    );
   }
 
   /** Send a copy to `queue`, wait for the broker's confirm, then ack the original. False if not moved. */

@@ -16,7 +16,7 @@ import {
   queueNamesOf,
   toDeadLetterRecord,
   type DeadLetterRecord,
-} from './retry.js';
+} from '../delivery/rules.js';
 
 export interface DlqAdminOptions {
   readonly connection: Pick<ConsumerConnection, 'createChannel' | 'createConfirmChannel'>;
@@ -95,6 +95,17 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
     }
   }
 
+  /** Polls the queue until `count` messages are ready again (5 s at most: then the caller goes on). */
+  async function untilReady(queue: string, count: number): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const stats = await passiveQueueStats(connection, queue);
+      if (stats === null || stats.messageCount >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    logger.warn({ queue, expected: count }, 'peeked messages not back in the queue after 5 s');
+  }
+
   async function requireQueue(queue: string): Promise<void> {
     if ((await passiveQueueStats(connection, queue)) === null)
       throw new BloodbankError(`queue ${queue} does not exist`);
@@ -118,18 +129,23 @@ export function createDlqAdmin(options: DlqAdminOptions): DlqAdmin {
 
     async peek(service, n = 10) {
       const { dlq } = namesOf(service);
-      await requireQueue(dlq);
-      return withChannel(async (ch) => {
-        const out: DeadLetterRecord[] = [];
-        while (out.length < n) {
+      const before = await passiveQueueStats(connection, dlq);
+      if (before === null) throw new BloodbankError(`queue ${dlq} does not exist`);
+      const out = await withChannel(async (ch) => {
+        const records: DeadLetterRecord[] = [];
+        while (records.length < n) {
           const m = await ch.get(dlq, { noAck: false });
           if (m === false) break;
-          out.push(toDeadLetterRecord(m.content, m.properties.headers ?? {}, m.fields.routingKey));
+          records.push(toDeadLetterRecord(m.content, m.properties.headers ?? {}, m.fields.routingKey));
         }
         // Unacked messages go back to the queue when the channel closes; nack first to be explicit.
         ch.nackAll(true);
-        return out;
+        return records;
       });
+      // A quorum queue takes the returned messages back after the channel's close-ok: wait until they are
+      // ready again, so that a redrive or list right after a peek (another process, say) sees them.
+      await untilReady(dlq, Math.min(before.messageCount, out.length));
+      return out;
     },
 
     async redrive(service, redriveOptions = {}) {

@@ -22,8 +22,8 @@ export {
   encodeMessage,
   serializeEnvelope,
   timestampSeconds,
-} from './wire.js';
-export type { DecodedBody, DecodedMeta, EncodeOptions, EncodedMessage, HeaderValue } from './wire.js';
+} from '../wire.js';
+export type { DecodedBody, DecodedMeta, EncodeOptions, EncodedMessage, HeaderValue } from '../wire.js';
 export { createSubscriber, passiveQueueStats } from './consumer.js';
 export type {
   AmqpSubscriber,
@@ -39,7 +39,6 @@ export { listBindings, listQueues, managementApi } from './management.js';
 export type { ManagementApi, QueueSummary } from './management.js';
 export type { DlqAdmin, DlqAdminOptions, RedriveResult, ServiceQueueInfo } from './dlq.js';
 export {
-  DEFAULT_DELIVERY_LIMIT,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_RETRY_DELAYS_MS,
   HEADERS as CONSUMER_HEADERS,
@@ -47,7 +46,8 @@ export {
   isRetryableError,
   queueNames,
   queueNamesOf,
-} from './retry.js';
+} from '../delivery/rules.js';
+export { DEFAULT_DELIVERY_LIMIT } from './queues.js';
 export type {
   DeadLetterReason,
   DeadLetterRecord,
@@ -55,4 +55,4 @@ export type {
   QueueNames,
   RetryOptions,
   RetryPolicy,
-} from './retry.js';
+} from '../delivery/rules.js';

@@ -7,7 +7,7 @@
  * (`http://<host>:15672`, `https://<host>:15671` for amqps), with the AMQP URL's credentials (amqplib's
  * `guest`/`guest` when it has none) and its virtual host (`/` when it has none).
  */
-import { redactUrl } from '../config.js';
+import { redactUrl, splitUrlList } from '../config.js';
 import { ManagementApiError } from '../errors/management-api-error.js';
 
 export interface ManagementApi {
@@ -25,7 +25,7 @@ export interface QueueSummary {
 }
 
 export function managementApi(rabbitUrl: string, managementUrl?: string): ManagementApi {
-  const amqp = new URL(rabbitUrl);
+  const amqp = new URL(splitUrlList(rabbitUrl)[0] ?? rabbitUrl);
   const vhost = amqp.pathname.length > 1 ? decodeURIComponent(amqp.pathname.slice(1)) : '/';
   const tls = amqp.protocol === 'amqps:';
   const base = managementUrl

@@ -12,7 +12,11 @@
  *   `buffer.maxMessages`, each at most `buffer.maxAgeMs`). After a reconnect the exchange is re-declared,
  *   the unconfirmed messages are republished in their original order, then the held ones. A republished
  *   message may reach queues twice (the first copy was routed but its confirm lost): consumers deduplicate
- *   by event_id. Delivery is therefore at least once for every resolved `publish()`.
+ *   by event_id. Delivery is therefore at least once for every resolved `publish()`. With several nodes
+ *   (`url` listing a cluster's nodes) the reconnect lands on another node and the same republish runs.
+ * - A `basic.nack` closes the channel and opens a new one (RabbitMQ 3.10.8: a channel whose first publish
+ *   to a quorum queue lands during a leader election gets every later publish nacked), and the nacked
+ *   message is sent again, at most `nackRetries` times; then `publish()` rejects with `NackError`.
  * - With a tracker, the parent links of a confirmed event are recorded after its confirm (a failed
  *   publish leaves no link); a tracker failure is logged and counted, never fails the publish.
  * - `close()` stops accepting, waits until every accepted publish settled, then closes the channel and
@@ -38,7 +42,7 @@ import { RecentMap } from '../recent-map.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
 import { DEFAULT_EXCHANGE, ensureEventExchange } from './topology.js';
 import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
-import { encodeMessage, type EncodedMessage } from './wire.js';
+import { encodeMessage, type EncodedMessage } from '../wire.js';
 
 /** The part of the correlation tracker (runtime/redis) the publisher uses. */
 export interface PublisherTracker {
@@ -71,6 +75,8 @@ export interface PublisherOptions<M extends Catalog = Catalog> {
   readonly confirmTimeoutMs?: number;
   /** Held while disconnected: count and age bounds (defaults 10,000 and 30,000 ms). */
   readonly buffer?: { readonly maxMessages?: number; readonly maxAgeMs?: number };
+  /** Resends of a nacked message, each on a new channel, before `NackError` (default 3). */
+  readonly nackRetries?: number;
   /** Default true: unroutable messages reject with `UnroutableError`. */
   readonly mandatory?: boolean;
   /** `connection_name` of the connection the publisher opens. */
@@ -108,6 +114,8 @@ export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M
   health(): PublisherHealth;
   /** Resolves once a confirm channel is open and the exchange declared. */
   ready(): Promise<void>;
+  /** Sends an envelope the caller validated with this registry's validators, as is (see the class). */
+  publishValidated(envelope: Envelope, options?: PublishOptions): Promise<PublishReceipt>;
   readonly connection: Promise<BloodbankConnection>;
 }
 
@@ -133,6 +141,8 @@ interface Entry {
   readonly resolve: (receipt: PublishReceipt) => void;
   readonly reject: (error: unknown) => void;
   sends: number;
+  /** Nacks received so far (each one resent on a new channel, up to `nackRetries`). */
+  nacks: number;
   sentAt: number;
   timer: NodeJS.Timeout | null;
   returned: { readonly code: number; readonly text: string } | null;
@@ -159,6 +169,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   readonly #maxBuffered: number;
   readonly #maxAgeMs: number;
   readonly #mandatory: boolean;
+  readonly #nackRetries: number;
   readonly #ownsConnection: boolean;
 
   #conn: BloodbankConnection | null = null;
@@ -210,6 +221,9 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     this.#maxBuffered = positive('buffer.maxMessages', options.buffer?.maxMessages ?? 10_000);
     this.#maxAgeMs = positive('buffer.maxAgeMs', options.buffer?.maxAgeMs ?? 30_000);
     this.#mandatory = options.mandatory ?? true;
+    this.#nackRetries = options.nackRetries ?? 3;
+    if (!(this.#nackRetries >= 0))
+      throw new RangeError(`createPublisher: nackRetries must be >= 0 (got ${this.#nackRetries})`);
     this.#ownsConnection = options.connection === undefined;
     this.connection = options.connection
       ? Promise.resolve(options.connection)
@@ -279,6 +293,16 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       throw new PayloadValidationError('publish', envelope.event_type, underPayload(result.issues));
     }
     return this.#submit({ ...envelope, payload: result.value }, options, false);
+  }
+
+  /**
+   * Publish an envelope its caller has already validated with this registry's envelope and publish
+   * validators, defaults applied (the gateway validates each request to answer with located issues):
+   * it is sent as is, not validated a second time on the hot path. Anything else uses publishEnvelope.
+   */
+  async publishValidated(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
+    this.#registry.require(envelope.event_type);
+    return this.#submit(envelope, options, false);
   }
 
   stats(): PublisherStats {
@@ -382,6 +406,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         resolve,
         reject,
         sends: 0,
+        nacks: 0,
         sentAt: 0,
         timer: null,
         returned: null,
@@ -519,6 +544,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         void this.#confirmed(entry);
       }
     } else if (error instanceof Error && error.message === NACKED) {
+      if (!entry.settled && entry.nacks < this.#nackRetries) {
+        entry.nacks += 1;
+        this.#lost.push(entry);
+        this.#recycle(channel, entry);
+        return;
+      }
       this.#counts.nacked += 1;
       this.#metrics?.nacked.inc({ event_type: eventType });
       this.#settle(entry, new NackError(eventType, entry.envelope.event_id));
@@ -700,6 +731,25 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (this.#closed) return;
     this.#logger.warn({ held: this.#buffered() }, 'publish channel closed; holding messages');
     if (this.#conn?.connected) setTimeout(() => this.#openChannel(), 100).unref?.();
+  }
+
+  /**
+   * After a nack: close the channel (its unconfirmed messages are resent on the next one, in order) so
+   * that a channel stuck nacking (3.10.8, a publish landing during a quorum leader election) is replaced.
+   */
+  #recycle(channel: ConfirmChannel, entry: Entry): void {
+    if (this.#channel === channel) {
+      this.#detach(channel);
+      this.#logger.warn(
+        { eventId: entry.envelope.event_id, nacks: entry.nacks, inFlight: this.#outstanding.size },
+        'the broker nacked a publish: opening a new channel and sending it again',
+      );
+      // 'close' follows: #onChannelClose requeues what was unconfirmed and opens the next channel.
+      void channel.close().catch(() => undefined);
+    } else if (this.#channel) {
+      this.#requeueLost();
+      this.#pump();
+    }
   }
 
   #detach(channel: ConfirmChannel): void {

@@ -4,7 +4,9 @@
  */
 import type { Channel } from 'amqplib';
 
-export const DEFAULT_EXCHANGE = 'bloodbank.events.v1';
+import { DEFAULT_EXCHANGE } from '../delivery/rules.js';
+
+export { DEFAULT_EXCHANGE };
 export const EXCHANGE_TYPE = 'topic';
 
 /** Declare (idempotently) the topic exchange events are published to. Fails 406 if it exists with another type. */

@@ -36,7 +36,7 @@ import { deterministicId } from '../ids.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, EventDefinition, Registry } from '../registry.js';
-import { DEFAULT_MAX_ATTEMPTS, isRetryableError } from '../amqp/retry.js';
+import { DEFAULT_MAX_ATTEMPTS, isRetryableError } from '../delivery/rules.js';
 import { createCollector, type CollectedEvent } from './collector.js';
 import type { CommandDefinition, CommandFailure, CommandResult } from './types.js';
 

@@ -8,7 +8,7 @@ import type { Envelope } from '../envelope.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BloodbankConnection } from '../amqp/connection.js';
 import type { AmqpSubscriber, AmqpSubscription } from '../amqp/consumer.js';
-import { encodeMessage } from '../amqp/wire.js';
+import { encodeMessage } from '../wire.js';
 import type { Catalog } from '../registry.js';
 import type { CommandManager, ReplySender } from './manager.js';
 import { commandQueueName } from './requester.js';

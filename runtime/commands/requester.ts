@@ -37,7 +37,7 @@ import { createConnection, type BloodbankConnection } from '../amqp/connection.j
 import { passiveQueueStats } from '../amqp/consumer.js';
 import type { PublisherTracker } from '../amqp/publisher.js';
 import { DEFAULT_EXCHANGE, ensureEventExchange } from '../amqp/topology.js';
-import { encodeMessage } from '../amqp/wire.js';
+import { encodeMessage } from '../wire.js';
 import type { ReplyKeyOf, RequestableKeys } from './types.js';
 
 /** The pseudo-queue of AMQP direct reply-to. */

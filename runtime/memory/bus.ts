@@ -28,31 +28,23 @@ import { UnroutableError } from '../errors/unroutable-error.js';
 import { deterministicId } from '../ids.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
+import { pino, type Logger } from 'pino';
+import { deliver, type PipelineSettings } from '../delivery/pipeline.js';
 import {
   DEFAULT_EXCHANGE,
-  HEADERS,
   assertOneBindingSet,
-  attemptOf,
-  backoffDelay,
-  copyableHeaders,
   createMemoryIdempotency,
-  decodeDelivery,
-  failureHeaders,
-  isRetryableError,
-  issuesHeader,
-  notSubscribedMessage,
   queueNames,
   resolveRetryPolicy,
   toDeadLetterRecord,
-  type DeadLetterReason,
   type DeadLetterRecord,
   type IdempotencyGate,
   type RetryOptions,
   type RetryPolicy,
-} from '../amqp/retry.js';
-import { encodeMessage } from '../amqp/wire.js';
+} from '../delivery/rules.js';
+import { encodeMessage } from '../wire.js';
 import { realClock, type Clock } from './clock.js';
-import { assertTopicPattern, compileTopicPatterns, topicMatches } from './topic.js';
+import { assertTopicPattern, compileTopicPatterns, topicMatches } from '../delivery/topic.js';
 
 export interface MemoryBusOptions<M extends Catalog = Catalog> {
   readonly registry: Registry<M>;
@@ -66,6 +58,8 @@ export interface MemoryBusOptions<M extends Catalog = Catalog> {
   readonly metrics?: BloodbankMetrics;
   /** Only names queues, as on the broker (default `bloodbank.events.v1`). */
   readonly exchange?: string;
+  /** Where the pipeline logs dead letters, retries and store failures (default: silent). */
+  readonly logger?: Logger;
 }
 
 interface Message {
@@ -137,6 +131,7 @@ class MemoryBusImpl<M extends Catalog> {
   readonly #clock: Clock;
   readonly #gate: IdempotencyGate & { clear?: () => void };
   readonly #metrics: BloodbankMetrics | null;
+  readonly #logger: Logger;
   readonly #exchange: string;
   readonly #queues = new Map<string, ServiceQueue>();
   #published: Envelope[] = [];
@@ -151,6 +146,7 @@ class MemoryBusImpl<M extends Catalog> {
     this.#clock = options.clock ?? realClock;
     this.#gate = options.idempotency ?? createMemoryIdempotency();
     this.#metrics = options.metrics ?? null;
+    this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#exchange = options.exchange ?? DEFAULT_EXCHANGE;
   }
 
@@ -265,6 +261,7 @@ class MemoryBusImpl<M extends Catalog> {
       }),
       allowUnknown: options.allowUnknown ?? false,
       idempotent: options.idempotent ?? false,
+      onDuplicate: options.onDuplicate ?? null,
     });
     q.consumers.push(sub);
     this.#schedule(q);
@@ -306,15 +303,8 @@ class MemoryBusImpl<M extends Catalog> {
     this.#schedule(q);
   }
 
-  deadLetter(
-    q: ServiceQueue,
-    message: Message,
-    headers: Record<string, unknown>,
-    reason: DeadLetterReason,
-  ): void {
+  deadLetter(q: ServiceQueue, message: Message, headers: Record<string, unknown>): void {
     q.deadLetters.push(toDeadLetterRecord(message.body, headers, message.routingKey));
-    const eventType = q.deadLetters[q.deadLetters.length - 1]?.eventType ?? message.routingKey;
-    this.#metrics?.deadLettered.inc({ event_type: eventType, reason });
   }
 
   get registry(): Registry {
@@ -328,6 +318,9 @@ class MemoryBusImpl<M extends Catalog> {
   }
   get metrics(): BloodbankMetrics | null {
     return this.#metrics;
+  }
+  get logger(): Logger {
+    return this.#logger;
   }
 
   checkSettled(): void {
@@ -432,11 +425,12 @@ interface SubscriptionSettings {
   readonly policy: RetryPolicy;
   readonly allowUnknown: boolean;
   readonly idempotent: boolean;
+  readonly onDuplicate: SubscribeOptions['onDuplicate'] | null;
 }
 
 class MemorySubscription implements Subscription {
   readonly queue: string;
-  readonly #subscribed: (eventType: string) => boolean;
+  readonly #pipeline: PipelineSettings;
   #running = 0;
   #closing: Promise<void> | null = null;
   #idle: Array<() => void> = [];
@@ -449,7 +443,22 @@ class MemorySubscription implements Subscription {
     private readonly settings: SubscriptionSettings,
   ) {
     this.queue = q.name;
-    this.#subscribed = compileTopicPatterns(settings.patterns);
+    this.#pipeline = {
+      registry: bus.registry,
+      allowUnknown: settings.allowUnknown,
+      queue: q.name,
+      service: q.service,
+      patterns: settings.patterns,
+      subscribed: compileTopicPatterns(settings.patterns),
+      policy: settings.policy,
+      gate: settings.idempotent ? bus.gate : null,
+      onDuplicate: settings.onDuplicate ?? null,
+      handler,
+      logger: bus.logger,
+      metrics: bus.metrics,
+      signal: this.#abort.signal,
+      now: () => new Date(bus.clock.now()),
+    };
   }
 
   get patterns(): readonly string[] {
@@ -477,122 +486,25 @@ class MemorySubscription implements Subscription {
     });
   }
 
-  async #handle(message: Message): Promise<void> {
-    const { bus, q, settings } = this;
-    const { metrics } = bus;
-    const attempt = attemptOf(message.headers);
-    const now = () => new Date(bus.clock.now());
-    const decoded = decodeDelivery(bus.registry, message.body, settings.allowUnknown);
-    if (!decoded.ok) {
-      if (decoded.reason === 'validation')
-        metrics?.validationFailures.inc({
-          event_type: decoded.eventType ?? message.routingKey,
-          stage: 'consume',
-        });
-      bus.deadLetter(
-        q,
-        message,
-        {
-          ...copyableHeaders(message.headers),
-          ...failureHeaders(message.headers, decoded.message, attempt, now()),
-          [HEADERS.deadLetterReason]: decoded.reason,
-          [HEADERS.deadLetteredFrom]: q.name,
-          ...(decoded.issues.length > 0 ? { [HEADERS.validationIssues]: issuesHeader(decoded.issues) } : {}),
+  /** One delivery through the shared pipeline (delivery/pipeline.ts); memory only says how to settle it. */
+  #handle(message: Message): Promise<void> {
+    const { bus, q } = this;
+    return deliver(
+      message,
+      {
+        ack: () => undefined, // taken off the queue when delivered
+        giveBack: () => bus.returnToQueue(q, message),
+        retryLater: (headers, delayMs) => {
+          bus.requeue(q, { ...message, headers, redelivered: false }, delayMs);
+          return Promise.resolve(true);
         },
-        decoded.reason,
-      );
-      return;
-    }
-    const { envelope } = decoded;
-    if (!this.#subscribed(envelope.event_type)) {
-      bus.deadLetter(
-        q,
-        message,
-        {
-          ...copyableHeaders(message.headers),
-          ...failureHeaders(
-            message.headers,
-            notSubscribedMessage(envelope.event_type, settings.patterns, q.name),
-            attempt,
-            now(),
-          ),
-          [HEADERS.deadLetterReason]: 'not-subscribed',
-          [HEADERS.deadLetteredFrom]: q.name,
+        deadLetter: (headers) => {
+          bus.deadLetter(q, message, headers);
+          return Promise.resolve(true);
         },
-        'not-subscribed',
-      );
-      return;
-    }
-    let acquired = false;
-    if (settings.idempotent) {
-      const state = await bus.gate.begin(q.service, envelope.event_id).catch(() => 'acquired' as const);
-      if (state === 'done') {
-        metrics?.deduplicated.inc({ service: q.service });
-        return;
-      }
-      if (state === 'in-progress') {
-        bus.requeue(
-          q,
-          {
-            ...message,
-            headers: {
-              ...message.headers,
-              [HEADERS.deferrals]: Number(message.headers[HEADERS.deferrals] ?? 0) + 1,
-            },
-          },
-          backoffDelay(settings.policy, 1),
-        );
-        return;
-      }
-      acquired = true;
-    }
-    const workflow = message.headers['bb-correlation-id'];
-    const context: MessageContext = {
-      attempt,
-      redelivered: message.redelivered,
-      headers: message.headers,
-      workflowId: typeof workflow === 'string' ? workflow : null,
-      signal: this.#abort.signal,
-    };
-    try {
-      await this.handler(envelope, context);
-    } catch (error) {
-      if (acquired) await bus.gate.release(q.service, envelope.event_id).catch(() => {});
-      if (this.#abort.signal.aborted) {
-        bus.returnToQueue(q, message);
-        return;
-      }
-      const headers = {
-        ...copyableHeaders(message.headers),
-        ...failureHeaders(message.headers, error, attempt, now()),
-      };
-      if (!isRetryableError(error)) {
-        // As the AMQP consumer: an error marked `retryable: false` is final at once.
-        bus.deadLetter(
-          q,
-          message,
-          { ...headers, [HEADERS.deadLetterReason]: 'not-retryable', [HEADERS.deadLetteredFrom]: q.name },
-          'not-retryable',
-        );
-      } else if (attempt < settings.policy.maxAttempts) {
-        metrics?.retried.inc({ event_type: envelope.event_type });
-        bus.requeue(
-          q,
-          { ...message, headers: { ...headers, [HEADERS.attempt]: attempt + 1 }, redelivered: false },
-          backoffDelay(settings.policy, attempt),
-        );
-      } else {
-        bus.deadLetter(
-          q,
-          message,
-          { ...headers, [HEADERS.deadLetterReason]: 'max-attempts', [HEADERS.deadLetteredFrom]: q.name },
-          'max-attempts',
-        );
-      }
-      return;
-    }
-    if (acquired) await bus.gate.complete(q.service, envelope.event_id);
-    metrics?.consumed.inc({ event_type: envelope.event_type, outcome: 'ack' });
+      },
+      this.#pipeline,
+    );
   }
 
   close(): Promise<void> {

@@ -12,12 +12,12 @@
  * (`generateEventId`, re-exported from ids.ts); chains are walked inside Redis in one round trip.
  */
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../config.js';
+import { loadConfig, type RedisSentinelAddress } from '../config.js';
 import { formatTimestamp } from '../envelope.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
-import { RedisLink } from './link.js';
+import { RedisLink, redisTarget, type RedisTarget } from './link.js';
 import { ADD_CORRELATION_LUA, WALK_CHAIN_LUA } from './scripts.js';
 
 export { deterministicId as generateEventId, deterministicIdFromKey } from '../ids.js';
@@ -25,8 +25,11 @@ export { deterministicId as generateEventId, deterministicIdFromKey } from '../i
 export type ChainDirection = 'ancestors' | 'descendants';
 
 export interface CorrelationTrackerOptions {
-  /** Defaults to `loadConfig().redisUrl`. */
+  /** Defaults to `loadConfig().redisUrl` (and its Sentinels, `REDIS_SENTINELS`). */
   readonly url?: string;
+  /** With `url`: ask these Sentinels for the master instead (see `RedisTarget`). */
+  readonly sentinels?: readonly RedisSentinelAddress[];
+  readonly sentinelName?: string;
   /** Lifetime of every key written, in days. Defaults to `loadConfig().correlationTtlDays`. */
   readonly ttlDays?: number;
   readonly logger?: Logger;
@@ -86,7 +89,7 @@ export class CorrelationTracker {
     this.#prefix = options.keyPrefix ?? 'bloodbank:correlation';
     this.#metrics = options.metrics;
     this.#link = new RedisLink({
-      url: options.url ?? config?.redisUrl ?? 'redis://localhost:6379/0',
+      ...targetOf(options, config),
       logger: options.logger ?? silentLogger,
       component: 'correlation tracker',
       degradedMeaning: 'correlation links are not recorded',
@@ -267,4 +270,20 @@ function parentIds(record: ForwardRecord | undefined): string[] {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The options' URL (and Sentinels), else the configuration's. */
+function targetOf(
+  options: CorrelationTrackerOptions,
+  config: ReturnType<typeof loadConfig> | undefined,
+): RedisTarget {
+  if (options.url !== undefined)
+    return options.sentinels
+      ? {
+          url: options.url,
+          sentinels: options.sentinels,
+          ...(options.sentinelName ? { sentinelName: options.sentinelName } : {}),
+        }
+      : { url: options.url };
+  return config ? redisTarget(config) : { url: 'redis://localhost:6379/0' };
 }

@@ -13,12 +13,12 @@
  * through when that map has forgotten an id (beyond `fallbackSize` recent events).
  */
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../config.js';
+import { loadConfig, type RedisSentinelAddress } from '../config.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import { RecentMap } from '../recent-map.js';
-import { RedisLink } from './link.js';
+import { RedisLink, redisTarget } from './link.js';
 import { IDEMPOTENCY_BEGIN_LUA, IDEMPOTENCY_RELEASE_LUA, IDEMPOTENCY_RENEW_LUA } from './scripts.js';
 
 /** `acquired`: run the handler, then `complete()` (or `release()` if it failed). `done`: already
@@ -26,8 +26,11 @@ import { IDEMPOTENCY_BEGIN_LUA, IDEMPOTENCY_RELEASE_LUA, IDEMPOTENCY_RENEW_LUA }
 export type BeginResult = 'acquired' | 'done' | 'in-progress';
 
 export interface IdempotencyStoreOptions {
-  /** Defaults to `loadConfig().redisUrl`. */
+  /** Defaults to `loadConfig().redisUrl` (and its Sentinels, `REDIS_SENTINELS`). */
   readonly url?: string;
+  /** With `url`: ask these Sentinels for the master instead (see `RedisTarget`). */
+  readonly sentinels?: readonly RedisSentinelAddress[];
+  readonly sentinelName?: string;
   /** How long a `processing` mark lives (default 60,000 ms); renewed while the handler runs. */
   readonly leaseMs?: number;
   /** How long `done` is remembered (default 7 days). */
@@ -66,7 +69,13 @@ export class IdempotencyStore {
     this.#prefix = options.keyPrefix ?? 'bloodbank:idempotency';
     this.#metrics = options.metrics;
     this.#link = new RedisLink({
-      url: options.url ?? loadConfig().redisUrl,
+      ...(options.url === undefined
+        ? redisTarget(loadConfig())
+        : {
+            url: options.url,
+            ...(options.sentinels ? { sentinels: options.sentinels } : {}),
+            ...(options.sentinelName ? { sentinelName: options.sentinelName } : {}),
+          }),
       logger: options.logger ?? silentLogger,
       component: 'idempotency store',
       degradedMeaning: 'duplicates are caught only within this process',

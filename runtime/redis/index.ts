@@ -7,4 +7,11 @@ export {
   type CorrelationTrackerOptions,
 } from './correlation-tracker.js';
 export { IdempotencyStore, type BeginResult, type IdempotencyStoreOptions } from './idempotency-store.js';
-export { RedisLink, reconnectDelay, type RedisLinkOptions } from './link.js';
+export {
+  RedisLink,
+  reconnectDelay,
+  redisTarget,
+  describeRedisTarget,
+  type RedisLinkOptions,
+  type RedisTarget,
+} from './link.js';

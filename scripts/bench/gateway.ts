@@ -121,7 +121,7 @@ export async function benchGateway(
   await adminChannel.bindQueue(queue, exchange, KEY);
 
   // Baseline: bare Fastify + raw amqplib confirmed publish of the request body.
-  const baseConn = await amqp.connect(rabbitUrl);
+  const baseConn = await amqp.connect(rabbitUrl, { noDelay: true }); // the runtime's socket options
   const baseChannel = await baseConn.createConfirmChannel();
   const bare = Fastify({ bodyLimit: 16 * 1024 * 1024 });
   bare.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => done(null, raw));

@@ -22,6 +22,11 @@ const RUNTIME_BENCHES = [
 
 const GATEWAY_BENCHES = [
   { file: 'gateway', exportName: 'benchGateway', title: 'gateway: HTTP publish vs bare Fastify + amqplib' },
+  {
+    file: 'gateway-peers',
+    exportName: 'benchGatewayPeers',
+    title: "gateway: /events/custom beside the wire-format baseline and the original's FastAPI stack",
+  },
 ] as const;
 
 const CLI_BENCHES = [

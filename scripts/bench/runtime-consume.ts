@@ -13,8 +13,8 @@ import type { ConfirmChannel } from 'amqplib';
 import { createConnection } from '../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
-import { queueNames } from '../../runtime/amqp/retry.js';
-import { encodeMessage } from '../../runtime/amqp/wire.js';
+import { queueNames } from '../../runtime/delivery/rules.js';
+import { encodeMessage } from '../../runtime/wire.js';
 import { createEnvelope } from '../../runtime/envelope.js';
 import { benchRegistry, KEY, type BenchPayload } from './order-event.js';
 
@@ -88,7 +88,7 @@ export async function benchConsume(): Promise<ConsumeBenchResult> {
   const suffix = randomBytes(4).toString('hex');
   const exchange = `bbbench.consume.${suffix}`;
   const registry = benchRegistry();
-  const rawConn = await amqp.connect(url);
+  const rawConn = await amqp.connect(url, { noDelay: true }); // the runtime's socket options (connection.ts)
   const admin = await rawConn.createConfirmChannel();
   const connection = await createConnection({ url, name: `bbbench-consume-${suffix}` });
   const subscriber = await createSubscriber({ registry, connection, exchange });

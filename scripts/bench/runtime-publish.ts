@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
 import { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
-import { cloudEventsSource } from '../../runtime/amqp/wire.js';
+import { cloudEventsSource } from '../../runtime/wire.js';
 import { formatTimestamp, type Source } from '../../runtime/envelope.js';
 import { benchRegistry, KEY, type BenchCatalog, type BenchPayload } from './order-event.js';
 

@@ -4,6 +4,7 @@
  * - codegen/ imports neither generated/ nor apps/;
  * - generated/ imports only the narrow runtime entry (`bloodbank/codegen-runtime`) and itself;
  * - only apps/ (and test/) import generated/;
+ * - the transports runtime/amqp and runtime/memory never import each other;
  * and the top level holds no unknown folder.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -81,6 +82,23 @@ describe('import direction (DESIGN.md §1)', () => {
         (t, spec) => !['codegen', 'generated', 'apps'].includes(t) && !spec.startsWith('bloodbank/generated'),
       ),
     ).toEqual([]);
+  });
+
+  it('the transports (runtime/amqp, runtime/memory) never import each other; what they share is in runtime/delivery', () => {
+    const out: string[] = [];
+    for (const [from, other] of [
+      ['amqp', 'memory'],
+      ['memory', 'amqp'],
+    ] as const) {
+      for (const f of files(join(ROOT, 'runtime', from))) {
+        for (const spec of importsOf(readFileSync(f, 'utf8'))) {
+          if (!spec.startsWith('.')) continue;
+          const landed = relative(join(ROOT, 'runtime'), resolve(dirname(f), spec)).split(/[\\/]/)[0];
+          if (landed === other) out.push(`${relative(ROOT, f)} imports ${spec}`);
+        }
+      }
+    }
+    expect(out).toEqual([]);
   });
 
   it('codegen/ imports neither generated/ nor apps/', () => {

@@ -18,7 +18,7 @@ describe('tests that break their own broker or Redis run apart (vitest.config.ts
   it('every test file starting a private node is listed in test/private-node-tests.ts, and every listed file exists', () => {
     const all = testFiles(join(ROOT, 'test'));
     const starting = all.filter((file) =>
-      /\bstartPrivate(Rabbit|Redis)\(/.test(readFileSync(join(ROOT, file), 'utf8')),
+      /\bstartPrivate(Rabbit|Redis|Cluster|Sentinel)\(/.test(readFileSync(join(ROOT, file), 'utf8')),
     );
     expect(starting.length).toBeGreaterThan(0);
     expect([...starting].sort()).toEqual([...PRIVATE_NODE_TESTS].sort());

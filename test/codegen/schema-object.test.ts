@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TypeTable } from '../../codegen/emit/schema-object.js';
 import type { Model } from '../../codegen/model.js';
 import { SchemaStore, type Json } from '../../codegen/schema-store.js';
+import { isCodegenError } from '../../runtime/errors/codegen-error.js';
 
 /** Render `given` (at /tmp/x/schemas/t/given.json, beside `defs`) as output and input types. */
 function render(given: Json, defs: Json = {}): { output: string; input: string } {
@@ -171,5 +172,225 @@ describe('schema-object emitter', () => {
     const { output, input } = render(given, defs);
     expect(output).toBe(want);
     expect(input).toBe(wantInput ?? want);
+  });
+});
+
+/**
+ * The named types a document yields: `files` (paths under /virtual, `asyncapi.yaml` among them) are
+ * walked from `root` (`path#pointer`) as codegen walks a payload. Each as `name/inputName module source`.
+ */
+function namedTypes(files: Record<string, Json>, root: string): string[] {
+  const store = new SchemaStore('/virtual');
+  for (const [path, json] of Object.entries(files)) store.addDocument(`/virtual/${path}`, json);
+  const [file, pointer = ''] = root.split('#');
+  const doc = store.load(`/virtual/${file}`);
+  const model: Model = {
+    input: 'asyncapi.yaml',
+    title: 't',
+    version: '1',
+    exchange: null,
+    events: [],
+    envelope: { doc, pointer },
+    store,
+    validation: Promise.resolve(),
+  };
+  return new TypeTable(store, model)
+    .list()
+    .map((t) => `${t.name}/${t.inputName} ${t.module} ${t.provenance.replace(/^From /, '')}`);
+}
+
+const object = (properties: Record<string, Json>): Json => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+});
+
+const naming: Array<[string, { files: Record<string, Json>; root: string; want: string[] }]> = [
+  [
+    'a components/schemas entry is named by its key (not its title), with XInput when it has defaults',
+    {
+      files: {
+        'asyncapi.yaml': {
+          components: {
+            schemas: {
+              invoice_line: {
+                title: 'Something else',
+                ...(object({ n: { type: 'integer', default: 1 } }) as object),
+              },
+              Payload: object({ line: { $ref: '#/components/schemas/invoice_line' } }),
+            },
+          },
+        },
+      },
+      root: 'asyncapi.yaml#/components/schemas/Payload',
+      want: ['InvoiceLine/InvoiceLineInput components asyncapi.yaml#/components/schemas/invoice_line'],
+    },
+  ],
+  [
+    'definitions and $defs entries are named by their keys, in the module of their folder',
+    {
+      files: {
+        'schemas/geo/_defs.json': { definitions: { device_id: { type: 'string' } } },
+        'schemas/geo/x.json': {
+          ...(object({
+            a: { $ref: '_defs.json#/definitions/device_id' },
+            b: { $ref: '#/$defs/Rule' },
+          }) as object),
+          $defs: { Rule: { enum: ['a', 'b'] } },
+        },
+      },
+      root: 'schemas/geo/x.json',
+      want: [
+        'DeviceId/DeviceId geo schemas/geo/_defs.json#/definitions/device_id',
+        'Rule/Rule geo schemas/geo/x.json#/$defs/Rule',
+      ],
+    },
+  ],
+  [
+    'a schema file is named by its title, else by its file name',
+    {
+      files: {
+        'schemas/_common/geo-point.json': object({ lat: { type: 'number' } }),
+        'schemas/_common/src.json': { title: 'Source', type: 'string' },
+        'schemas/geo/x.json': object({
+          p: { $ref: '../_common/geo-point.json' },
+          s: { $ref: '../_common/src.json' },
+        }),
+      },
+      root: 'schemas/geo/x.json',
+      want: [
+        'GeoPoint/GeoPoint common schemas/_common/geo-point.json',
+        'Source/Source common schemas/_common/src.json',
+      ],
+    },
+  ],
+  [
+    'a titled $ref target is named by its title; an untitled one (even a property called definitions) stays inline',
+    {
+      files: {
+        'schemas/geo/x.json': object({
+          a: { title: 'Alpha', type: 'string' },
+          definitions: { type: 'string' },
+          b: { $ref: '#/properties/a' },
+          c: { $ref: '#/properties/definitions' },
+        }),
+      },
+      root: 'schemas/geo/x.json',
+      want: ['Alpha/Alpha geo schemas/geo/x.json#/properties/a'],
+    },
+  ],
+  [
+    'a name the generated API exports (EventType) gets a trailing _',
+    {
+      files: {
+        'asyncapi.yaml': {
+          components: {
+            schemas: {
+              EventType: { type: 'string' },
+              Payload: object({ t: { $ref: '#/components/schemas/EventType' } }),
+            },
+          },
+        },
+      },
+      root: 'asyncapi.yaml#/components/schemas/Payload',
+      want: ['EventType_/EventType_ components asyncapi.yaml#/components/schemas/EventType'],
+    },
+  ],
+  [
+    'a schema that refers to itself through an object property is fine',
+    {
+      files: {
+        'schemas/geo/x.json': {
+          definitions: {
+            Tree: {
+              anyOf: [
+                { type: 'null' },
+                object({ children: { type: 'array', items: { $ref: '#/definitions/Tree' } } }),
+              ],
+            },
+          },
+          ...(object({ t: { $ref: '#/definitions/Tree' } }) as object),
+        },
+      },
+      root: 'schemas/geo/x.json',
+      want: ['Tree/Tree geo schemas/geo/x.json#/definitions/Tree'],
+    },
+  ],
+];
+
+describe('which schemas are named types, and their names', () => {
+  it.each(naming)('%s', (_name, { files, root, want }) => {
+    expect(namedTypes(files, root)).toEqual(want);
+  });
+});
+
+const refusals: Array<
+  [string, { files: Record<string, Json>; root: string; pointer: string; message: RegExp }]
+> = [
+  [
+    'type A = A | null',
+    {
+      files: {
+        'schemas/geo/x.json': {
+          definitions: { A: { anyOf: [{ $ref: '#/definitions/A' }, { type: 'null' }] } },
+          ...(object({ a: { $ref: '#/definitions/A' } }) as object),
+        },
+      },
+      root: 'schemas/geo/x.json',
+      pointer: '/definitions/A',
+      message: /A refers to itself with no object or array in between \(A → A\)/,
+    },
+  ],
+  [
+    'A = B | string, B = A',
+    {
+      files: {
+        'schemas/geo/x.json': {
+          definitions: {
+            A: { oneOf: [{ $ref: '#/definitions/B' }, { type: 'string' }] },
+            B: { allOf: [{ $ref: '#/definitions/A' }] },
+          },
+          ...(object({ a: { $ref: '#/definitions/A' } }) as object),
+        },
+      },
+      root: 'schemas/geo/x.json',
+      pointer: '/definitions/A',
+      message: /A → B → A/,
+    },
+  ],
+  [
+    'two different schemas that want one name',
+    {
+      files: {
+        'asyncapi.yaml': { components: { schemas: { zone: { type: 'string' } } } },
+        'schemas/geo/x.json': {
+          definitions: { Zone: { type: 'integer' } },
+          ...(object({
+            a: { $ref: '../../asyncapi.yaml#/components/schemas/zone' },
+            b: { $ref: '#/definitions/Zone' },
+          }) as object),
+        },
+      },
+      root: 'schemas/geo/x.json',
+      pointer: '/definitions/Zone',
+      message:
+        /name collision: Zone is derived from both asyncapi.yaml#\/components\/schemas\/zone and schemas\/geo\/x.json#\/definitions\/Zone/,
+    },
+  ],
+];
+
+describe('named types codegen refuses', () => {
+  it.each(refusals)('%s', (_name, { files, root, pointer, message }) => {
+    let error: unknown = null;
+    try {
+      namedTypes(files, root);
+    } catch (e) {
+      error = e;
+    }
+    expect(isCodegenError(error), String(error)).toBe(true);
+    if (!isCodegenError(error)) return;
+    expect(error.pointer).toBe(pointer);
+    expect(error.message).toMatch(message);
   });
 });

@@ -3,7 +3,7 @@ import { createConnection } from '../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
 import { createDlqAdmin } from '../../runtime/amqp/dlq.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
-import { queueNames } from '../../runtime/amqp/retry.js';
+import { queueNames } from '../../runtime/delivery/rules.js';
 import { IdempotencyStore } from '../../runtime/redis/idempotency-store.js';
 import { createContractRegistry } from '../support/contract-registry.js';
 import { defineTransportContract } from './suite.js';
@@ -13,7 +13,7 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 defineTransportContract(
   'RabbitMQ',
-  async ({ retry }) => {
+  async ({ retry, idempotency: gate, metrics }) => {
     const suffix = randomBytes(4).toString('hex');
     const exchange = `bbtest.contract.${suffix}`;
     const registry = createContractRegistry();
@@ -23,7 +23,14 @@ defineTransportContract(
     await idempotency.start();
     const publisher = createPublisher({ registry, connection, exchange });
     await publisher.ready();
-    const subscriber = await createSubscriber({ registry, connection, exchange, retry, idempotency });
+    const subscriber = await createSubscriber({
+      registry,
+      connection,
+      exchange,
+      retry,
+      idempotency: gate ?? idempotency,
+      ...(metrics ? { metrics } : {}),
+    });
     const dlq = createDlqAdmin({ connection, exchange, retryDelaysMs: retry.delaysMs });
     const raw = await connection.createConfirmChannel();
     const services = new Set<string>();

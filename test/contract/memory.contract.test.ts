@@ -4,8 +4,13 @@ import { defineTransportContract } from './suite.js';
 
 defineTransportContract(
   'in-memory',
-  async ({ retry }) => {
-    const bus = createMemoryBus({ registry: createContractRegistry(), retry });
+  async ({ retry, idempotency, metrics }) => {
+    const bus = createMemoryBus({
+      registry: createContractRegistry(),
+      retry,
+      ...(idempotency ? { idempotency } : {}),
+      ...(metrics ? { metrics } : {}),
+    });
     let n = 0;
     return {
       publisher: bus,

@@ -9,7 +9,12 @@ import type { EventPublisher, EventSubscriber, MessageContext, Subscription } fr
 import type { Envelope } from '../../runtime/envelope.js';
 import { NonRetryableError } from '../../runtime/errors/non-retryable-error.js';
 import { isUnroutableError } from '../../runtime/errors/unroutable-error.js';
-import type { DeadLetterRecord } from '../../runtime/amqp/retry.js';
+import {
+  createMemoryIdempotency,
+  type DeadLetterRecord,
+  type IdempotencyGate,
+} from '../../runtime/delivery/rules.js';
+import { createMetrics, type BloodbankMetrics } from '../../runtime/metrics.js';
 import type { ContractCatalog, ItemPayload } from '../support/contract-registry.js';
 
 export interface ContractHarness {
@@ -28,6 +33,9 @@ export interface ContractHarness {
 
 export interface HarnessOptions {
   readonly retry: { readonly maxAttempts: number; readonly delaysMs: readonly number[] };
+  /** The subscriber's idempotency store (default: the transport's own). */
+  readonly idempotency?: IdempotencyGate;
+  readonly metrics?: BloodbankMetrics;
 }
 
 export interface ContractFeatures {
@@ -364,6 +372,75 @@ export function defineTransportContract(
       for (const eventId of [...ids, ...ids, ids[0] as string])
         await h.publisher.publish('contract.item.created', { n: 1 }, { eventId });
       await expectExactly(ids, r.ids);
+    });
+
+    it('calls the duplicate hook and counts a duplicate for an event the service already handled', async () => {
+      const metrics = createMetrics();
+      const own = await factory({ retry: RETRY, metrics });
+      try {
+        const service = own.service('dup');
+        const r = recorder();
+        const duplicates: Array<{ id: string; attempt: number }> = [];
+        const sub = await own.subscriber.subscribe('contract.item.created', r.handler, {
+          service,
+          idempotent: true,
+          onDuplicate: (e, c) => {
+            duplicates.push({ id: e.event_id, attempt: c.attempt });
+          },
+        });
+        const eventId = '00000000-0000-4000-8000-00000000d0b1';
+        await own.publisher.publish('contract.item.created', { n: 1 }, { eventId });
+        await until(() => r.events.length === 1, deliveryTimeoutMs);
+        await own.publisher.publish('contract.item.created', { n: 1 }, { eventId });
+        await until(() => duplicates.length === 1, deliveryTimeoutMs);
+        await sleep(quietMs);
+        expect(r.ids()).toEqual([eventId]);
+        expect(duplicates).toEqual([{ id: eventId, attempt: 1 }]);
+        const counted = (await metrics.deduplicated.get()).values.find(
+          (v) => v.labels['service'] === service,
+        );
+        expect(counted?.value).toBe(1);
+        await sub.close();
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('renews the idempotency lease while a handler runs longer than the lease, and handles it once', async () => {
+      const inner = createMemoryIdempotency();
+      const renewals: string[] = [];
+      const gate: IdempotencyGate = {
+        begin: (service, id) => inner.begin(service, id),
+        complete: (service, id) => inner.complete(service, id),
+        release: (service, id) => inner.release(service, id),
+        leaseMs: 300,
+        renew: (_service, id) => {
+          renewals.push(id);
+          return Promise.resolve(true);
+        },
+      };
+      const own = await factory({ retry: RETRY, idempotency: gate });
+      try {
+        const service = own.service('lease');
+        const handled: string[] = [];
+        const sub = await own.subscriber.subscribe(
+          'contract.item.created',
+          async (e: Envelope<string, ItemPayload>) => {
+            // The handler outlives the lease: it returns only once the lease was renewed twice.
+            await until(() => renewals.length >= 2, deliveryTimeoutMs);
+            handled.push(e.event_id);
+          },
+          { service, idempotent: true },
+        );
+        const receipt = await own.publisher.publish('contract.item.created', { n: 1 });
+        await until(() => handled.length === 1, deliveryTimeoutMs);
+        expect(handled).toEqual([receipt.eventId]);
+        expect(renewals.length).toBeGreaterThanOrEqual(2);
+        expect(new Set(renewals)).toEqual(new Set([receipt.eventId]));
+        await sub.close();
+      } finally {
+        await own.close();
+      }
     });
 
     it('keeps publish order on one queue with concurrency 1 and no retries', async () => {

@@ -14,11 +14,15 @@ describe('loadConfig: defaults', () => {
   it('gives the documented defaults for an empty environment', () => {
     expect(loadConfig({})).toEqual({
       rabbitUrl: 'amqp://localhost:5672',
+      rabbitUrls: ['amqp://localhost:5672'],
       exchangeName: 'bloodbank.events.v1',
       redisUrl: 'redis://localhost:6379/0',
+      redisSentinels: undefined,
+      redisSentinelName: 'mymaster',
       correlationTtlDays: 30,
       serviceName: 'bloodbank',
       httpHost: '0.0.0.0',
+      httpHostSet: undefined,
       httpPort: 8682,
       watchPath: '.wx',
       logLevel: 'info',
@@ -66,6 +70,37 @@ const cases: Array<[string, { env: Record<string, string>; want: Partial<Bloodba
     {
       env: { RABBIT_URL: 'amqps://u:p@rabbit.example:5671/vh' },
       want: { rabbitUrl: 'amqps://u:p@rabbit.example:5671/vh' },
+    },
+  ],
+  [
+    'a cluster: RABBIT_URL lists the nodes, comma-separated',
+    {
+      env: { RABBIT_URL: 'amqp://u:p@r1:5672, amqp://u:p@r2:5672,amqps://u:p@r3:5671/vh' },
+      want: {
+        rabbitUrl: 'amqp://u:p@r1:5672,amqp://u:p@r2:5672,amqps://u:p@r3:5671/vh',
+        rabbitUrls: ['amqp://u:p@r1:5672', 'amqp://u:p@r2:5672', 'amqps://u:p@r3:5671/vh'],
+      },
+    },
+  ],
+  [
+    'RABBIT_URLS wins over RABBIT_URL',
+    {
+      env: { RABBIT_URLS: 'amqp://r1,amqp://r2', RABBIT_URL: 'amqp://single' },
+      want: { rabbitUrl: 'amqp://r1,amqp://r2', rabbitUrls: ['amqp://r1', 'amqp://r2'] },
+    },
+  ],
+  [
+    'Redis Sentinels with a master name',
+    {
+      env: { REDIS_SENTINELS: 's1:26379, s2:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'bb' },
+      want: {
+        redisSentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+        redisSentinelName: 'bb',
+      },
     },
   ],
   ['exchange name', { env: { EXCHANGE_NAME: 'other.events' }, want: { exchangeName: 'other.events' } }],
@@ -216,6 +251,22 @@ const errors: Array<[string, { env: Record<string, string>; variable: string; me
     },
   ],
   [
+    'one node of a RABBIT_URL list',
+    {
+      env: { RABBIT_URL: 'amqp://r1:5672,http://r2:5672' },
+      variable: 'RABBIT_URL[1]',
+      message: 'RABBIT_URL[1] must be a URL with scheme amqp:// or amqps:// (got "http://r2:5672")',
+    },
+  ],
+  [
+    'REDIS_SENTINELS entry without a port',
+    {
+      env: { REDIS_SENTINELS: 's1:26379,s2' },
+      variable: 'REDIS_SENTINELS[1]',
+      message: 'REDIS_SENTINELS[1] must be host:port with a port between 1 and 65535 (got "s2")',
+    },
+  ],
+  [
     'REDIS_URL scheme',
     {
       env: { REDIS_URL: 'amqp://cache' },
@@ -353,6 +404,7 @@ describe('redactUrl', () => {
     ['rediss://user@cache', 'rediss://***@cache'],
     ['amqp://localhost:5672', 'amqp://localhost:5672'],
     ['not a url //user:pw@host', 'not a url //***@host'],
+    ['amqp://u:p@r1:5672,amqp://u:p@r2:5672', 'amqp://***@r1:5672,amqp://***@r2:5672'],
   ])('%s → %s', (given, want) => {
     expect(redactUrl(given)).toBe(want);
   });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
-import { queueNames } from '../../runtime/amqp/retry.js';
+import { queueNames } from '../../runtime/delivery/rules.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
 import { IdempotencyStore } from '../../runtime/redis/idempotency-store.js';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BloodbankConnection } from '../../../runtime/amqp/connection.js';
-import type { BloodbankConfig } from '../../../runtime/config.js';
+import { registryFromEnv, type BloodbankConfig } from '../../../runtime/config.js';
 import { getConfig, getRegistry, openConnection, type GlobalOptions } from '../support/context.js';
 import { EXIT } from '../support/errors.js';
 import { out, printJson } from '../support/output.js';
@@ -217,7 +217,7 @@ function packageRoot(): string | null {
 
 async function generatedCheck(globals: GlobalOptions): Promise<Check> {
   const check = 'generated/';
-  if (globals.registry || process.env['BLOODBANK_REGISTRY'])
+  if (globals.registry || registryFromEnv())
     return { check, status: 'skip', detail: 'a registry module was given; run its own codegen --check' };
   const root = packageRoot();
   const cli = root ? join(root, 'dist', 'codegen', 'cli.js') : null;

@@ -4,7 +4,7 @@
  * a message from any other consumer. "listening …" goes to stderr once the queue is bound.
  */
 import type { ConsumeMessage } from 'amqplib';
-import { decodeBody, decodeMeta } from '../../../runtime/amqp/wire.js';
+import { decodeBody, decodeMeta } from '../../../runtime/wire.js';
 import { ensureEventExchange } from '../../../runtime/amqp/topology.js';
 import { getConfig, openConnection, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';

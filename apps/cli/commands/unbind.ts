@@ -15,7 +15,7 @@ export async function unbind(
   pattern: string,
   options: { json?: boolean },
 ): Promise<void> {
-  const { assertTopicPattern } = await import('../../../runtime/memory/topic.js');
+  const { assertTopicPattern } = await import('../../../runtime/delivery/topic.js');
   try {
     assertTopicPattern(pattern);
   } catch (error) {

@@ -75,8 +75,9 @@ export async function openConnection(config: BloodbankConfig, name: string): Pro
 /** The correlation tracker; with `required`, Redis being away is an error instead of a silent no-op. */
 export async function openTracker(config: BloodbankConfig, required: boolean): Promise<CorrelationTracker> {
   const { CorrelationTracker } = await import('../../../runtime/redis/correlation-tracker.js');
+  const { redisTarget } = await import('../../../runtime/redis/link.js');
   const tracker = new CorrelationTracker({
-    url: config.redisUrl,
+    ...redisTarget(config),
     ttlDays: config.correlationTtlDays,
     connectTimeoutMs: 1_000,
   });

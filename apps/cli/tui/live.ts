@@ -6,7 +6,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
 import { ensureEventExchange } from '../../../runtime/amqp/topology.js';
-import { decodeBody, decodeMeta } from '../../../runtime/amqp/wire.js';
+import { decodeBody, decodeMeta } from '../../../runtime/wire.js';
 
 export interface LiveEvent {
   /** Increasing number, unique within the session. */

@@ -27,11 +27,22 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
   const compose = parse(readFileSync(file, 'utf8')) as {
     services: Record<
       string,
-      { image?: string; command?: string[]; ports?: string[]; environment?: Record<string, string> }
+      {
+        image?: string;
+        command?: string[];
+        ports?: string[];
+        environment?: Record<string, string>;
+        profiles?: string[];
+      }
     >;
   };
   const s = compose.services;
-  expect(Object.keys(s).sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis']);
+  const byDefault = Object.keys(s).filter((name) => s[name]?.profiles === undefined);
+  expect(byDefault.sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis']);
+  // Profile `cluster`: three RabbitMQ 3.10 nodes (README "Running on a cluster").
+  const cluster = Object.keys(s).filter((name) => s[name]?.profiles?.includes('cluster'));
+  expect(cluster.sort()).toEqual(['rabbit1', 'rabbit2', 'rabbit3']);
+  for (const name of cluster) expect(s[name]?.image, name).toBe('rabbitmq:3.10-management');
   expect(s['rabbitmq']?.image).toBe('rabbitmq:3.10-management');
   expect(s['redis']?.image).toMatch(/^redis:/);
   expect(s['gateway']?.ports).toContain('8682:8682');

@@ -10,7 +10,7 @@ import {
   type AmqpSubscription,
 } from '../../../runtime/amqp/consumer.js';
 import { createPublisher, type Publisher } from '../../../runtime/amqp/publisher.js';
-import { createMemoryIdempotency } from '../../../runtime/amqp/retry.js';
+import { createMemoryIdempotency } from '../../../runtime/delivery/rules.js';
 import { startPrivateRabbit, type PrivateRabbit } from '../../support/private-rabbit.js';
 import { createContractRegistry, type ContractCatalog } from '../../support/contract-registry.js';
 import { diffIds } from '../../contract/suite.js';

@@ -4,7 +4,7 @@ import { createConnection, type BloodbankConnection } from '../../../runtime/amq
 import { createSubscriber, type AmqpSubscriber } from '../../../runtime/amqp/consumer.js';
 import { createDlqAdmin } from '../../../runtime/amqp/dlq.js';
 import { createPublisher, type Publisher } from '../../../runtime/amqp/publisher.js';
-import { createMemoryIdempotency, queueNames } from '../../../runtime/amqp/retry.js';
+import { createMemoryIdempotency, queueNames } from '../../../runtime/delivery/rules.js';
 import type { Envelope } from '../../../runtime/envelope.js';
 import { createContractRegistry, type ContractCatalog } from '../../support/contract-registry.js';
 

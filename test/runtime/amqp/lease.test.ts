@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../../runtime/amqp/publisher.js';
-import { DEFAULT_RETRY_DELAYS_MS, queueNames } from '../../../runtime/amqp/retry.js';
+import { DEFAULT_RETRY_DELAYS_MS, queueNames } from '../../../runtime/delivery/rules.js';
 import { IdempotencyStore } from '../../../runtime/redis/idempotency-store.js';
 import { SHARED_URL } from '../../support/private-rabbit.js';
 import { createTestRegistry } from '../../support/test-registry.js';

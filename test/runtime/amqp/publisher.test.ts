@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createPublisher, type Publisher, type PublisherOptions } from '../../../runtime/amqp/publisher.js';
-import { serializeEnvelope } from '../../../runtime/amqp/wire.js';
+import { serializeEnvelope } from '../../../runtime/wire.js';
 import {
   isConnectionError,
   isNackError,
@@ -137,6 +137,29 @@ describe('publisher: confirmed publish and wire format', () => {
     expect((error as PayloadValidationError).issues.map((i) => i.pointer)).toEqual(['/event_id']);
     expect(await admin.drain(queue, 2, 300)).toHaveLength(1);
   });
+
+  it('publishValidated sends an envelope its caller validated as is, and still refuses an unknown type', async () => {
+    const p = publisher();
+    const envelope = createEnvelope(
+      'test.order.created',
+      { order_id: 'o-3', amount: 4, currency: 'USD', note: 'as given' },
+      { source },
+    );
+    const receipt = await p.publishValidated(envelope as Envelope);
+    const [msg] = await admin.drain(queue, 1);
+    expect(msg?.properties.messageId).toBe(receipt.eventId);
+    expect(JSON.parse(String(msg?.content)).payload).toEqual({
+      order_id: 'o-3',
+      amount: 4,
+      currency: 'USD',
+      note: 'as given',
+    });
+    const unknown = await settle(
+      p.publishValidated({ ...envelope, event_type: 'no.such.event' } as Envelope),
+    );
+    expect(unknown).toBeInstanceOf(Error);
+    expect(String((unknown as Error).message)).toMatch(/no\.such\.event/);
+  });
 });
 
 describe('publisher: refusals before sending', () => {
@@ -212,6 +235,11 @@ describe('publisher: broker answers', () => {
     const error = await settle(p.publish('test.ping', { n: 2 }));
     expect(isNackError(error)).toBe(true);
     expect(p.stats().nacked).toBe(1);
+    // Each nack was answered by a new channel and a resend (nackRetries, default 3) before giving up.
+    expect(p.stats().republished).toBe(3);
+    // The channel in use after the nacks works.
+    await admin.channel.purgeQueue(full);
+    await expect(p.publish('test.ping', { n: 3 })).resolves.toBeDefined();
   });
 
   it('rejects with PublishTimeoutError when the confirm is late', async () => {

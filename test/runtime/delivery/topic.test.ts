@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { assertTopicPattern, compileTopicPatterns, topicMatches } from '../../../runtime/memory/topic.js';
+import { assertTopicPattern, compileTopicPatterns, topicMatches } from '../../../runtime/delivery/topic.js';
 
 /** [pattern, routing key, matches] */
 const CASES: ReadonlyArray<readonly [string, string, boolean]> = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../../../runtime/envelope.js';
+import type { Envelope } from '../../runtime/envelope.js';
 import {
   decodeBody,
   decodeMeta,
@@ -7,8 +7,8 @@ import {
   MAX_HEADER_BYTES,
   serializeEnvelope,
   timestampSeconds,
-} from '../../../runtime/amqp/wire.js';
-import { createTestRegistry } from '../../support/test-registry.js';
+} from '../../runtime/wire.js';
+import { createTestRegistry } from '../support/test-registry.js';
 
 const envelope: Envelope<'test.order.created', unknown> = {
   event_id: '22fe9282-8389-5e39-adeb-84fa16ae582b',

@@ -7,8 +7,8 @@
  * source.app. Headers (scalars only): CloudEvents AMQP binding attributes, the workflow id
  * (`bb-correlation-id`), the parents (`bb-causation-ids`) and `traceparent` when given.
  */
-import { BloodbankError } from '../errors/bloodbank-error.js';
-import type { AgentContext, Envelope, Source } from '../envelope.js';
+import { BloodbankError } from './errors/bloodbank-error.js';
+import type { AgentContext, Envelope, Source } from './envelope.js';
 
 export const HEADER_CORRELATION_ID = 'bb-correlation-id';
 export const HEADER_CAUSATION_IDS = 'bb-causation-ids';

@@ -1,15 +1,8 @@
 /**
- * Failure policy shared by the AMQP consumer and the in-memory transport: queue topology and names,
- * backoff, the `bb-*` error headers, and how a delivery is decoded and classified before a handler runs.
- *
- * Topology of one service (`${exchange}.${service}.q`, see `queueNames`):
- * - the main queue: quorum, durable, bound with each pattern; `x-delivery-limit` is the broker-side
- *   safety net (a message redelivered that often, e.g. because consumers crash on it, is dead-lettered
- *   by the broker, at-least-once, into the DLQ);
- * - one retry queue per backoff delay (`….retry.<ms>`): quorum, `x-message-ttl` = the delay, dead-lettered
- *   (at-least-once) back to the main queue through the default exchange. The name carries the delay, so
- *   changing the delays declares new queues instead of failing with 406 on an argument change;
- * - the dead-letter queue `….dlq`: quorum, durable, no consumer; read it with the DLQ API (`dlq.ts`).
+ * The delivery rules both transports share (the AMQP consumer and the in-memory bus): service queue names,
+ * backoff, the `bb-*` failure headers, how a delivery is decoded and classified before a handler runs, the
+ * idempotency gate, dead letters as read back, and one set of patterns per queue. The pipeline that applies
+ * them to each delivery is `pipeline.ts`; how RabbitMQ realises retries and dead letters is amqp/queues.ts.
  *
  * Attempts are counted in the `bb-attempt` header (1 on first delivery): `x-delivery-count` restarts
  * whenever a message is republished, so it cannot count retries through TTL queues.
@@ -17,14 +10,12 @@
 import { underPayload } from '../validation.js';
 import type { Envelope } from '../envelope.js';
 import type { EventDefinition, Registry, ValidationIssue } from '../registry.js';
-import { DEFAULT_EXCHANGE } from './topology.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
 
-export { DEFAULT_EXCHANGE };
+/** The exchange every event goes through unless configured otherwise (`EXCHANGE_NAME`). */
+export const DEFAULT_EXCHANGE = 'bloodbank.events.v1';
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000];
-/** Broker-side redelivery limit of the main queue (deliveries returned without ack/nack by us). */
-export const DEFAULT_DELIVERY_LIMIT = 20;
 /** Longest `bb-error` value (bytes of UTF-8). */
 export const MAX_ERROR_HEADER_BYTES = 4096;
 
@@ -119,32 +110,6 @@ export function isRetryableError(error: unknown): boolean {
     error !== null &&
     (error as { retryable?: unknown }).retryable === false
   );
-}
-
-export function mainQueueArguments(names: QueueNames, deliveryLimit: number): Record<string, unknown> {
-  return {
-    'x-queue-type': 'quorum',
-    'x-delivery-limit': deliveryLimit,
-    'x-dead-letter-exchange': '',
-    'x-dead-letter-routing-key': names.dlq,
-    'x-dead-letter-strategy': 'at-least-once',
-    'x-overflow': 'reject-publish',
-  };
-}
-
-export function retryQueueArguments(names: QueueNames, delayMs: number): Record<string, unknown> {
-  return {
-    'x-queue-type': 'quorum',
-    'x-message-ttl': delayMs,
-    'x-dead-letter-exchange': '',
-    'x-dead-letter-routing-key': names.main,
-    'x-dead-letter-strategy': 'at-least-once',
-    'x-overflow': 'reject-publish',
-  };
-}
-
-export function dlqArguments(): Record<string, unknown> {
-  return { 'x-queue-type': 'quorum' };
 }
 
 /** `Error` → header text, cut to `MAX_ERROR_HEADER_BYTES` of UTF-8 (never splitting a character). */
