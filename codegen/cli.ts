@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * bloodbank-codegen [--input asyncapi.yaml] [--out generated] [--check [--full]] [--watch]
- * Exit codes: 0 ok, 1 stale output (--check), 2 invalid input.
+ * bloodbank-codegen diff (--base <old.yaml> | --against <git ref>) [--input asyncapi.yaml] [--json]
+ * Exit codes: 0 ok, 1 stale output (--check) or a breaking contract change, 2 invalid input.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,10 @@ const USAGE = `Usage: bloodbank-codegen [options]
 
 Generate typed payloads, the registry, precompiled validators and clients from an AsyncAPI 3 document.
 
+Commands:
+  diff             classify the payload changes against an older document (diff --help)
+  version <key>    add the next version of an event beside the old one (version --help)
+
 Options:
   --input <file>   AsyncAPI 3.0 document (default: asyncapi.yaml)
   --out <dir>      output folder (default: generated)
@@ -21,15 +26,30 @@ Options:
                    else regenerates in memory and compares
   --full           with --check: always regenerate in memory and compare every file (CI)
   --watch          regenerate whenever the document or a schema changes
+  --accept-breaking <reason>
+                   let a breaking contract change through, recording the reason in
+                   <dir>/contract.lock.json (without it a breaking change exits 1)
   -h, --help       show this help
 
 Example:
   npm run codegen -- --input other/asyncapi.yaml --out other/generated`;
 
-async function once(input: string, out: string, check: boolean, full: boolean): Promise<number> {
+async function once(
+  input: string,
+  out: string,
+  check: boolean,
+  full: boolean,
+  acceptBreaking?: string,
+): Promise<number> {
   const started = performance.now();
   try {
+    // The contract gate (codegen/contract/lock.ts): a breaking change stops here, nothing is written.
+    const { contractGate } = await import('./contract/lock.js');
+    const gate = contractGate({ input, out, check, acceptBreaking, color: process.stderr.isTTY === true });
+    if (gate.message) console.error(gate.message);
+    if (gate.code !== 0) return gate.code;
     const result = await runCodegen({ input, out, check, full });
+    if (!check && gate.commit()) console.log(`codegen: contract.lock.json updated`);
     const ms = Math.round(performance.now() - started);
     if (check) {
       if (result.changed.length > 0) {
@@ -62,7 +82,15 @@ async function once(input: string, out: string, check: boolean, full: boolean): 
   }
 }
 
+/** Subcommands with their own options (codegen/contract/cli.ts). */
+const SUBCOMMANDS = new Set(['diff', 'version']);
+
 async function main(): Promise<void> {
+  const [sub, ...rest] = process.argv.slice(2);
+  if (sub !== undefined && SUBCOMMANDS.has(sub)) {
+    const { runContractCommand } = await import('./contract/cli.js');
+    process.exit(await runContractCommand(sub, rest));
+  }
   let values;
   try {
     ({ values } = parseArgs({
@@ -72,6 +100,7 @@ async function main(): Promise<void> {
         check: { type: 'boolean', default: false },
         full: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
+        'accept-breaking': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -89,7 +118,7 @@ async function main(): Promise<void> {
     console.error(`codegen: --full goes with --check\n\n${USAGE}`);
     process.exit(2);
   }
-  const code = await once(input, out, values.check, values.full);
+  const code = await once(input, out, values.check, values.full, values['accept-breaking']);
   if (!values.watch) process.exit(code);
   const { watch } = await import('chokidar');
   const { dirname, join } = await import('node:path');

@@ -10,6 +10,8 @@ import {
   StructureKind,
   VariableDeclarationKind,
 } from 'ts-morph';
+import { eventVersions } from './contract/versions.js';
+import type { VersionInfo } from './contract/versions.js';
 import { bundleSchema } from './emit/bundle.js';
 import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
 import {
@@ -553,6 +555,7 @@ function validatorsModule(
 }
 
 function registryModule(model: Model, types: TypeTable): string {
+  const versions = eventVersions(model);
   const defs = model.events.map((e) => {
     const t = types.eventType(e.key);
     const schema = model.store.get(model.store.deref(e.payload));
@@ -568,6 +571,7 @@ function registryModule(model: Model, types: TypeTable): string {
       ['schema', `payloadSchemas[${JSON.stringify(e.key)}]`],
       ['replyKey', JSON.stringify(e.replyKey)],
       ['errorKey', JSON.stringify(e.errorKey)],
+      ...versionFields(versions.get(e.key)),
       ['title', JSON.stringify(e.title)],
       ['description', JSON.stringify(e.description)],
       ['examples', JSON.stringify(e.examples)],
@@ -596,10 +600,11 @@ function registryModule(model: Model, types: TypeTable): string {
 
 function clientModule(model: Model, types: TypeTable): Statement[] {
   const commands = model.events.filter((e) => e.kind === 'command');
+  const versions = eventVersions(model);
   const publishMembers = model.events.map((e) => ({
     name: e.names.publish,
     docs: [
-      `Publish ${e.key}${e.kind === 'command' ? ' (a command)' : ''}. Resolves once the broker confirmed it.`,
+      `Publish ${e.key}${e.kind === 'command' ? ' (a command)' : ''}. Resolves once the broker confirmed it.${deprecatedTag(versions.get(e.key))}`,
     ],
     parameters: [
       { name: 'payload', type: inputName(types, e) },
@@ -693,6 +698,22 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       : 'Record<string, never>',
   });
   return statements;
+}
+
+/** Registry fields of an event in a version chain (codegen/contract/versions.ts); none for the others. */
+function versionFields(v: VersionInfo | undefined): Array<[string, string]> {
+  if (!v) return [];
+  return [
+    ['version', String(v.version)],
+    ['supersedes', JSON.stringify(v.supersedes)],
+    ['supersededBy', JSON.stringify(v.supersededBy)],
+    ['deprecated', String(v.deprecated)],
+  ];
+}
+
+function deprecatedTag(v: VersionInfo | undefined): string {
+  if (!v?.deprecated) return '';
+  return `\n\n@deprecated ${v.supersededBy ? `Superseded by ${v.supersededBy}: publish that instead.` : 'This event is deprecated.'}`;
 }
 
 function firstSentence(text: string): string {

@@ -41,7 +41,7 @@ function phaseTrace(): (phase: string) => void {
 
 /** Build every output file (the manifest included) in memory. */
 export async function buildFiles(input: string): Promise<{ model: Model; files: GeneratedFile[] }> {
-  // Start the parser worker first, then load the emitter (ts-morph, ajv) while it runs.
+  // Start the parser first (a worker thread when compiled), then load the emitter (ts-morph, ajv) meanwhile.
   const trace = phaseTrace();
   const modelPromise = loadModel(input);
   trace('model read, parser started');
@@ -62,7 +62,7 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
     throw error;
   }
   await model.validation;
-  trace('document validated (parser worker)');
+  trace('document validated (@asyncapi/parser)');
   const inputs = hashInputs(
     dirname(resolve(input)),
     model.store.docs().map((d) => d.file),

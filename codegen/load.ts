@@ -21,8 +21,8 @@ export interface LoadOptions {
 }
 
 export async function loadModel(inputPath: string, options: LoadOptions = {}): Promise<Model> {
-  // The parser's worker starts loading @asyncapi/parser before the document is even read.
-  const parser = options.skipValidation ? null : spawnParserWorker();
+  // A worker starts loading @asyncapi/parser before the document is even read (see ParserMode).
+  const parser = options.skipValidation ? null : startParser();
   let validation: Promise<void> | null = null;
   try {
     const input = resolvePath(inputPath);
@@ -352,10 +352,10 @@ export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInpu
   return { text: JSON.stringify(root), files };
 }
 
-interface ParserWorker {
+interface DocumentParser {
   /** Validate the bundled document (once); resolves when the parser accepts it. */
   validate(input: ParserInput, display: string): Promise<void>;
-  /** Stop the worker without validating. */
+  /** Stop the parser's worker, if any, without validating. */
   terminate(): void;
 }
 
@@ -363,15 +363,16 @@ interface ParserWorker {
  * Where @asyncapi/parser runs. Compiled (dist/, the `bloodbank-codegen` bin, `npm run codegen`), in a worker
  * thread running codegen/parser-worker.js: the parse takes most of codegen's time, and in the worker it
  * overlaps the main thread's model building and emitting. From the TypeScript sources (tsx, vitest), in
- * this thread: Node 20 cannot start a worker from a .ts file without registering a loader in it, and
- * codegen/parser-worker.ts has nothing to offer there but speed.
+ * this thread: on Node 20 a worker cannot start from a .ts file (tsx's loader does not reach a worker's
+ * entry module: `execArgv: ['--import', 'tsx']` fails with ERR_UNKNOWN_FILE_EXTENSION), and the worker
+ * buys speed only; the verdict is the same either way (test/codegen/parser-worker.test.ts).
  */
 export type ParserMode = 'worker' | 'in-process';
 
 const defaultParserMode = (): ParserMode => (import.meta.url.endsWith('.ts') ? 'in-process' : 'worker');
 
 /** Start the parser (see ParserMode); the worker is spawned at once and loads the parser meanwhile. */
-export function spawnParserWorker(mode: ParserMode = defaultParserMode()): ParserWorker {
+export function startParser(mode: ParserMode = defaultParserMode()): DocumentParser {
   if (mode === 'in-process') {
     return {
       async validate(input, display) {
@@ -418,7 +419,7 @@ export function startValidation(
   display: string,
   mode: ParserMode = defaultParserMode(),
 ): Promise<void> {
-  return spawnParserWorker(mode).validate(input, display);
+  return startParser(mode).validate(input, display);
 }
 
 /** The first diagnostic as a CodegenError; one inside a bundled schema file points back at that file. */

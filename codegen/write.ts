@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { GeneratedFile } from './generate.js';
 
 export const MANIFEST = '.manifest.json';
+/** codegen/contract/lock.ts's snapshot: never removed as stale, never part of the manifest. */
+export const CONTRACT_LOCK = 'contract.lock.json';
 
 /**
  * The packages codegen loads to produce its output or its verdict on the input: the emitter (ts-morph),
@@ -184,7 +186,8 @@ export function listOutput(out: string): string[] {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else result.push(relative(out, p).split('\\').join('/'));
+      // The contract snapshot is kept by the contract gate (codegen/contract/lock.ts), not by write/check.
+      else if (!(dir === out && name === CONTRACT_LOCK)) result.push(relative(out, p).split('\\').join('/'));
     }
   };
   walk(out);

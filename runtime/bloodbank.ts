@@ -8,6 +8,16 @@ import type { Logger } from 'pino';
 import { createConnection, type BloodbankConnection } from './amqp/connection.js';
 import { createSubscriber, type AmqpSubscriber, type AmqpSubscription } from './amqp/consumer.js';
 import { createDlqAdmin, type DlqAdmin } from './amqp/dlq.js';
+import {
+  readHistory,
+  replayHistory,
+  setupHistory,
+  type HistoryEvent,
+  type HistoryQuery,
+  type ReplayOptions,
+  type ReplayResult,
+  type SetupResult,
+} from './amqp/history.js';
 import { createPublisher, type Publisher } from './amqp/publisher.js';
 import type { RetryOptions } from './delivery/rules.js';
 import type {
@@ -63,6 +73,15 @@ export interface Bloodbank<M extends Catalog> extends EventPublisher<M>, EventSu
     handler: Handler<M, KeysMatching<P, keyof M & string>>,
     options: SubscribeOptions,
   ): Promise<AmqpSubscription>;
+  /**
+   * Declare the exchange and the history stream `${exchange}.history` (what `bb setup` does; idempotent),
+   * with the retention of `BLOODBANK_HISTORY_MAX_AGE` / `BLOODBANK_HISTORY_MAX_BYTES`.
+   */
+  setup(): Promise<SetupResult>;
+  /** Stored events matching `query`, oldest first, up to where the stream ended when the read began. */
+  history(query?: HistoryQuery): AsyncGenerator<HistoryEvent, void, undefined>;
+  /** Send the matching stored events into one service's queue (see `replayHistory`). */
+  replay(options: ReplayOptions): Promise<ReplayResult>;
   /** Close subscriptions (finishing prefetched work), wait for confirms, then close connections and Redis. */
   close(): Promise<void>;
 }
@@ -122,6 +141,11 @@ export async function connectBloodbank<M extends Catalog>(
     logger,
   });
 
+  const reader = {
+    connection: consumeConnection ?? publishConnection,
+    exchange: config.exchangeName,
+    logger,
+  };
   return {
     config,
     registry: options.registry,
@@ -140,6 +164,13 @@ export async function connectBloodbank<M extends Catalog>(
       if (!subscriber) throw new Error('this Bloodbank was opened with consume: false');
       return subscriber.subscribe(patterns, handler, subscribeOptions);
     },
+    setup: () =>
+      setupHistory(reader.connection, config.exchangeName, {
+        maxAge: config.historyMaxAge,
+        maxBytes: config.historyMaxBytes,
+      }),
+    history: (query?: HistoryQuery) => readHistory(reader, query),
+    replay: (replayOptions: ReplayOptions) => replayHistory(reader, replayOptions),
     async close() {
       await subscriber?.close();
       await publisher.close();

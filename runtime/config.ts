@@ -67,6 +67,16 @@ export interface BloodbankConfig {
   readonly openaiApiKey: string | undefined;
   readonly openaiBaseUrl: string | undefined;
   readonly firefliesWebhookSecret: string | undefined;
+  /** `BLOODBANK_HISTORY`: `off` keeps the gateway, `bb serve commands` and `bb setup` from declaring the history stream. */
+  readonly history: 'on' | 'off';
+  /** `BLOODBANK_HISTORY_MAX_AGE`: retention of the history stream (`x-max-age`: 7D, 12h, 30m, 90s…). */
+  readonly historyMaxAge: string;
+  /** `BLOODBANK_HISTORY_MAX_BYTES`: size cap of the history stream (`x-max-length-bytes`). */
+  readonly historyMaxBytes: number;
+  /** `BLOODBANK_REQUEST_TIMEOUT_MS`: the gateway's request (headers and body) and keep-alive timeout. */
+  readonly requestTimeoutMs: number;
+  /** `BLOODBANK_MAX_CONNECTIONS`: open sockets the gateway accepts at once (0: no cap). */
+  readonly maxConnections: number;
   /** Bearer JWTs at the gateway: set when `BLOODBANK_JWKS_URL` or `BLOODBANK_JWT_PUBLIC_KEY` is. */
   readonly jwt: JwtConfig | undefined;
   /** `BLOODBANK_BROKER_PASSWORDS`: file of `service=password` lines for `bb broker definitions`. */
@@ -216,6 +226,31 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: null,
     description: 'PEM file of CA certificates trusted for amqps:// and rediss:// (beside the system ones)',
   },
+  {
+    name: 'BLOODBANK_HISTORY',
+    default: 'on',
+    description: '`off`: the gateway, `bb serve commands` and `bb setup` do not declare the history stream',
+  },
+  {
+    name: 'BLOODBANK_HISTORY_MAX_AGE',
+    default: '7D',
+    description: 'Retention of the history stream `${EXCHANGE_NAME}.history` (Y, M, D, h, m, s: 7D, 12h)',
+  },
+  {
+    name: 'BLOODBANK_HISTORY_MAX_BYTES',
+    default: '5GiB',
+    description: 'Size cap of the history stream (bytes, or with a unit: 512MiB, 5GiB)',
+  },
+  {
+    name: 'BLOODBANK_REQUEST_TIMEOUT_MS',
+    default: '30000',
+    description: 'Gateway: longest time to receive a request (headers and body) and keep-alive idle time',
+  },
+  {
+    name: 'BLOODBANK_MAX_CONNECTIONS',
+    default: '10000',
+    description: 'Gateway: open connections accepted at once (0: no cap)',
+  },
 ];
 
 function defaultOf(name: string): string {
@@ -262,6 +297,15 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     jwt: jwtConfig(r),
     tlsCa: r.file('BLOODBANK_TLS_CA'),
     brokerPasswords: r.string('BLOODBANK_BROKER_PASSWORDS'),
+    history: r.oneOf('BLOODBANK_HISTORY', ['on', 'off'] as const) ?? 'on',
+    historyMaxAge: r.streamAge('BLOODBANK_HISTORY_MAX_AGE') ?? defaultOf('BLOODBANK_HISTORY_MAX_AGE'),
+    historyMaxBytes: r.bytes('BLOODBANK_HISTORY_MAX_BYTES') ?? 5 * 1024 * MIB,
+    requestTimeoutMs:
+      r.integer('BLOODBANK_REQUEST_TIMEOUT_MS', 1, 3_600_000) ??
+      Number(defaultOf('BLOODBANK_REQUEST_TIMEOUT_MS')),
+    maxConnections:
+      r.integer('BLOODBANK_MAX_CONNECTIONS', 0, Number.MAX_SAFE_INTEGER) ??
+      Number(defaultOf('BLOODBANK_MAX_CONNECTIONS')),
   };
   const [first, ...rest] = r.issues;
   if (first) throw new ConfigError([first, ...rest]);
@@ -462,6 +506,21 @@ class Reader {
         value: this.env[name] ?? '',
       });
     return found;
+  }
+
+  /** A stream retention as RabbitMQ's `x-max-age` takes it: a positive integer and one unit of Y M D h m s. */
+  streamAge(name: string): string | undefined {
+    const value = this.string(name)?.trim();
+    if (value === undefined) return undefined;
+    if (!/^[1-9]\d*[YMDhms]$/.test(value)) {
+      this.issues.push({
+        variable: name,
+        rule: 'must be a positive integer followed by one unit of Y, M, D, h, m or s (7D, 12h, 90s)',
+        value,
+      });
+      return undefined;
+    }
+    return value;
   }
 
   bytes(name: string): number | undefined {

@@ -21,6 +21,8 @@ export interface BloodbankMetrics {
   readonly trackerFailures: Counter<'operation'>;
   readonly deduplicated: Counter<'service'>;
   readonly idempotencyFallback: Counter<'service'>;
+  /** Publishes of events marked deprecated (runtime/deprecation.ts). Optional for metrics built by hand. */
+  readonly deprecatedPublished?: Counter<'event_type'>;
 }
 
 export function createMetrics(registry: PromRegistry = new PromRegistry()): BloodbankMetrics {
@@ -88,6 +90,12 @@ export function createMetrics(registry: PromRegistry = new PromRegistry()): Bloo
       name: 'bloodbank_dead_lettered_total',
       help: 'Messages sent to a dead-letter queue',
       labelNames: ['event_type', 'reason'],
+      registers: r,
+    }),
+    deprecatedPublished: new Counter({
+      name: 'bloodbank_deprecated_published_total',
+      help: 'Publishes of events marked deprecated (a newer version supersedes them)',
+      labelNames: ['event_type'],
       registers: r,
     }),
     validationFailures: new Counter({

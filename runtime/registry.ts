@@ -58,6 +58,14 @@ export interface EventDefinition<K extends string = string> {
   readonly replyKey: string | null;
   /** For commands: the routing key of the failure event (`x-bloodbank-error`). */
   readonly errorKey: string | null;
+  /** Version of the event (`x.y.v2` is 2; absent: 1). */
+  readonly version?: number;
+  /** The routing key this version replaces (`x.y` for `x.y.v2`); absent: none. */
+  readonly supersedes?: string | null;
+  /** The routing key of the next version; absent: none. */
+  readonly supersededBy?: string | null;
+  /** The message is marked `deprecated: true`: publishing it logs once and counts `bloodbank_deprecated_published_total`. */
+  readonly deprecated?: boolean;
   readonly title: string;
   readonly description: string;
   readonly examples: readonly unknown[];

@@ -188,6 +188,64 @@ program
   );
 
 program
+  .command('setup')
+  .description(
+    'declare the exchange and the history stream ${EXCHANGE_NAME}.history bound with # (idempotent)',
+  )
+  .option('--no-history', 'declare the exchange only (events nobody subscribes to stay unroutable)')
+  .option('--json', 'print JSON')
+  .addHelpText('after', '\nExample:\n  $ bb setup && bb publish llm.prompt --mock')
+  .action(
+    lazy(
+      () => import('./commands/setup.js'),
+      (m) => m.setup,
+    ),
+  );
+
+program
+  .command('history')
+  .description('print stored events from the history stream, oldest first (bb setup creates it)')
+  .argument('[pattern]', 'topic pattern on the routing key (default #)')
+  .option('--since <when>', 'from this time or this long ago (10m, 2h, 7d, 2026-12-05T01:00:00Z)')
+  .option('--until <when>', 'up to this time or this long ago (default: the end of the stream)')
+  .option('--correlation <id>', 'only this event, its workflow and its children')
+  .option('-n, --limit <n>', 'at most this many events', parseInteger)
+  .option('--json', 'print JSON lines')
+  .addHelpText(
+    'after',
+    "\nExamples:\n  $ bb history 'llm.#' --since 10m\n  $ bb history --correlation <event-id> --json",
+  )
+  .action(
+    lazy(
+      () => import('./commands/history.js'),
+      (m) => m.history,
+    ),
+  );
+
+program
+  .command('replay')
+  .description("send stored events into one service's queue, in order, with their event ids")
+  .requiredOption('--to <service>', 'service name (its queue ${EXCHANGE_NAME}.<service>.q) or queue name')
+  .option('--since <when>', 'from this time or this long ago (10m, 2h, 7d, ISO time)')
+  .option('--until <when>', 'up to this time or this long ago (default: the end of the stream)')
+  .option('--pattern <pattern>', 'topic pattern on the routing key; repeatable (default #)', collect)
+  .option('--correlation <id>', 'only this event, its workflow and its children')
+  .option('-n, --limit <n>', 'at most this many events', parseInteger)
+  .option('--dry-run', 'list what would be sent, send nothing')
+  .option('--force', 'an idempotent consumer handles the events again (header bb-replay-force)')
+  .option('--json', 'print a JSON summary')
+  .addHelpText(
+    'after',
+    "\nExamples:\n  $ bb replay --to my_service --since 2h --pattern 'llm.#'\n  $ bb replay --to my_service --since 1d --dry-run",
+  )
+  .action(
+    lazy(
+      () => import('./commands/replay.js'),
+      (m) => m.replay,
+    ),
+  );
+
+program
   .command('trace')
   .description('draw the causation chain of an event as a tree (from Redis)')
   .argument('<event-id>', 'the event id')

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const delays = values['retry-delays']?.split(',').map((d) => integer('retry-delays', d.trim()) as number);
   const echoDelayMs = integer('echo-delay-ms', values['echo-delay-ms']);
   const processor = await serveCommands({
+    history: true,
     ...(values.registry !== undefined ? { registryModule: values.registry } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(port !== undefined ? { port } : {}),

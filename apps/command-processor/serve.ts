@@ -41,6 +41,8 @@ import { createProviders, type ProviderSet } from '../handlers/providers/index.j
 import { loadRegistry } from '../shared/registry.js';
 
 export interface ServeCommandsOptions {
+  /** Declare the history stream at start, as `bb setup` (`bb serve commands` does; default false). */
+  readonly history?: boolean;
   /** Module exporting the registry (default: `BLOODBANK_REGISTRY`, else this repository's generated one). */
   readonly registryModule?: string;
   /** Commands run at once per command key (default 1). */
@@ -93,6 +95,10 @@ export async function serveCommands(options: ServeCommandsOptions = {}): Promise
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
   };
   try {
+    if (options.history && config.history === 'on')
+      await bb.setup().catch((error: unknown) => {
+        logger.error({ err: error }, 'cannot set the history stream up; events are not being stored');
+      });
     const idempotency = new IdempotencyStore({
       ...redisTarget(config),
       logger,

@@ -24,6 +24,8 @@ export interface GatewayMetrics {
   readonly wsClients: Gauge;
   readonly wsDropped: Counter<'reason'>;
   readonly webhooks: Counter<'outcome'>;
+  readonly requestTimeouts: Counter;
+  readonly connectionsDropped: Counter;
 }
 
 export interface GatewayContext {

@@ -26,10 +26,13 @@ import { isHttpError, type HttpError } from './http-error.js';
 import { createTokenVerifier, type JwtOptions, type TokenVerifier } from './jwt.js';
 import { LiveStream } from './live-stream.js';
 import { registerRateLimit } from './rate-limit.js';
+import { createGatewayHistory, registerHistoryRoutes } from './routes-history.js';
 import { registerPublishRoutes } from './routes-publish.js';
 import { registerReadRoutes } from './routes-read.js';
 import { registerWebhookRoutes } from './routes-webhook.js';
 import { registerWsRoutes } from './routes-ws.js';
+import { capConnections, clientErrorHandler, timeoutServerOptions } from './timeouts.js';
+import type { HistoryRetention } from '../../runtime/amqp/history.js';
 
 export interface GatewayOptions {
   readonly registry: Registry;
@@ -75,6 +78,12 @@ export interface GatewayOptions {
   readonly requester?: CommandRequester;
   /** Trust `X-Forwarded-For` for the client address (behind a proxy). Default false. */
   readonly trustProxy?: boolean;
+  /** Declare the history stream at start (what `bb setup` does) with this retention; default: only read it. */
+  readonly history?: HistoryRetention | false;
+  /** `BLOODBANK_REQUEST_TIMEOUT_MS`: longest time to receive a request, headers and body (default 30,000). */
+  readonly requestTimeoutMs?: number;
+  /** `BLOODBANK_MAX_CONNECTIONS`: open connections at once (default 10,000; 0: no cap). */
+  readonly maxConnections?: number;
 }
 
 export interface Gateway {
@@ -119,6 +128,16 @@ function gatewayMetrics(metrics: BloodbankMetrics): GatewayMetrics {
       name: 'bloodbank_gateway_webhooks_total',
       help: 'Fireflies webhooks by outcome',
       labelNames: ['outcome'],
+      registers,
+    }),
+    requestTimeouts: new Counter({
+      name: 'bloodbank_gateway_request_timeouts_total',
+      help: 'Requests answered 408 because they were not received within BLOODBANK_REQUEST_TIMEOUT_MS',
+      registers,
+    }),
+    connectionsDropped: new Counter({
+      name: 'bloodbank_gateway_connections_dropped_total',
+      help: 'Connections refused because BLOODBANK_MAX_CONNECTIONS were open',
       registers,
     }),
   };
@@ -221,11 +240,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  const limits = {
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    maxConnections: options.maxConnections ?? 10_000,
+  };
   const app = Fastify({
     bodyLimit,
     trustProxy: options.trustProxy ?? false,
     logger: false,
     return503OnClosing: true,
+    ...timeoutServerOptions(limits),
+    clientErrorHandler: clientErrorHandler(ctx.gatewayMetrics.requestTimeouts),
+  });
+  capConnections(app, limits, ctx.gatewayMetrics.connectionsDropped);
+  const history = createGatewayHistory({
+    url: options.rabbitUrl,
+    exchange: options.exchange,
+    name,
+    logger,
+    retention: options.history ?? false,
   });
   app.decorateRequest('principal', null);
   // Bodies are JSON (the webhook route reads raw bytes in its own scope): anything else is 415.
@@ -330,6 +363,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   registerReadRoutes(app, ctx);
+  registerHistoryRoutes(app, ctx, history);
   registerPublishRoutes(app, ctx);
   registerWebhookRoutes(app, ctx, bodyLimit);
   registerWsRoutes(app, ctx);
@@ -362,7 +396,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         await app.close();
         const r = await requester?.catch(() => null);
-        await Promise.allSettled([r && !options.requester ? r.close() : undefined, stream.close()]);
+        await Promise.allSettled([
+          r && !options.requester ? r.close() : undefined,
+          stream.close(),
+          history.close(),
+        ]);
         await broker.close();
         await tracker?.close();
       })();

@@ -95,6 +95,10 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
     corsOrigins: config.corsOrigins ?? false,
     rateLimit: config.rateLimit > 0 ? { max: config.rateLimit, timeWindowMs: 60_000 } : false,
     ...(config.firefliesWebhookSecret ? { firefliesWebhookSecret: config.firefliesWebhookSecret } : {}),
+    history:
+      config.history === 'on' ? { maxAge: config.historyMaxAge, maxBytes: config.historyMaxBytes } : false,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections,
   });
   const port = options.port ?? config.httpPort;
   let address: string;

@@ -78,7 +78,7 @@ export function ajvInput(model: Model): AjvInput {
     docs: store.docs().map((doc) => ({
       uri: doc.uri,
       display: store.display(doc.file),
-      json: store.forAjv(doc) as AnySchemaObject,
+      json: withoutAnnotations(store.forAjv(doc)) as AnySchemaObject,
       isSchema: !/\.ya?ml$/i.test(doc.file),
     })),
     roots,
@@ -112,7 +112,8 @@ function makeAjv(variant: Variant, input: AjvInput): Ajv {
     code: {
       source: true,
       esm: true,
-      lines: false,
+      // Readable, diffable output: one statement a line.
+      lines: true,
       formats: _`require("bloodbank/formats").${variant === 'publish' ? _`publish` : _`consume`}`,
     },
   });
@@ -143,6 +144,23 @@ function makeAjv(variant: Variant, input: AjvInput): Ajv {
 }
 
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+/** Keywords that do not validate: kept in schemas.ts and the docs, left out of validator code. */
+const ANNOTATIONS = new Set(['title', 'description', 'examples', 'example', '$comment']);
+
+/** A schema (or AsyncAPI document) without annotations, so ajv's output carries none of their text. */
+export function withoutAnnotations(node: Json): Json {
+  if (Array.isArray(node)) return node.map(withoutAnnotations);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (ANNOTATIONS.has(k)) continue;
+    if (DATA_KEYWORDS.has(k)) out[k] = v;
+    else if (SCHEMA_MAPS.has(k) && isObject(v))
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, withoutAnnotations(s)]));
+    else out[k] = withoutAnnotations(v);
+  }
+  return out;
+}
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
 
 /**
@@ -466,29 +484,57 @@ export function rewriteRequires(code: string): string {
 }
 
 /**
- * ajv's standalone output declares `const schemaN = {…}` for every schema it visited, examples and all,
- * though validators only reference a few of them (for `$data` or `verbose`). Drop the unreferenced ones:
- * smaller files, faster import.
+ * ajv's standalone output declares `const schemaN = {…}` for every schema it visited, though validators
+ * only read a few small values from them (a `type` array for an error's params). Replace each such read
+ * by the value itself and drop the declarations: the schema data lives once, in schemas.ts, not again in
+ * each stage. A constant used whole (no path) is kept.
  */
 export function dropUnusedSchemaConstants(code: string): string {
   const decl = /const (schema\d+) = /g;
-  const spans: Array<{ name: string; start: number; end: number }> = [];
+  const spans: Array<{ name: string; start: number; end: number; value: unknown }> = [];
   for (let m = decl.exec(code); m; m = decl.exec(code)) {
     const start = m.index;
-    const end = endOfLiteral(code, m.index + m[0].length);
-    spans.push({ name: m[1] as string, start, end });
+    const literalStart = m.index + m[0].length;
+    const end = endOfLiteral(code, literalStart);
+    const literal = code.slice(literalStart, end).replace(/;$/, '');
+    spans.push({ name: m[1] as string, start, end, value: JSON.parse(literal) as unknown });
     decl.lastIndex = end;
   }
-  const uses = new Map<string, number>();
-  for (const m of code.matchAll(/\bschema\d+\b/g)) uses.set(m[0], (uses.get(m[0]) ?? 0) + 1);
+  const values = new Map(spans.map((s) => [s.name, s.value]));
+  const keep = new Set<string>();
   let out = '';
   let last = 0;
   for (const span of spans) {
-    if ((uses.get(span.name) ?? 0) > 1) continue;
-    out += code.slice(last, span.start);
+    out += inlineReads(code.slice(last, span.start), values, keep);
     last = span.end;
   }
-  return out + code.slice(last);
+  out += inlineReads(code.slice(last), values, keep);
+  if (keep.size === 0) return out;
+  const kept = spans
+    .filter((s) => keep.has(s.name))
+    .map((s) => `const ${s.name} = ${JSON.stringify(s.value)};\n`)
+    .join('');
+  return kept + out;
+}
+
+/** `schema7.properties.model.type` / `schema7["a-b"]` → its JSON value; a bare `schema7` is kept. */
+function inlineReads(code: string, values: ReadonlyMap<string, unknown>, keep: Set<string>): string {
+  return code.replace(
+    /\b(schema\d+)((?:\.[A-Za-z_$][\w$]*|\["(?:[^"\\]|\\.)*"\]|\[\d+\])*)/g,
+    (whole, name: string, path: string) => {
+      if (!values.has(name)) return whole;
+      if (!path) {
+        keep.add(name);
+        return whole;
+      }
+      let node: unknown = values.get(name);
+      for (const m of path.matchAll(/\.([A-Za-z_$][\w$]*)|\[("(?:[^"\\]|\\.)*"|\d+)\]/g)) {
+        const key = m[1] ?? (JSON.parse(m[2] as string) as string | number);
+        node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+      }
+      return node === undefined ? whole : JSON.stringify(node);
+    },
+  );
 }
 
 /** Index just past `{…};` (a JSON literal plus its semicolon) starting at `from`. */

@@ -2,4 +2,7650 @@
 // @ts-nocheck — ajv standalone output (tolerant: unknown fields allowed (the consume walk drops them), naive timestamps accepted; defaults applied)
 /* eslint-disable */
 import { ajvRuntime as __ajvRuntime } from 'bloodbank/codegen-runtime';
-export const AgentThreadError = validate21;const schema7 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/agent/thread.error.json","title":"AgentThreadErrorPayload","description":"Fact: running an agent.thread.prompt command failed. Published by the command processor (envelope correlation_ids = [the command event_id]).","type":"object","properties":{"provider":{"type":"string","maxLength":255,"description":"LLM provider that failed. At most 255 characters."},"model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Model that failed. Null when absent. At most 255 characters."},"error_message":{"type":"string","maxLength":65536,"description":"Error message. At most 65,536 characters."},"error_code":{"type":["string","null"],"maxLength":255,"default":null,"description":"Provider or internal error code. Null when absent. At most 255 characters."},"is_retryable":{"type":"boolean","default":false,"description":"Whether retrying may succeed. Default false."},"retry_count":{"type":"integer","minimum":0,"default":0,"description":"Retries attempted so far. Default 0. Integer, >= 0."}},"required":["provider","error_message"],"examples":[{"provider":"anthropic","model":"claude-sonnet-4-5","error_message":"rate limit exceeded: 50 requests per minute","error_code":"rate_limit_error","is_retryable":true,"retry_count":1}]};const func0 = Object.prototype.hasOwnProperty;const func48 = __ajvRuntime["ajv/dist/runtime/ucs2length"].default;function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/agent/thread.error.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.model === undefined){data.model = null;}if(data.error_code === undefined){data.error_code = null;}if(data.is_retryable === undefined){data.is_retryable = false;}if(data.retry_count === undefined){data.retry_count = 0;}if((data.provider === undefined) || (!(func0.call(data, "provider")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.provider !== undefined && func0.call(data, "provider")){let data0 = data.provider;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.model;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: schema7.properties.model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.error_message !== undefined && func0.call(data, "error_message")){let data2 = data.error_message;if(typeof data2 === "string"){if(func48(data2) > 65536){const err6 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.error_code;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: schema7.properties.error_code.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(typeof data.is_retryable !== "boolean"){const err10 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}let data5 = data.retry_count;if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){const err11 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if((typeof data5 == "number") && (isFinite(data5))){if(data5 < 0 || isNaN(data5)){const err12 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate22.errors = vErrors;return errors === 0;}function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/agent.thread.error" */;let vErrors = null;let errors = 0;if(!(validate22(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);errors = vErrors.length;}validate21.errors = vErrors;return errors === 0;}export const AgentThreadPrompt = validate24;const schema9 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/agent/thread.prompt.json","title":"AgentThreadPrompt","description":"COMMAND: asks the command processor to run a prompt against an LLM provider in an agent thread. Published by the HTTP gateway, the CLI (publish-prompt, wrap) and agents. The command processor answers with agent.thread.response (correlation_ids = [this event_id]) or agent.thread.error.","type":"object","properties":{"provider":{"type":"string","maxLength":255,"description":"LLM provider, e.g. anthropic, openai, google. At most 255 characters."},"model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Model name, e.g. claude-sonnet-4-5. Null when absent. At most 255 characters."},"prompt":{"type":"string","maxLength":1000000,"description":"The prompt text. At most 1,000,000 characters."},"project":{"type":["string","null"],"maxLength":255,"default":null,"description":"Git project the prompt was issued in. Null when absent. At most 255 characters."},"working_dir":{"type":["string","null"],"maxLength":8192,"default":null,"description":"Working directory the prompt was issued in. Null when absent. At most 8,192 characters."},"domain":{"type":["string","null"],"maxLength":255,"default":null,"description":"Subject domain of the prompt. Null when absent. At most 255 characters."},"tags":{"type":"array","items":{"type":"string","maxLength":255},"maxItems":256,"default":[],"description":"Free tags. Default []. At most 256 items of at most 255 characters each."}},"required":["provider","prompt"],"examples":[{"provider":"anthropic","model":"claude-sonnet-4-5","prompt":"Summarise the open pull requests of delorenj/trinote.","project":"trinote","working_dir":"/home/delorenj/code/trinote","domain":"code-review","tags":["review","github"]}]};function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/agent/thread.prompt.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.model === undefined){data.model = null;}if(data.project === undefined){data.project = null;}if(data.working_dir === undefined){data.working_dir = null;}if(data.domain === undefined){data.domain = null;}if(data.tags === undefined){data.tags = [];}if((data.provider === undefined) || (!(func0.call(data, "provider")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.prompt === undefined) || (!(func0.call(data, "prompt")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.provider !== undefined && func0.call(data, "provider")){let data0 = data.provider;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.model;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: schema9.properties.model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.prompt !== undefined && func0.call(data, "prompt")){let data2 = data.prompt;if(typeof data2 === "string"){if(func48(data2) > 1000000){const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.project;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/type",keyword:"type",params:{type: schema9.properties.project.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.working_dir;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/type",keyword:"type",params:{type: schema9.properties.working_dir.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 8192){const err11 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.domain;if((typeof data5 !== "string") && (data5 !== null)){const err12 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: schema9.properties.domain.type},message:"must be string,null"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if(typeof data5 === "string"){if(func48(data5) > 255){const err13 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}let data6 = data.tags;if(Array.isArray(data6)){if(data6.length > 256){const err14 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}const len0 = data6.length;for(let i0=0; i0<len0; i0++){let data7 = data6[i0];if(typeof data7 === "string"){if(func48(data7) > 255){const err15 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}else {const err16 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}}else {const err17 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}else {const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}validate25.errors = vErrors;return errors === 0;}function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/agent.thread.prompt" */;let vErrors = null;let errors = 0;if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);errors = vErrors.length;}validate24.errors = vErrors;return errors === 0;}export const AgentThreadResponse = validate27;const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/agent/thread.response.json","title":"AgentThreadResponse","description":"Fact: an agent thread answered a prompt. Published by the command processor as the result of agent.thread.prompt (envelope correlation_ids = [the command's event_id], agent_context copied from the command).","type":"object","properties":{"provider":{"type":"string","maxLength":255,"description":"LLM provider that answered. At most 255 characters."},"prompt_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Id of the prompt answered (deprecated: use the envelope correlation_ids). Null when absent. At most 255 characters."},"response":{"type":"string","maxLength":1000000,"description":"The response text. At most 1,000,000 characters."},"model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Model that answered. Null when absent. At most 255 characters."},"tokens_used":{"type":["integer","null"],"minimum":0,"description":"Tokens consumed. Integer or null (default null), >= 0.","default":null},"duration_ms":{"type":["integer","null"],"minimum":0,"description":"Time taken, in milliseconds. Integer or null (default null), >= 0.","default":null}},"required":["provider","response"],"examples":[{"provider":"anthropic","prompt_id":"9b2d5c3e-8f14-4a6b-9c7d-2e1f0a3b4c5d","response":"Echoing your prompt: Summarise the open pull requests of delorenj/trinote.","model":"claude-sonnet-4-5","tokens_used":42,"duration_ms":100}]};function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/agent/thread.response.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.prompt_id === undefined){data.prompt_id = null;}if(data.model === undefined){data.model = null;}if(data.tokens_used === undefined){data.tokens_used = null;}if(data.duration_ms === undefined){data.duration_ms = null;}if((data.provider === undefined) || (!(func0.call(data, "provider")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.response === undefined) || (!(func0.call(data, "response")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response"},message:"must have required property '"+"response"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.provider !== undefined && func0.call(data, "provider")){let data0 = data.provider;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.prompt_id;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/type",keyword:"type",params:{type: schema11.properties.prompt_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.response !== undefined && func0.call(data, "response")){let data2 = data.response;if(typeof data2 === "string"){if(func48(data2) > 1000000){const err6 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.model;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: schema11.properties.model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.tokens_used;if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (data4 !== null)){const err10 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: schema11.properties.tokens_used.type},message:"must be integer,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err11 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.duration_ms;if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){const err12 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: schema11.properties.duration_ms.type},message:"must be integer,null"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if((typeof data5 == "number") && (isFinite(data5))){if(data5 < 0 || isNaN(data5)){const err13 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}}else {const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}validate28.errors = vErrors;return errors === 0;}function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/agent.thread.response" */;let vErrors = null;let errors = 0;if(!(validate28(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);errors = vErrors.length;}validate27.errors = vErrors;return errors === 0;}export const ArtifactCreated = validate30;const schema13 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/artifact/created.json","title":"ArtifactCreated","description":"Fact: an artifact (transcript, code, document, file…) was created. One of the three routing keys of the original Artifact model (routing key template artifact.{action}); published by the file watcher, the MCP tool publish_artifact and services that produce artifacts.","type":"object","properties":{"action":{"type":"string","const":"created","default":"created","description":"The artifact action; always \"created\" on this routing key (kept on the wire as the original's Artifact.action, which selected the routing key suffix)."},"kind":{"type":"string","maxLength":255,"description":"Kind of artifact, e.g. transcript, code, document, file. At most 255 characters."},"uri":{"type":"string","maxLength":8192,"description":"File path or URL of the artifact. At most 8,192 characters."},"title":{"type":["string","null"],"maxLength":1000,"default":null,"description":"Artifact title. Null when absent. At most 1,000 characters."},"content":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Artifact content, when carried inline. Null when absent. At most 1,000,000 characters."},"metadata":{"type":"object","default":{},"description":"Additional metadata. Default {}. Free-form object (kept open)."}},"required":["kind","uri"],"examples":[{"action":"created","kind":"transcript","uri":"https://app.fireflies.ai/view/01JD8Q4ZK7M2N3P4Q5R6S7T8V9","title":"Weekly planning","content":"Alice: Let us start with the roadmap.\nBob: Sounds good.","metadata":{"transcript_id":"01JD8Q4ZK7M2N3P4Q5R6S7T8V9"}}]};function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/artifact/created.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.action === undefined){data.action = "created";}if(data.title === undefined){data.title = null;}if(data.content === undefined){data.content = null;}if(data.metadata === undefined){data.metadata = {};}if((data.kind === undefined) || (!(func0.call(data, "kind")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.uri === undefined) || (!(func0.call(data, "uri")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uri"},message:"must have required property '"+"uri"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}let data0 = data.action;if(typeof data0 !== "string"){const err2 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if("created" !== data0){const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "created"},message:"must be equal to constant"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(data.kind !== undefined && func0.call(data, "kind")){let data1 = data.kind;if(typeof data1 === "string"){if(func48(data1) > 255){const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.uri !== undefined && func0.call(data, "uri")){let data2 = data.uri;if(typeof data2 === "string"){if(func48(data2) > 8192){const err6 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.title;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: schema13.properties.title.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 1000){const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.content;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: schema13.properties.content.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 1000000){const err11 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.metadata;if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate31.errors = vErrors;return errors === 0;}function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/artifact.created" */;let vErrors = null;let errors = 0;if(!(validate31(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);errors = vErrors.length;}validate30.errors = vErrors;return errors === 0;}export const ArtifactDeleted = validate33;const schema15 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/artifact/deleted.json","title":"ArtifactDeleted","description":"Fact: an artifact (transcript, code, document, file…) was deleted. One of the three routing keys of the original Artifact model (routing key template artifact.{action}); published by the file watcher, the MCP tool publish_artifact and services that produce artifacts.","type":"object","properties":{"action":{"type":"string","const":"deleted","default":"deleted","description":"The artifact action; always \"deleted\" on this routing key (kept on the wire as the original's Artifact.action, which selected the routing key suffix)."},"kind":{"type":"string","maxLength":255,"description":"Kind of artifact, e.g. transcript, code, document, file. At most 255 characters."},"uri":{"type":"string","maxLength":8192,"description":"File path or URL of the artifact. At most 8,192 characters."},"title":{"type":["string","null"],"maxLength":1000,"default":null,"description":"Artifact title. Null when absent. At most 1,000 characters."},"content":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Artifact content, when carried inline. Null when absent. At most 1,000,000 characters."},"metadata":{"type":"object","default":{},"description":"Additional metadata. Default {}. Free-form object (kept open)."}},"required":["kind","uri"],"examples":[{"action":"deleted","kind":"file","uri":"file:///home/delorenj/.wx/notes/old-draft.md","title":null,"content":null,"metadata":{}}]};function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/artifact/deleted.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.action === undefined){data.action = "deleted";}if(data.title === undefined){data.title = null;}if(data.content === undefined){data.content = null;}if(data.metadata === undefined){data.metadata = {};}if((data.kind === undefined) || (!(func0.call(data, "kind")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.uri === undefined) || (!(func0.call(data, "uri")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uri"},message:"must have required property '"+"uri"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}let data0 = data.action;if(typeof data0 !== "string"){const err2 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if("deleted" !== data0){const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "deleted"},message:"must be equal to constant"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(data.kind !== undefined && func0.call(data, "kind")){let data1 = data.kind;if(typeof data1 === "string"){if(func48(data1) > 255){const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.uri !== undefined && func0.call(data, "uri")){let data2 = data.uri;if(typeof data2 === "string"){if(func48(data2) > 8192){const err6 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.title;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: schema15.properties.title.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 1000){const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.content;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: schema15.properties.content.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 1000000){const err11 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.metadata;if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate34.errors = vErrors;return errors === 0;}function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/artifact.deleted" */;let vErrors = null;let errors = 0;if(!(validate34(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);errors = vErrors.length;}validate33.errors = vErrors;return errors === 0;}export const ArtifactIngestionFailed = validate36;const schema17 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/artifact/ingestion.failed.json","title":"ArtifactIngestionFailedPayload","description":"Fact: ingesting an artifact (e.g. into a RAG store) failed. Published by ingestion services.","type":"object","properties":{"artifact_uri":{"type":"string","maxLength":8192,"description":"File path or URL of the artifact. At most 8,192 characters."},"artifact_kind":{"type":"string","maxLength":255,"description":"Kind of artifact, e.g. transcript. At most 255 characters."},"error_message":{"type":"string","maxLength":65536,"description":"Error message. At most 65,536 characters."},"error_code":{"type":["string","null"],"maxLength":255,"default":null,"description":"Error code. Null when absent. At most 255 characters."},"retry_count":{"type":"integer","minimum":0,"default":0,"description":"Retries attempted so far. Default 0. Integer, >= 0."},"is_retryable":{"type":"boolean","default":true,"description":"Whether retrying may succeed. Default true."}},"required":["artifact_uri","artifact_kind","error_message"],"examples":[{"artifact_uri":"file:///home/delorenj/.wx/notes/standup.md","artifact_kind":"document","error_message":"embedding service unavailable: connection refused","error_code":"EMBEDDING_UNAVAILABLE","retry_count":2,"is_retryable":true}]};function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/artifact/ingestion.failed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.error_code === undefined){data.error_code = null;}if(data.retry_count === undefined){data.retry_count = 0;}if(data.is_retryable === undefined){data.is_retryable = true;}if((data.artifact_uri === undefined) || (!(func0.call(data, "artifact_uri")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifact_uri"},message:"must have required property '"+"artifact_uri"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.artifact_kind === undefined) || (!(func0.call(data, "artifact_kind")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifact_kind"},message:"must have required property '"+"artifact_kind"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(data.artifact_uri !== undefined && func0.call(data, "artifact_uri")){let data0 = data.artifact_uri;if(typeof data0 === "string"){if(func48(data0) > 8192){const err3 = {instancePath:instancePath+"/artifact_uri",schemaPath:"#/properties/artifact_uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}else {const err4 = {instancePath:instancePath+"/artifact_uri",schemaPath:"#/properties/artifact_uri/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}if(data.artifact_kind !== undefined && func0.call(data, "artifact_kind")){let data1 = data.artifact_kind;if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/artifact_kind",schemaPath:"#/properties/artifact_kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}else {const err6 = {instancePath:instancePath+"/artifact_kind",schemaPath:"#/properties/artifact_kind/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}if(data.error_message !== undefined && func0.call(data, "error_message")){let data2 = data.error_message;if(typeof data2 === "string"){if(func48(data2) > 65536){const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}else {const err8 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}let data3 = data.error_code;if((typeof data3 !== "string") && (data3 !== null)){const err9 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: schema17.properties.error_code.type},message:"must be string,null"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err10 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}let data4 = data.retry_count;if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){const err11 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err12 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}if(typeof data.is_retryable !== "boolean"){const err13 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}else {const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}validate37.errors = vErrors;return errors === 0;}function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/artifact.ingestion.failed" */;let vErrors = null;let errors = 0;if(!(validate37(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);errors = vErrors.length;}validate36.errors = vErrors;return errors === 0;}export const ArtifactUpdated = validate39;const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/artifact/updated.json","title":"ArtifactUpdated","description":"Fact: an artifact (transcript, code, document, file…) was updated. One of the three routing keys of the original Artifact model (routing key template artifact.{action}); published by the file watcher, the MCP tool publish_artifact and services that produce artifacts.","type":"object","properties":{"action":{"type":"string","const":"updated","default":"updated","description":"The artifact action; always \"updated\" on this routing key (kept on the wire as the original's Artifact.action, which selected the routing key suffix)."},"kind":{"type":"string","maxLength":255,"description":"Kind of artifact, e.g. transcript, code, document, file. At most 255 characters."},"uri":{"type":"string","maxLength":8192,"description":"File path or URL of the artifact. At most 8,192 characters."},"title":{"type":["string","null"],"maxLength":1000,"default":null,"description":"Artifact title. Null when absent. At most 1,000 characters."},"content":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Artifact content, when carried inline. Null when absent. At most 1,000,000 characters."},"metadata":{"type":"object","default":{},"description":"Additional metadata. Default {}. Free-form object (kept open)."}},"required":["kind","uri"],"examples":[{"action":"updated","kind":"file","uri":"file:///home/delorenj/.wx/notes/standup.md","title":null,"content":null,"metadata":{}}]};function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/artifact/updated.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.action === undefined){data.action = "updated";}if(data.title === undefined){data.title = null;}if(data.content === undefined){data.content = null;}if(data.metadata === undefined){data.metadata = {};}if((data.kind === undefined) || (!(func0.call(data, "kind")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.uri === undefined) || (!(func0.call(data, "uri")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uri"},message:"must have required property '"+"uri"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}let data0 = data.action;if(typeof data0 !== "string"){const err2 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if("updated" !== data0){const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "updated"},message:"must be equal to constant"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(data.kind !== undefined && func0.call(data, "kind")){let data1 = data.kind;if(typeof data1 === "string"){if(func48(data1) > 255){const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.uri !== undefined && func0.call(data, "uri")){let data2 = data.uri;if(typeof data2 === "string"){if(func48(data2) > 8192){const err6 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.title;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: schema19.properties.title.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 1000){const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.content;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: schema19.properties.content.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 1000000){const err11 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.metadata;if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate40.errors = vErrors;return errors === 0;}function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/artifact.updated" */;let vErrors = null;let errors = 0;if(!(validate40(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);errors = vErrors.length;}validate39.errors = vErrors;return errors === 0;}export const FirefliesTranscriptFailed = validate42;const schema21 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/fireflies/transcript.failed.json","title":"FirefliesTranscriptFailedPayload","description":"Fact: a transcript failed at some stage (upload, transcription or processing). Published by the uploader, the webhook ingress or the ingestion service.","type":"object","properties":{"failed_stage":{"type":"string","enum":["upload","transcription","processing"],"description":"Stage that failed."},"error_message":{"type":"string","maxLength":65536,"description":"Error message. At most 65,536 characters."},"error_code":{"type":["string","null"],"maxLength":255,"default":null,"description":"Error code. Null when absent. At most 255 characters."},"transcript_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Fireflies transcript id, when known. Null when absent. At most 255 characters."},"media_file":{"type":["string","null"],"maxLength":8192,"default":null,"description":"Path or URL of the media file, when known. Null when absent. At most 8,192 characters."},"timestamp":{"type":"string","format":"date-time","x-bloodbank-default":"now","description":"When the failure happened. Not required: the publisher fills the current UTC time when omitted (the original defaulted to now). ISO-8601 date-time."},"retry_count":{"type":"integer","minimum":0,"default":0,"description":"Retries attempted so far. Default 0. Integer, >= 0."},"is_retryable":{"type":"boolean","default":true,"description":"Whether retrying may succeed. Default true."},"metadata":{"type":"object","default":{},"description":"Additional metadata. Default {}. Free-form object (kept open)."}},"required":["failed_stage","error_message"],"examples":[{"failed_stage":"transcription","error_message":"Fireflies API returned 503 Service Unavailable","error_code":"HTTP_503","transcript_id":"01JD8Q4ZK7M2N3P4Q5R6S7T8V9","media_file":null,"timestamp":"2026-11-26T16:18:02.100450+00:00","retry_count":0,"is_retryable":true,"metadata":{}}]};const formats0 = __ajvRuntime["bloodbank/formats"].consume["date-time"];function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.failed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.error_code === undefined){data.error_code = null;}if(data.transcript_id === undefined){data.transcript_id = null;}if(data.media_file === undefined){data.media_file = null;}if(data.retry_count === undefined){data.retry_count = 0;}if(data.is_retryable === undefined){data.is_retryable = true;}if(data.metadata === undefined){data.metadata = {};}if((data.failed_stage === undefined) || (!(func0.call(data, "failed_stage")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "failed_stage"},message:"must have required property '"+"failed_stage"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.failed_stage !== undefined && func0.call(data, "failed_stage")){let data0 = data.failed_stage;if(typeof data0 !== "string"){const err2 = {instancePath:instancePath+"/failed_stage",schemaPath:"#/properties/failed_stage/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(!(((data0 === "upload") || (data0 === "transcription")) || (data0 === "processing"))){const err3 = {instancePath:instancePath+"/failed_stage",schemaPath:"#/properties/failed_stage/enum",keyword:"enum",params:{allowedValues: schema21.properties.failed_stage.enum},message:"must be equal to one of the allowed values"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}if(data.error_message !== undefined && func0.call(data, "error_message")){let data1 = data.error_message;if(typeof data1 === "string"){if(func48(data1) > 65536){const err4 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}let data2 = data.error_code;if((typeof data2 !== "string") && (data2 !== null)){const err6 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: schema21.properties.error_code.type},message:"must be string,null"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(typeof data2 === "string"){if(func48(data2) > 255){const err7 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.transcript_id;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/type",keyword:"type",params:{type: schema21.properties.transcript_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.media_file;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/type",keyword:"type",params:{type: schema21.properties.media_file.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 8192){const err11 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}if(data.timestamp !== undefined && func0.call(data, "timestamp")){let data5 = data.timestamp;if(typeof data5 === "string"){if(!(formats0.validate(data5))){const err12 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}let data6 = data.retry_count;if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){const err14 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}if((typeof data6 == "number") && (isFinite(data6))){if(data6 < 0 || isNaN(data6)){const err15 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}if(typeof data.is_retryable !== "boolean"){const err16 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}let data8 = data.metadata;if(!(data8 && typeof data8 == "object" && !Array.isArray(data8))){const err17 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}else {const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}validate43.errors = vErrors;return errors === 0;}function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/fireflies.transcript.failed" */;let vErrors = null;let errors = 0;if(!(validate43(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);errors = vErrors.length;}validate42.errors = vErrors;return errors === 0;}export const FirefliesTranscriptProcessed = validate45;const schema23 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/fireflies/transcript.processed.json","title":"FirefliesTranscriptProcessedPayload","description":"Fact: a transcript was processed and ingested into a RAG/vector store. Published by the transcript ingestion service.","type":"object","properties":{"transcript_id":{"type":"string","maxLength":255,"description":"Fireflies transcript id. At most 255 characters."},"rag_document_id":{"type":"string","maxLength":255,"description":"Id of the document in the RAG store. At most 255 characters."},"title":{"type":"string","maxLength":1000,"description":"Transcript title. At most 1,000 characters."},"ingestion_timestamp":{"type":"string","format":"date-time","description":"When the transcript was ingested. ISO-8601 date-time."},"sentence_count":{"type":"integer","minimum":0,"description":"Number of sentences ingested. Integer, >= 0."},"speaker_count":{"type":"integer","minimum":0,"description":"Number of distinct speakers. Integer, >= 0."},"duration_minutes":{"type":"number","minimum":0,"maximum":86400,"description":"Meeting duration. Minutes (per the original's comment), >= 0 and <= 86,400 (60 days: generous for any recording, and still accepts a duration mistakenly sent in seconds for recordings up to 24 hours). Number, >= 0 and <= 86,400."},"vector_store":{"type":"string","maxLength":255,"description":"Vector store used: chroma, pinecone, qdrant… At most 255 characters."},"chunk_count":{"type":"integer","minimum":0,"default":0,"description":"Number of chunks stored. Default 0. Integer, >= 0."},"embedding_model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Embedding model used, e.g. text-embedding-3-large. Null when absent. At most 255 characters."},"metadata":{"type":"object","default":{},"description":"Additional metadata. Default {}. Free-form object (kept open)."}},"required":["transcript_id","rag_document_id","title","ingestion_timestamp","sentence_count","speaker_count","duration_minutes","vector_store"],"examples":[{"transcript_id":"01JD8Q4ZK7M2N3P4Q5R6S7T8V9","rag_document_id":"doc_5f3a9c2e","title":"Weekly planning","ingestion_timestamp":"2026-11-26T16:20:41.512007+00:00","sentence_count":2,"speaker_count":2,"duration_minutes":45.5,"vector_store":"qdrant","chunk_count":1,"embedding_model":"text-embedding-3-large","metadata":{"collection":"meetings"}}]};function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.processed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.chunk_count === undefined){data.chunk_count = 0;}if(data.embedding_model === undefined){data.embedding_model = null;}if(data.metadata === undefined){data.metadata = {};}if((data.transcript_id === undefined) || (!(func0.call(data, "transcript_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "transcript_id"},message:"must have required property '"+"transcript_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.rag_document_id === undefined) || (!(func0.call(data, "rag_document_id")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rag_document_id"},message:"must have required property '"+"rag_document_id"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.title === undefined) || (!(func0.call(data, "title")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.ingestion_timestamp === undefined) || (!(func0.call(data, "ingestion_timestamp")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ingestion_timestamp"},message:"must have required property '"+"ingestion_timestamp"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.sentence_count === undefined) || (!(func0.call(data, "sentence_count")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sentence_count"},message:"must have required property '"+"sentence_count"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.speaker_count === undefined) || (!(func0.call(data, "speaker_count")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "speaker_count"},message:"must have required property '"+"speaker_count"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if((data.duration_minutes === undefined) || (!(func0.call(data, "duration_minutes")))){const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration_minutes"},message:"must have required property '"+"duration_minutes"+"'"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if((data.vector_store === undefined) || (!(func0.call(data, "vector_store")))){const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "vector_store"},message:"must have required property '"+"vector_store"+"'"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if(data.transcript_id !== undefined && func0.call(data, "transcript_id")){let data0 = data.transcript_id;if(typeof data0 === "string"){if(func48(data0) > 255){const err8 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}else {const err9 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(data.rag_document_id !== undefined && func0.call(data, "rag_document_id")){let data1 = data.rag_document_id;if(typeof data1 === "string"){if(func48(data1) > 255){const err10 = {instancePath:instancePath+"/rag_document_id",schemaPath:"#/properties/rag_document_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}else {const err11 = {instancePath:instancePath+"/rag_document_id",schemaPath:"#/properties/rag_document_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}if(data.title !== undefined && func0.call(data, "title")){let data2 = data.title;if(typeof data2 === "string"){if(func48(data2) > 1000){const err12 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.ingestion_timestamp !== undefined && func0.call(data, "ingestion_timestamp")){let data3 = data.ingestion_timestamp;if(typeof data3 === "string"){if(!(formats0.validate(data3))){const err14 = {instancePath:instancePath+"/ingestion_timestamp",schemaPath:"#/properties/ingestion_timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}else {const err15 = {instancePath:instancePath+"/ingestion_timestamp",schemaPath:"#/properties/ingestion_timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}if(data.sentence_count !== undefined && func0.call(data, "sentence_count")){let data4 = data.sentence_count;if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){const err16 = {instancePath:instancePath+"/sentence_count",schemaPath:"#/properties/sentence_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err17 = {instancePath:instancePath+"/sentence_count",schemaPath:"#/properties/sentence_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}}if(data.speaker_count !== undefined && func0.call(data, "speaker_count")){let data5 = data.speaker_count;if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){const err18 = {instancePath:instancePath+"/speaker_count",schemaPath:"#/properties/speaker_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}if((typeof data5 == "number") && (isFinite(data5))){if(data5 < 0 || isNaN(data5)){const err19 = {instancePath:instancePath+"/speaker_count",schemaPath:"#/properties/speaker_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}}}if(data.duration_minutes !== undefined && func0.call(data, "duration_minutes")){let data6 = data.duration_minutes;if((typeof data6 == "number") && (isFinite(data6))){if(data6 > 86400 || isNaN(data6)){const err20 = {instancePath:instancePath+"/duration_minutes",schemaPath:"#/properties/duration_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}if(data6 < 0 || isNaN(data6)){const err21 = {instancePath:instancePath+"/duration_minutes",schemaPath:"#/properties/duration_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}}else {const err22 = {instancePath:instancePath+"/duration_minutes",schemaPath:"#/properties/duration_minutes/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err22];}else {vErrors.push(err22);}errors++;}}if(data.vector_store !== undefined && func0.call(data, "vector_store")){let data7 = data.vector_store;if(typeof data7 === "string"){if(func48(data7) > 255){const err23 = {instancePath:instancePath+"/vector_store",schemaPath:"#/properties/vector_store/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err23];}else {vErrors.push(err23);}errors++;}}else {const err24 = {instancePath:instancePath+"/vector_store",schemaPath:"#/properties/vector_store/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err24];}else {vErrors.push(err24);}errors++;}}let data8 = data.chunk_count;if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){const err25 = {instancePath:instancePath+"/chunk_count",schemaPath:"#/properties/chunk_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err25];}else {vErrors.push(err25);}errors++;}if((typeof data8 == "number") && (isFinite(data8))){if(data8 < 0 || isNaN(data8)){const err26 = {instancePath:instancePath+"/chunk_count",schemaPath:"#/properties/chunk_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err26];}else {vErrors.push(err26);}errors++;}}let data9 = data.embedding_model;if((typeof data9 !== "string") && (data9 !== null)){const err27 = {instancePath:instancePath+"/embedding_model",schemaPath:"#/properties/embedding_model/type",keyword:"type",params:{type: schema23.properties.embedding_model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err27];}else {vErrors.push(err27);}errors++;}if(typeof data9 === "string"){if(func48(data9) > 255){const err28 = {instancePath:instancePath+"/embedding_model",schemaPath:"#/properties/embedding_model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err28];}else {vErrors.push(err28);}errors++;}}let data10 = data.metadata;if(!(data10 && typeof data10 == "object" && !Array.isArray(data10))){const err29 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err29];}else {vErrors.push(err29);}errors++;}}else {const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err30];}else {vErrors.push(err30);}errors++;}validate46.errors = vErrors;return errors === 0;}function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/fireflies.transcript.processed" */;let vErrors = null;let errors = 0;if(!(validate46(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);errors = vErrors.length;}validate45.errors = vErrors;return errors === 0;}export const FirefliesTranscriptReady = validate48;const schema25 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/fireflies/transcript.ready.json","title":"FirefliesTranscriptReadyPayload","description":"Fact: Fireflies finished transcribing a meeting; the full transcript is carried inline (a 2-hour meeting is over 1 MB). Published by the Fireflies webhook ingress.","type":"object","properties":{"id":{"type":"string","maxLength":255,"description":"Fireflies meeting/transcript id. At most 255 characters."},"title":{"type":"string","maxLength":1000,"description":"Meeting title. At most 1,000 characters."},"date":{"type":"string","format":"date-time","description":"Meeting date and time. ISO-8601 date-time."},"duration":{"type":"number","minimum":0,"maximum":86400,"description":"Meeting duration. Minutes (per the original's comment), >= 0 and <= 86,400 (60 days: generous for any recording, and still accepts a duration mistakenly sent in seconds for recordings up to 24 hours). Number, >= 0 and <= 86,400."},"transcript_url":{"type":"string","maxLength":8192,"description":"URL of the transcript in Fireflies. At most 8,192 characters."},"audio_url":{"type":["string","null"],"maxLength":8192,"default":null,"description":"URL of the audio recording. Null when absent. At most 8,192 characters."},"video_url":{"type":["string","null"],"maxLength":8192,"default":null,"description":"URL of the video recording. Null when absent. At most 8,192 characters."},"sentences":{"type":"array","items":{"$ref":"https://bloodbank.dev/schemas/fireflies/_defs.json#/definitions/TranscriptSentence"},"maxItems":50000,"description":"Transcript sentences, in order; may be empty. At most 50,000 items (a 2-hour meeting has a few thousand)."},"summary":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Meeting summary (Fireflies summary overview). Null when absent. At most 1,000,000 characters."},"participants":{"type":"array","items":{"$ref":"https://bloodbank.dev/schemas/fireflies/_defs.json#/definitions/MeetingParticipant"},"default":[],"maxItems":10000,"description":"Meeting attendees. Default []. At most 10,000 items (large webinars)."},"speakers":{"type":"array","items":{"type":"string","maxLength":255},"maxItems":10000,"default":[],"description":"Speaker names. Default []. At most 10,000 items of at most 255 characters each."},"user":{"$ref":"https://bloodbank.dev/schemas/fireflies/_defs.json#/definitions/FirefliesUser","description":"The Fireflies account that owns the transcript."},"host_email":{"type":"string","maxLength":320,"description":"Host email (no format check, as in the original). At most 320 characters."},"organizer_email":{"type":"string","maxLength":320,"description":"Organizer email (no format check). At most 320 characters."},"privacy":{"type":"string","maxLength":255,"description":"Privacy setting, e.g. link, private. At most 255 characters."},"meeting_link":{"type":["string","null"],"maxLength":8192,"default":null,"description":"Link to the meeting (video call URL). Null when absent. At most 8,192 characters."},"calendar_id":{"type":["string","null"],"maxLength":1000,"default":null,"description":"Calendar event id. Null when absent. At most 1,000 characters."},"calendar_type":{"type":["string","null"],"maxLength":255,"default":null,"description":"Calendar type, e.g. google. Null when absent. At most 255 characters."},"raw_meeting_info":{"type":["object","null"],"default":null,"description":"The full meeting_info object from the Fireflies webhook. Free-form object (kept open), or null (default)."}},"required":["id","title","date","duration","transcript_url","sentences","user","host_email","organizer_email","privacy"],"examples":[{"id":"01JD8Q4ZK7M2N3P4Q5R6S7T8V9","title":"Weekly planning","date":"2026-11-26T15:30:00.123000+00:00","duration":45.5,"transcript_url":"https://app.fireflies.ai/view/01JD8Q4ZK7M2N3P4Q5R6S7T8V9","audio_url":"https://cdn.fireflies.ai/audio/01JD8Q4ZK7M2N3P4Q5R6S7T8V9.mp3","video_url":null,"sentences":[{"index":0,"speaker_name":"Alice Chen","speaker_id":0,"raw_text":"Let's start with the roadmap.","text":"Let's start with the roadmap.","start_time":0.52,"end_time":2.31,"ai_filters":{"text_cleanup":"Let's start with the roadmap.","task":null,"pricing":null,"metric":null,"question":null,"date_and_time":null,"sentiment":"neutral"}},{"index":1,"speaker_name":"Bob Martin","speaker_id":1,"raw_text":"Um, sounds good, I will ship the beta by Friday.","text":"Sounds good, I will ship the beta by Friday.","start_time":2.9,"end_time":6.04,"ai_filters":{"text_cleanup":"Sounds good, I will ship the beta by Friday.","task":"Ship the beta by Friday","pricing":null,"metric":null,"question":null,"date_and_time":"Friday","sentiment":"positive"}}],"summary":"The team reviewed the roadmap; Bob will ship the beta by Friday.","participants":[{"name":"Alice Chen","email":"alice@example.com"},{"name":"Bob Martin","email":null}],"speakers":["Alice Chen","Bob Martin"],"user":{"user_id":"u_01HZX8","email":"alice@example.com","name":"Alice Chen","num_transcripts":128,"minutes_consumed":5321.5,"is_admin":true},"host_email":"alice@example.com","organizer_email":"alice@example.com","privacy":"link","meeting_link":"https://meet.google.com/abc-defg-hij","calendar_id":"5g7h9j2k4l6m8n0p1q3r5s7t9v_20261126T153000Z","calendar_type":"google","raw_meeting_info":{"fred_joined":true,"silent_meeting":false,"summary_status":"processed"}}]};const schema27 = {"title":"TranscriptSentence","description":"One sentence of a Fireflies transcript.","type":"object","properties":{"index":{"type":"integer","minimum":0,"description":"Position of the sentence in the transcript, from 0. Integer, >= 0."},"speaker_name":{"type":["string","null"],"maxLength":255,"default":null,"description":"Display name of the speaker. Null when absent. At most 255 characters."},"speaker_id":{"type":"integer","description":"Fireflies speaker number (not range-checked: Fireflies defines it). Integer."},"raw_text":{"type":"string","maxLength":65536,"description":"Sentence text as transcribed. At most 65,536 characters."},"text":{"type":"string","maxLength":65536,"description":"Cleaned sentence text. At most 65,536 characters."},"start_time":{"type":"number","minimum":0,"description":"Start, in seconds from the beginning of the meeting. Number, >= 0."},"end_time":{"type":"number","minimum":0,"description":"End, in seconds from the beginning of the meeting. Number, >= 0."},"ai_filters":{"$ref":"https://bloodbank.dev/schemas/fireflies/_defs.json#/definitions/AIFilters","description":"Fireflies AI annotations."}},"required":["index","speaker_id","raw_text","text","start_time","end_time","ai_filters"]};const schema28 = {"title":"AIFilters","description":"Fireflies AI annotations of one transcript sentence.","type":"object","properties":{"text_cleanup":{"type":"string","maxLength":65536,"description":"Cleaned-up sentence text. At most 65,536 characters."},"task":{"type":["string","null"],"maxLength":65536,"default":null,"description":"Task detected in the sentence. Null when absent. At most 65,536 characters."},"pricing":{"type":["string","null"],"maxLength":65536,"default":null,"description":"Pricing mention detected in the sentence. Null when absent. At most 65,536 characters."},"metric":{"type":["string","null"],"maxLength":65536,"default":null,"description":"Metric detected in the sentence. Null when absent. At most 65,536 characters."},"question":{"type":["string","null"],"maxLength":65536,"default":null,"description":"Question detected in the sentence. Null when absent. At most 65,536 characters."},"date_and_time":{"type":["string","null"],"maxLength":65536,"default":null,"description":"Date or time mention detected in the sentence. Null when absent. At most 65,536 characters."},"sentiment":{"$ref":"https://bloodbank.dev/schemas/_common/enums.json#/definitions/SentimentType","description":"Sentiment of the sentence."}},"required":["text_cleanup","sentiment"]};const schema30 = {"title":"SentimentType","description":"Sentiment Fireflies assigns to a transcript sentence (AIFilters.sentiment).","type":"string","enum":["positive","negative","neutral"]};function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(typeof data !== "string"){const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(!(((data === "positive") || (data === "negative")) || (data === "neutral"))){const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema30.enum},message:"must be equal to one of the allowed values"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}validate54.errors = vErrors;return errors === 0;}function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.task === undefined){data.task = null;}if(data.pricing === undefined){data.pricing = null;}if(data.metric === undefined){data.metric = null;}if(data.question === undefined){data.question = null;}if(data.date_and_time === undefined){data.date_and_time = null;}if((data.text_cleanup === undefined) || (!(func0.call(data, "text_cleanup")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "text_cleanup"},message:"must have required property '"+"text_cleanup"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.sentiment === undefined) || (!(func0.call(data, "sentiment")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sentiment"},message:"must have required property '"+"sentiment"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.text_cleanup !== undefined && func0.call(data, "text_cleanup")){let data0 = data.text_cleanup;if(typeof data0 === "string"){if(func48(data0) > 65536){const err2 = {instancePath:instancePath+"/text_cleanup",schemaPath:"#/properties/text_cleanup/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/text_cleanup",schemaPath:"#/properties/text_cleanup/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.task;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/task",schemaPath:"#/properties/task/type",keyword:"type",params:{type: schema28.properties.task.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 65536){const err5 = {instancePath:instancePath+"/task",schemaPath:"#/properties/task/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}let data2 = data.pricing;if((typeof data2 !== "string") && (data2 !== null)){const err6 = {instancePath:instancePath+"/pricing",schemaPath:"#/properties/pricing/type",keyword:"type",params:{type: schema28.properties.pricing.type},message:"must be string,null"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(typeof data2 === "string"){if(func48(data2) > 65536){const err7 = {instancePath:instancePath+"/pricing",schemaPath:"#/properties/pricing/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.metric;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/metric",schemaPath:"#/properties/metric/type",keyword:"type",params:{type: schema28.properties.metric.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 65536){const err9 = {instancePath:instancePath+"/metric",schemaPath:"#/properties/metric/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.question;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/type",keyword:"type",params:{type: schema28.properties.question.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 65536){const err11 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.date_and_time;if((typeof data5 !== "string") && (data5 !== null)){const err12 = {instancePath:instancePath+"/date_and_time",schemaPath:"#/properties/date_and_time/type",keyword:"type",params:{type: schema28.properties.date_and_time.type},message:"must be string,null"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if(typeof data5 === "string"){if(func48(data5) > 65536){const err13 = {instancePath:instancePath+"/date_and_time",schemaPath:"#/properties/date_and_time/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.sentiment !== undefined && func0.call(data, "sentiment")){if(!(validate54(data.sentiment, {instancePath:instancePath+"/sentiment",parentData:data,parentDataProperty:"sentiment",rootData}))){vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);errors = vErrors.length;}}}else {const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}validate52.errors = vErrors;return errors === 0;}function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.speaker_name === undefined){data.speaker_name = null;}if((data.index === undefined) || (!(func0.call(data, "index")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.speaker_id === undefined) || (!(func0.call(data, "speaker_id")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "speaker_id"},message:"must have required property '"+"speaker_id"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.raw_text === undefined) || (!(func0.call(data, "raw_text")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "raw_text"},message:"must have required property '"+"raw_text"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.text === undefined) || (!(func0.call(data, "text")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.start_time === undefined) || (!(func0.call(data, "start_time")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "start_time"},message:"must have required property '"+"start_time"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.end_time === undefined) || (!(func0.call(data, "end_time")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "end_time"},message:"must have required property '"+"end_time"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if((data.ai_filters === undefined) || (!(func0.call(data, "ai_filters")))){const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ai_filters"},message:"must have required property '"+"ai_filters"+"'"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(data.index !== undefined && func0.call(data, "index")){let data0 = data.index;if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){const err7 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if((typeof data0 == "number") && (isFinite(data0))){if(data0 < 0 || isNaN(data0)){const err8 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}}let data1 = data.speaker_name;if((typeof data1 !== "string") && (data1 !== null)){const err9 = {instancePath:instancePath+"/speaker_name",schemaPath:"#/properties/speaker_name/type",keyword:"type",params:{type: schema27.properties.speaker_name.type},message:"must be string,null"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err10 = {instancePath:instancePath+"/speaker_name",schemaPath:"#/properties/speaker_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}if(data.speaker_id !== undefined && func0.call(data, "speaker_id")){let data2 = data.speaker_id;if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){const err11 = {instancePath:instancePath+"/speaker_id",schemaPath:"#/properties/speaker_id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}if(data.raw_text !== undefined && func0.call(data, "raw_text")){let data3 = data.raw_text;if(typeof data3 === "string"){if(func48(data3) > 65536){const err12 = {instancePath:instancePath+"/raw_text",schemaPath:"#/properties/raw_text/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/raw_text",schemaPath:"#/properties/raw_text/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.text !== undefined && func0.call(data, "text")){let data4 = data.text;if(typeof data4 === "string"){if(func48(data4) > 65536){const err14 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}else {const err15 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}if(data.start_time !== undefined && func0.call(data, "start_time")){let data5 = data.start_time;if((typeof data5 == "number") && (isFinite(data5))){if(data5 < 0 || isNaN(data5)){const err16 = {instancePath:instancePath+"/start_time",schemaPath:"#/properties/start_time/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}else {const err17 = {instancePath:instancePath+"/start_time",schemaPath:"#/properties/start_time/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}if(data.end_time !== undefined && func0.call(data, "end_time")){let data6 = data.end_time;if((typeof data6 == "number") && (isFinite(data6))){if(data6 < 0 || isNaN(data6)){const err18 = {instancePath:instancePath+"/end_time",schemaPath:"#/properties/end_time/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}else {const err19 = {instancePath:instancePath+"/end_time",schemaPath:"#/properties/end_time/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}}if(data.ai_filters !== undefined && func0.call(data, "ai_filters")){if(!(validate52(data.ai_filters, {instancePath:instancePath+"/ai_filters",parentData:data,parentDataProperty:"ai_filters",rootData}))){vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);errors = vErrors.length;}}}else {const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}validate51.errors = vErrors;return errors === 0;}const schema31 = {"title":"MeetingParticipant","description":"A meeting attendee.","type":"object","properties":{"name":{"type":"string","maxLength":255,"description":"Attendee name. At most 255 characters."},"email":{"type":["string","null"],"maxLength":320,"default":null,"description":"Attendee email (no format check, as in the original). Null when absent. At most 320 characters."}},"required":["name"]};function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.email === undefined){data.email = null;}if((data.name === undefined) || (!(func0.call(data, "name")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(data.name !== undefined && func0.call(data, "name")){let data0 = data.name;if(typeof data0 === "string"){if(func48(data0) > 255){const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}}else {const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}let data1 = data.email;if((typeof data1 !== "string") && (data1 !== null)){const err3 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema31.properties.email.type},message:"must be string,null"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 320){const err4 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}}else {const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}validate58.errors = vErrors;return errors === 0;}function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.user_id === undefined) || (!(func0.call(data, "user_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.email === undefined) || (!(func0.call(data, "email")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.name === undefined) || (!(func0.call(data, "name")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.num_transcripts === undefined) || (!(func0.call(data, "num_transcripts")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "num_transcripts"},message:"must have required property '"+"num_transcripts"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.minutes_consumed === undefined) || (!(func0.call(data, "minutes_consumed")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "minutes_consumed"},message:"must have required property '"+"minutes_consumed"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.is_admin === undefined) || (!(func0.call(data, "is_admin")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "is_admin"},message:"must have required property '"+"is_admin"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if(data.user_id !== undefined && func0.call(data, "user_id")){let data0 = data.user_id;if(typeof data0 === "string"){if(func48(data0) > 255){const err6 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}if(data.email !== undefined && func0.call(data, "email")){let data1 = data.email;if(typeof data1 === "string"){if(func48(data1) > 320){const err8 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}else {const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(data.name !== undefined && func0.call(data, "name")){let data2 = data.name;if(typeof data2 === "string"){if(func48(data2) > 255){const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}else {const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}if(data.num_transcripts !== undefined && func0.call(data, "num_transcripts")){let data3 = data.num_transcripts;if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){const err12 = {instancePath:instancePath+"/num_transcripts",schemaPath:"#/properties/num_transcripts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if((typeof data3 == "number") && (isFinite(data3))){if(data3 < 0 || isNaN(data3)){const err13 = {instancePath:instancePath+"/num_transcripts",schemaPath:"#/properties/num_transcripts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}}if(data.minutes_consumed !== undefined && func0.call(data, "minutes_consumed")){let data4 = data.minutes_consumed;if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err14 = {instancePath:instancePath+"/minutes_consumed",schemaPath:"#/properties/minutes_consumed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}else {const err15 = {instancePath:instancePath+"/minutes_consumed",schemaPath:"#/properties/minutes_consumed/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}if(data.is_admin !== undefined && func0.call(data, "is_admin")){if(typeof data.is_admin !== "boolean"){const err16 = {instancePath:instancePath+"/is_admin",schemaPath:"#/properties/is_admin/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}}else {const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}validate60.errors = vErrors;return errors === 0;}function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.ready.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.audio_url === undefined){data.audio_url = null;}if(data.video_url === undefined){data.video_url = null;}if(data.summary === undefined){data.summary = null;}if(data.participants === undefined){data.participants = [];}if(data.speakers === undefined){data.speakers = [];}if(data.meeting_link === undefined){data.meeting_link = null;}if(data.calendar_id === undefined){data.calendar_id = null;}if(data.calendar_type === undefined){data.calendar_type = null;}if(data.raw_meeting_info === undefined){data.raw_meeting_info = null;}if((data.id === undefined) || (!(func0.call(data, "id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.title === undefined) || (!(func0.call(data, "title")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.date === undefined) || (!(func0.call(data, "date")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "date"},message:"must have required property '"+"date"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.duration === undefined) || (!(func0.call(data, "duration")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.transcript_url === undefined) || (!(func0.call(data, "transcript_url")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "transcript_url"},message:"must have required property '"+"transcript_url"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.sentences === undefined) || (!(func0.call(data, "sentences")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sentences"},message:"must have required property '"+"sentences"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if((data.user === undefined) || (!(func0.call(data, "user")))){const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if((data.host_email === undefined) || (!(func0.call(data, "host_email")))){const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "host_email"},message:"must have required property '"+"host_email"+"'"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if((data.organizer_email === undefined) || (!(func0.call(data, "organizer_email")))){const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "organizer_email"},message:"must have required property '"+"organizer_email"+"'"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if((data.privacy === undefined) || (!(func0.call(data, "privacy")))){const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "privacy"},message:"must have required property '"+"privacy"+"'"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if(data.id !== undefined && func0.call(data, "id")){let data0 = data.id;if(typeof data0 === "string"){if(func48(data0) > 255){const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}else {const err11 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}if(data.title !== undefined && func0.call(data, "title")){let data1 = data.title;if(typeof data1 === "string"){if(func48(data1) > 1000){const err12 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.date !== undefined && func0.call(data, "date")){let data2 = data.date;if(typeof data2 === "string"){if(!(formats0.validate(data2))){const err14 = {instancePath:instancePath+"/date",schemaPath:"#/properties/date/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}else {const err15 = {instancePath:instancePath+"/date",schemaPath:"#/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}if(data.duration !== undefined && func0.call(data, "duration")){let data3 = data.duration;if((typeof data3 == "number") && (isFinite(data3))){if(data3 > 86400 || isNaN(data3)){const err16 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}if(data3 < 0 || isNaN(data3)){const err17 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}else {const err18 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}if(data.transcript_url !== undefined && func0.call(data, "transcript_url")){let data4 = data.transcript_url;if(typeof data4 === "string"){if(func48(data4) > 8192){const err19 = {instancePath:instancePath+"/transcript_url",schemaPath:"#/properties/transcript_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}}else {const err20 = {instancePath:instancePath+"/transcript_url",schemaPath:"#/properties/transcript_url/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}}let data5 = data.audio_url;if((typeof data5 !== "string") && (data5 !== null)){const err21 = {instancePath:instancePath+"/audio_url",schemaPath:"#/properties/audio_url/type",keyword:"type",params:{type: schema25.properties.audio_url.type},message:"must be string,null"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}if(typeof data5 === "string"){if(func48(data5) > 8192){const err22 = {instancePath:instancePath+"/audio_url",schemaPath:"#/properties/audio_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err22];}else {vErrors.push(err22);}errors++;}}let data6 = data.video_url;if((typeof data6 !== "string") && (data6 !== null)){const err23 = {instancePath:instancePath+"/video_url",schemaPath:"#/properties/video_url/type",keyword:"type",params:{type: schema25.properties.video_url.type},message:"must be string,null"};if(vErrors === null){vErrors = [err23];}else {vErrors.push(err23);}errors++;}if(typeof data6 === "string"){if(func48(data6) > 8192){const err24 = {instancePath:instancePath+"/video_url",schemaPath:"#/properties/video_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err24];}else {vErrors.push(err24);}errors++;}}if(data.sentences !== undefined && func0.call(data, "sentences")){let data7 = data.sentences;if(Array.isArray(data7)){if(data7.length > 50000){const err25 = {instancePath:instancePath+"/sentences",schemaPath:"#/properties/sentences/maxItems",keyword:"maxItems",params:{limit: 50000},message:"must NOT have more than 50000 items"};if(vErrors === null){vErrors = [err25];}else {vErrors.push(err25);}errors++;}const len0 = data7.length;for(let i0=0; i0<len0; i0++){if(!(validate51(data7[i0], {instancePath:instancePath+"/sentences/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);errors = vErrors.length;}}}else {const err26 = {instancePath:instancePath+"/sentences",schemaPath:"#/properties/sentences/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err26];}else {vErrors.push(err26);}errors++;}}let data9 = data.summary;if((typeof data9 !== "string") && (data9 !== null)){const err27 = {instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: schema25.properties.summary.type},message:"must be string,null"};if(vErrors === null){vErrors = [err27];}else {vErrors.push(err27);}errors++;}if(typeof data9 === "string"){if(func48(data9) > 1000000){const err28 = {instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err28];}else {vErrors.push(err28);}errors++;}}let data10 = data.participants;if(Array.isArray(data10)){if(data10.length > 10000){const err29 = {instancePath:instancePath+"/participants",schemaPath:"#/properties/participants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};if(vErrors === null){vErrors = [err29];}else {vErrors.push(err29);}errors++;}const len1 = data10.length;for(let i1=0; i1<len1; i1++){if(!(validate58(data10[i1], {instancePath:instancePath+"/participants/" + i1,parentData:data10,parentDataProperty:i1,rootData}))){vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);errors = vErrors.length;}}}else {const err30 = {instancePath:instancePath+"/participants",schemaPath:"#/properties/participants/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err30];}else {vErrors.push(err30);}errors++;}let data12 = data.speakers;if(Array.isArray(data12)){if(data12.length > 10000){const err31 = {instancePath:instancePath+"/speakers",schemaPath:"#/properties/speakers/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};if(vErrors === null){vErrors = [err31];}else {vErrors.push(err31);}errors++;}const len2 = data12.length;for(let i2=0; i2<len2; i2++){let data13 = data12[i2];if(typeof data13 === "string"){if(func48(data13) > 255){const err32 = {instancePath:instancePath+"/speakers/" + i2,schemaPath:"#/properties/speakers/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err32];}else {vErrors.push(err32);}errors++;}}else {const err33 = {instancePath:instancePath+"/speakers/" + i2,schemaPath:"#/properties/speakers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err33];}else {vErrors.push(err33);}errors++;}}}else {const err34 = {instancePath:instancePath+"/speakers",schemaPath:"#/properties/speakers/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err34];}else {vErrors.push(err34);}errors++;}if(data.user !== undefined && func0.call(data, "user")){if(!(validate60(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData}))){vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);errors = vErrors.length;}}if(data.host_email !== undefined && func0.call(data, "host_email")){let data15 = data.host_email;if(typeof data15 === "string"){if(func48(data15) > 320){const err35 = {instancePath:instancePath+"/host_email",schemaPath:"#/properties/host_email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};if(vErrors === null){vErrors = [err35];}else {vErrors.push(err35);}errors++;}}else {const err36 = {instancePath:instancePath+"/host_email",schemaPath:"#/properties/host_email/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err36];}else {vErrors.push(err36);}errors++;}}if(data.organizer_email !== undefined && func0.call(data, "organizer_email")){let data16 = data.organizer_email;if(typeof data16 === "string"){if(func48(data16) > 320){const err37 = {instancePath:instancePath+"/organizer_email",schemaPath:"#/properties/organizer_email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};if(vErrors === null){vErrors = [err37];}else {vErrors.push(err37);}errors++;}}else {const err38 = {instancePath:instancePath+"/organizer_email",schemaPath:"#/properties/organizer_email/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err38];}else {vErrors.push(err38);}errors++;}}if(data.privacy !== undefined && func0.call(data, "privacy")){let data17 = data.privacy;if(typeof data17 === "string"){if(func48(data17) > 255){const err39 = {instancePath:instancePath+"/privacy",schemaPath:"#/properties/privacy/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err39];}else {vErrors.push(err39);}errors++;}}else {const err40 = {instancePath:instancePath+"/privacy",schemaPath:"#/properties/privacy/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err40];}else {vErrors.push(err40);}errors++;}}let data18 = data.meeting_link;if((typeof data18 !== "string") && (data18 !== null)){const err41 = {instancePath:instancePath+"/meeting_link",schemaPath:"#/properties/meeting_link/type",keyword:"type",params:{type: schema25.properties.meeting_link.type},message:"must be string,null"};if(vErrors === null){vErrors = [err41];}else {vErrors.push(err41);}errors++;}if(typeof data18 === "string"){if(func48(data18) > 8192){const err42 = {instancePath:instancePath+"/meeting_link",schemaPath:"#/properties/meeting_link/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err42];}else {vErrors.push(err42);}errors++;}}let data19 = data.calendar_id;if((typeof data19 !== "string") && (data19 !== null)){const err43 = {instancePath:instancePath+"/calendar_id",schemaPath:"#/properties/calendar_id/type",keyword:"type",params:{type: schema25.properties.calendar_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err43];}else {vErrors.push(err43);}errors++;}if(typeof data19 === "string"){if(func48(data19) > 1000){const err44 = {instancePath:instancePath+"/calendar_id",schemaPath:"#/properties/calendar_id/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err44];}else {vErrors.push(err44);}errors++;}}let data20 = data.calendar_type;if((typeof data20 !== "string") && (data20 !== null)){const err45 = {instancePath:instancePath+"/calendar_type",schemaPath:"#/properties/calendar_type/type",keyword:"type",params:{type: schema25.properties.calendar_type.type},message:"must be string,null"};if(vErrors === null){vErrors = [err45];}else {vErrors.push(err45);}errors++;}if(typeof data20 === "string"){if(func48(data20) > 255){const err46 = {instancePath:instancePath+"/calendar_type",schemaPath:"#/properties/calendar_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err46];}else {vErrors.push(err46);}errors++;}}let data21 = data.raw_meeting_info;if((!(data21 && typeof data21 == "object" && !Array.isArray(data21))) && (data21 !== null)){const err47 = {instancePath:instancePath+"/raw_meeting_info",schemaPath:"#/properties/raw_meeting_info/type",keyword:"type",params:{type: schema25.properties.raw_meeting_info.type},message:"must be object,null"};if(vErrors === null){vErrors = [err47];}else {vErrors.push(err47);}errors++;}}else {const err48 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err48];}else {vErrors.push(err48);}errors++;}validate49.errors = vErrors;return errors === 0;}function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/fireflies.transcript.ready" */;let vErrors = null;let errors = 0;if(!(validate49(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);errors = vErrors.length;}validate48.errors = vErrors;return errors === 0;}export const FirefliesTranscriptUpload = validate63;const schema34 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/fireflies/transcript.upload.json","title":"FirefliesTranscriptUploadPayload","description":"Fact (semantically a request): a media file should be uploaded to Fireflies for transcription. Published by producers of recordings; consumed by the n8n uploader. Recommended deterministic id: user_id + file path.","type":"object","properties":{"media_file":{"type":"string","maxLength":8192,"description":"Path or URL of the media file. At most 8,192 characters."},"media_duration_seconds":{"type":"integer","minimum":0,"description":"Duration of the media, in seconds. Integer, >= 0."},"media_type":{"type":"string","maxLength":255,"description":"MIME type, e.g. audio/mpeg. At most 255 characters."},"title":{"type":["string","null"],"maxLength":1000,"default":null,"description":"Title for the transcript. Null when absent. At most 1,000 characters."},"user_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"User on whose behalf the file is uploaded. Null when absent. At most 255 characters."},"created_at":{"type":"string","format":"date-time","x-bloodbank-default":"now","description":"When the upload was requested. Not required: the publisher fills the current UTC time when omitted (the original defaulted to now). ISO-8601 date-time."}},"required":["media_file","media_duration_seconds","media_type"],"examples":[{"media_file":"https://storage.example.com/recordings/2026-11-26-standup.mp3","media_duration_seconds":1830,"media_type":"audio/mpeg","title":"Daily standup","user_id":"u_01HZX8","created_at":"2026-11-26T16:15:23.030243+00:00"}]};function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.upload.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.title === undefined){data.title = null;}if(data.user_id === undefined){data.user_id = null;}if((data.media_file === undefined) || (!(func0.call(data, "media_file")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "media_file"},message:"must have required property '"+"media_file"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.media_duration_seconds === undefined) || (!(func0.call(data, "media_duration_seconds")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "media_duration_seconds"},message:"must have required property '"+"media_duration_seconds"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.media_type === undefined) || (!(func0.call(data, "media_type")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "media_type"},message:"must have required property '"+"media_type"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(data.media_file !== undefined && func0.call(data, "media_file")){let data0 = data.media_file;if(typeof data0 === "string"){if(func48(data0) > 8192){const err3 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}else {const err4 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}if(data.media_duration_seconds !== undefined && func0.call(data, "media_duration_seconds")){let data1 = data.media_duration_seconds;if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){const err5 = {instancePath:instancePath+"/media_duration_seconds",schemaPath:"#/properties/media_duration_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if((typeof data1 == "number") && (isFinite(data1))){if(data1 < 0 || isNaN(data1)){const err6 = {instancePath:instancePath+"/media_duration_seconds",schemaPath:"#/properties/media_duration_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}}if(data.media_type !== undefined && func0.call(data, "media_type")){let data2 = data.media_type;if(typeof data2 === "string"){if(func48(data2) > 255){const err7 = {instancePath:instancePath+"/media_type",schemaPath:"#/properties/media_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}else {const err8 = {instancePath:instancePath+"/media_type",schemaPath:"#/properties/media_type/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}let data3 = data.title;if((typeof data3 !== "string") && (data3 !== null)){const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: schema34.properties.title.type},message:"must be string,null"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 1000){const err10 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}let data4 = data.user_id;if((typeof data4 !== "string") && (data4 !== null)){const err11 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema34.properties.user_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 255){const err12 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}if(data.created_at !== undefined && func0.call(data, "created_at")){let data5 = data.created_at;if(typeof data5 === "string"){if(!(formats0.validate(data5))){const err13 = {instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}else {const err14 = {instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}}else {const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}validate64.errors = vErrors;return errors === 0;}function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/fireflies.transcript.upload" */;let vErrors = null;let errors = 0;if(!(validate64(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);errors = vErrors.length;}validate63.errors = vErrors;return errors === 0;}export const GithubPrCreated = validate66;const schema36 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/github/pr.created.json","title":"GitHubPRCreatedPayload","description":"Fact: a GitHub pull request was created. Cache-pointer pattern: the PR body lives in a cache under cache_key. Recommended deterministic id: repo_owner|repo_name|pr_number.","type":"object","properties":{"cache_key":{"type":"string","maxLength":1024,"description":"Key of the cached PR data, e.g. trinote|423. At most 1,024 characters."},"cache_type":{"type":"string","enum":["redis","memory","file"],"default":"redis","description":"Where the PR data is cached. Default redis."}},"required":["cache_key"],"examples":[{"cache_key":"trinote|423","cache_type":"redis"}]};function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/github/pr.created.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.cache_type === undefined){data.cache_type = "redis";}if((data.cache_key === undefined) || (!(func0.call(data, "cache_key")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cache_key"},message:"must have required property '"+"cache_key"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(data.cache_key !== undefined && func0.call(data, "cache_key")){let data0 = data.cache_key;if(typeof data0 === "string"){if(func48(data0) > 1024){const err1 = {instancePath:instancePath+"/cache_key",schemaPath:"#/properties/cache_key/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}}else {const err2 = {instancePath:instancePath+"/cache_key",schemaPath:"#/properties/cache_key/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}let data1 = data.cache_type;if(typeof data1 !== "string"){const err3 = {instancePath:instancePath+"/cache_type",schemaPath:"#/properties/cache_type/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(!(((data1 === "redis") || (data1 === "memory")) || (data1 === "file"))){const err4 = {instancePath:instancePath+"/cache_type",schemaPath:"#/properties/cache_type/enum",keyword:"enum",params:{allowedValues: schema36.properties.cache_type.enum},message:"must be equal to one of the allowed values"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}validate67.errors = vErrors;return errors === 0;}function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/github.pr.created" */;let vErrors = null;let errors = 0;if(!(validate67(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);errors = vErrors.length;}validate66.errors = vErrors;return errors === 0;}export const LlmError = validate69;const schema38 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/llm/error.json","title":"LLMErrorPayload","description":"Fact: an LLM call failed. Published by LLM-calling tools.","type":"object","properties":{"provider":{"type":"string","maxLength":255,"description":"LLM provider that failed. At most 255 characters."},"model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Model that failed. Null when absent. At most 255 characters."},"error_message":{"type":"string","maxLength":65536,"description":"Error message. At most 65,536 characters."},"error_code":{"type":["string","null"],"maxLength":255,"default":null,"description":"Provider or internal error code. Null when absent. At most 255 characters."},"is_retryable":{"type":"boolean","default":false,"description":"Whether retrying may succeed. Default false."},"retry_count":{"type":"integer","minimum":0,"default":0,"description":"Retries attempted so far. Default 0. Integer, >= 0."}},"required":["provider","error_message"],"examples":[{"provider":"openai","model":"gpt-4o","error_message":"context length exceeded: 131072 tokens","error_code":"context_length_exceeded","is_retryable":false,"retry_count":0}]};function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/llm/error.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.model === undefined){data.model = null;}if(data.error_code === undefined){data.error_code = null;}if(data.is_retryable === undefined){data.is_retryable = false;}if(data.retry_count === undefined){data.retry_count = 0;}if((data.provider === undefined) || (!(func0.call(data, "provider")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.provider !== undefined && func0.call(data, "provider")){let data0 = data.provider;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.model;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: schema38.properties.model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.error_message !== undefined && func0.call(data, "error_message")){let data2 = data.error_message;if(typeof data2 === "string"){if(func48(data2) > 65536){const err6 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.error_code;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: schema38.properties.error_code.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(typeof data.is_retryable !== "boolean"){const err10 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}let data5 = data.retry_count;if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){const err11 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if((typeof data5 == "number") && (isFinite(data5))){if(data5 < 0 || isNaN(data5)){const err12 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate70.errors = vErrors;return errors === 0;}function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/llm.error" */;let vErrors = null;let errors = 0;if(!(validate70(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);errors = vErrors.length;}validate69.errors = vErrors;return errors === 0;}export const LlmPrompt = validate72;const schema40 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/llm/prompt.json","title":"LLMPrompt","description":"Fact: a prompt was sent to an LLM (not a command). Published by the MCP tool publish_llm_prompt and by LLM-calling tools. temperature, tools and metadata are the fields the original MCP tool accepted and dropped.","type":"object","properties":{"provider":{"type":"string","maxLength":255,"description":"LLM provider, e.g. anthropic, openai, google. At most 255 characters."},"model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Model name, e.g. claude-sonnet-4-5. Null when absent. At most 255 characters."},"prompt":{"type":"string","maxLength":1000000,"description":"The prompt text. At most 1,000,000 characters."},"project":{"type":["string","null"],"maxLength":255,"default":null,"description":"Git project the prompt was issued in. Null when absent. At most 255 characters."},"working_dir":{"type":["string","null"],"maxLength":8192,"default":null,"description":"Working directory the prompt was issued in. Null when absent. At most 8,192 characters."},"domain":{"type":["string","null"],"maxLength":255,"default":null,"description":"Subject domain of the prompt. Null when absent. At most 255 characters."},"tags":{"type":"array","items":{"type":"string","maxLength":255},"maxItems":256,"default":[],"description":"Free tags. Default []. At most 256 items of at most 255 characters each."},"temperature":{"type":["number","null"],"minimum":0,"maximum":2,"default":null,"description":"Sampling temperature, 0 to 2, or null (default)."},"tools":{"type":["array","null"],"items":{"type":"string","maxLength":255},"maxItems":1000,"default":null,"description":"Tools offered to the model, or null (default). At most 1,000 items of at most 255 characters each."},"metadata":{"type":["object","null"],"default":null,"description":"Additional metadata. Free-form object (kept open), or null (default)."}},"required":["provider","prompt"],"examples":[{"provider":"openai","model":"gpt-4o","prompt":"List three risks of the Q3 migration plan.","project":"trinote","working_dir":"/home/delorenj/code/trinote","domain":"planning","tags":["risk"],"temperature":0.7,"tools":["web_search"],"metadata":{"session":"mcp-1"}}]};function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/llm/prompt.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.model === undefined){data.model = null;}if(data.project === undefined){data.project = null;}if(data.working_dir === undefined){data.working_dir = null;}if(data.domain === undefined){data.domain = null;}if(data.tags === undefined){data.tags = [];}if(data.temperature === undefined){data.temperature = null;}if(data.tools === undefined){data.tools = null;}if(data.metadata === undefined){data.metadata = null;}if((data.provider === undefined) || (!(func0.call(data, "provider")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.prompt === undefined) || (!(func0.call(data, "prompt")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.provider !== undefined && func0.call(data, "provider")){let data0 = data.provider;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.model;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: schema40.properties.model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.prompt !== undefined && func0.call(data, "prompt")){let data2 = data.prompt;if(typeof data2 === "string"){if(func48(data2) > 1000000){const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.project;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/type",keyword:"type",params:{type: schema40.properties.project.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.working_dir;if((typeof data4 !== "string") && (data4 !== null)){const err10 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/type",keyword:"type",params:{type: schema40.properties.working_dir.type},message:"must be string,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 8192){const err11 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.domain;if((typeof data5 !== "string") && (data5 !== null)){const err12 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: schema40.properties.domain.type},message:"must be string,null"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if(typeof data5 === "string"){if(func48(data5) > 255){const err13 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}let data6 = data.tags;if(Array.isArray(data6)){if(data6.length > 256){const err14 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}const len0 = data6.length;for(let i0=0; i0<len0; i0++){let data7 = data6[i0];if(typeof data7 === "string"){if(func48(data7) > 255){const err15 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}else {const err16 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}}else {const err17 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}let data8 = data.temperature;if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){const err18 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: schema40.properties.temperature.type},message:"must be number,null"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}if((typeof data8 == "number") && (isFinite(data8))){if(data8 > 2 || isNaN(data8)){const err19 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}if(data8 < 0 || isNaN(data8)){const err20 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}}let data9 = data.tools;if((!(Array.isArray(data9))) && (data9 !== null)){const err21 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: schema40.properties.tools.type},message:"must be array,null"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}if(Array.isArray(data9)){if(data9.length > 1000){const err22 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};if(vErrors === null){vErrors = [err22];}else {vErrors.push(err22);}errors++;}const len1 = data9.length;for(let i1=0; i1<len1; i1++){let data10 = data9[i1];if(typeof data10 === "string"){if(func48(data10) > 255){const err23 = {instancePath:instancePath+"/tools/" + i1,schemaPath:"#/properties/tools/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err23];}else {vErrors.push(err23);}errors++;}}else {const err24 = {instancePath:instancePath+"/tools/" + i1,schemaPath:"#/properties/tools/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err24];}else {vErrors.push(err24);}errors++;}}}let data11 = data.metadata;if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){const err25 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: schema40.properties.metadata.type},message:"must be object,null"};if(vErrors === null){vErrors = [err25];}else {vErrors.push(err25);}errors++;}}else {const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err26];}else {vErrors.push(err26);}errors++;}validate73.errors = vErrors;return errors === 0;}function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/llm.prompt" */;let vErrors = null;let errors = 0;if(!(validate73(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);errors = vErrors.length;}validate72.errors = vErrors;return errors === 0;}export const LlmResponse = validate75;const schema42 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/llm/response.json","title":"LLMResponse","description":"Fact: an LLM answered a prompt (envelope correlation_ids = [the llm.prompt event_id]). Published by the MCP tool publish_llm_response and LLM-calling tools. usage and metadata are the fields the original MCP tool accepted and dropped.","type":"object","properties":{"provider":{"type":"string","maxLength":255,"description":"LLM provider that answered. At most 255 characters."},"prompt_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Id of the prompt answered (deprecated: use the envelope correlation_ids). Null when absent. At most 255 characters."},"response":{"type":"string","maxLength":1000000,"description":"The response text. At most 1,000,000 characters."},"model":{"type":["string","null"],"maxLength":255,"default":null,"description":"Model that answered. Null when absent. At most 255 characters."},"tokens_used":{"type":["integer","null"],"minimum":0,"description":"Tokens consumed. Integer or null (default null), >= 0.","default":null},"duration_ms":{"type":["integer","null"],"minimum":0,"description":"Time taken, in milliseconds. Integer or null (default null), >= 0.","default":null},"usage":{"type":["object","null"],"default":null,"description":"Token usage as reported by the provider (e.g. input_tokens, output_tokens). Free-form object (kept open), or null (default)."},"metadata":{"type":["object","null"],"default":null,"description":"Additional metadata. Free-form object (kept open), or null (default)."}},"required":["provider","response"],"examples":[{"provider":"openai","prompt_id":"5a1c2e3f-4b5d-4e6f-8a7b-9c0d1e2f3a4b","response":"1. Data loss during cut-over. 2. Downtime beyond the window. 3. Hidden dependencies on the old API.","model":"gpt-4o","tokens_used":187,"duration_ms":2310,"usage":{"input_tokens":142,"output_tokens":45},"metadata":null}]};function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/llm/response.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.prompt_id === undefined){data.prompt_id = null;}if(data.model === undefined){data.model = null;}if(data.tokens_used === undefined){data.tokens_used = null;}if(data.duration_ms === undefined){data.duration_ms = null;}if(data.usage === undefined){data.usage = null;}if(data.metadata === undefined){data.metadata = null;}if((data.provider === undefined) || (!(func0.call(data, "provider")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.response === undefined) || (!(func0.call(data, "response")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response"},message:"must have required property '"+"response"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.provider !== undefined && func0.call(data, "provider")){let data0 = data.provider;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data1 = data.prompt_id;if((typeof data1 !== "string") && (data1 !== null)){const err4 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/type",keyword:"type",params:{type: schema42.properties.prompt_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.response !== undefined && func0.call(data, "response")){let data2 = data.response;if(typeof data2 === "string"){if(func48(data2) > 1000000){const err6 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data3 = data.model;if((typeof data3 !== "string") && (data3 !== null)){const err8 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: schema42.properties.model.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err9 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data4 = data.tokens_used;if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (data4 !== null)){const err10 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: schema42.properties.tokens_used.type},message:"must be integer,null"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err11 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}let data5 = data.duration_ms;if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){const err12 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: schema42.properties.duration_ms.type},message:"must be integer,null"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if((typeof data5 == "number") && (isFinite(data5))){if(data5 < 0 || isNaN(data5)){const err13 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}let data6 = data.usage;if((!(data6 && typeof data6 == "object" && !Array.isArray(data6))) && (data6 !== null)){const err14 = {instancePath:instancePath+"/usage",schemaPath:"#/properties/usage/type",keyword:"type",params:{type: schema42.properties.usage.type},message:"must be object,null"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}let data7 = data.metadata;if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){const err15 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: schema42.properties.metadata.type},message:"must be object,null"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}else {const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}validate76.errors = vErrors;return errors === 0;}function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/llm.response" */;let vErrors = null;let errors = 0;if(!(validate76(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);errors = vErrors.length;}validate75.errors = vErrors;return errors === 0;}export const TheboardMeetingCommentExtracted = validate78;const formats8 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.comment_extracted.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.comment_text === undefined) || (!(func0.call(data, "comment_text")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "comment_text"},message:"must have required property '"+"comment_text"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.category === undefined) || (!(func0.call(data, "category")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "category"},message:"must have required property '"+"category"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.novelty_score === undefined) || (!(func0.call(data, "novelty_score")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "novelty_score"},message:"must have required property '"+"novelty_score"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err6 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}if(data.round_num !== undefined && func0.call(data, "round_num")){let data1 = data.round_num;if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){const err8 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if((typeof data1 == "number") && (isFinite(data1))){if(data1 < 0 || isNaN(data1)){const err9 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}}if(data.agent_name !== undefined && func0.call(data, "agent_name")){let data2 = data.agent_name;if(typeof data2 === "string"){if(func48(data2) > 255){const err10 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}else {const err11 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}if(data.comment_text !== undefined && func0.call(data, "comment_text")){let data3 = data.comment_text;if(typeof data3 === "string"){if(func48(data3) > 1000000){const err12 = {instancePath:instancePath+"/comment_text",schemaPath:"#/properties/comment_text/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/comment_text",schemaPath:"#/properties/comment_text/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.category !== undefined && func0.call(data, "category")){let data4 = data.category;if(typeof data4 === "string"){if(func48(data4) > 255){const err14 = {instancePath:instancePath+"/category",schemaPath:"#/properties/category/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}else {const err15 = {instancePath:instancePath+"/category",schemaPath:"#/properties/category/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}if(data.novelty_score !== undefined && func0.call(data, "novelty_score")){let data5 = data.novelty_score;if(!((typeof data5 == "number") && (isFinite(data5)))){const err16 = {instancePath:instancePath+"/novelty_score",schemaPath:"#/properties/novelty_score/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}}else {const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}validate79.errors = vErrors;return errors === 0;}function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.comment_extracted" */;let vErrors = null;let errors = 0;if(!(validate79(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);errors = vErrors.length;}validate78.errors = vErrors;return errors === 0;}export const TheboardMeetingCompleted = validate81;function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.completed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.total_rounds === undefined) || (!(func0.call(data, "total_rounds")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_rounds"},message:"must have required property '"+"total_rounds"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.total_comments === undefined) || (!(func0.call(data, "total_comments")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_comments"},message:"must have required property '"+"total_comments"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.total_cost === undefined) || (!(func0.call(data, "total_cost")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_cost"},message:"must have required property '"+"total_cost"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.convergence_detected === undefined) || (!(func0.call(data, "convergence_detected")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "convergence_detected"},message:"must have required property '"+"convergence_detected"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.stopping_reason === undefined) || (!(func0.call(data, "stopping_reason")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "stopping_reason"},message:"must have required property '"+"stopping_reason"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err6 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}if(data.total_rounds !== undefined && func0.call(data, "total_rounds")){let data1 = data.total_rounds;if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){const err8 = {instancePath:instancePath+"/total_rounds",schemaPath:"#/properties/total_rounds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if((typeof data1 == "number") && (isFinite(data1))){if(data1 < 0 || isNaN(data1)){const err9 = {instancePath:instancePath+"/total_rounds",schemaPath:"#/properties/total_rounds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}}if(data.total_comments !== undefined && func0.call(data, "total_comments")){let data2 = data.total_comments;if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){const err10 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if((typeof data2 == "number") && (isFinite(data2))){if(data2 < 0 || isNaN(data2)){const err11 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}}if(data.total_cost !== undefined && func0.call(data, "total_cost")){let data3 = data.total_cost;if((typeof data3 == "number") && (isFinite(data3))){if(data3 < 0 || isNaN(data3)){const err12 = {instancePath:instancePath+"/total_cost",schemaPath:"#/properties/total_cost/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/total_cost",schemaPath:"#/properties/total_cost/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.convergence_detected !== undefined && func0.call(data, "convergence_detected")){if(typeof data.convergence_detected !== "boolean"){const err14 = {instancePath:instancePath+"/convergence_detected",schemaPath:"#/properties/convergence_detected/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}if(data.stopping_reason !== undefined && func0.call(data, "stopping_reason")){let data5 = data.stopping_reason;if(typeof data5 === "string"){if(func48(data5) > 1000){const err15 = {instancePath:instancePath+"/stopping_reason",schemaPath:"#/properties/stopping_reason/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}else {const err16 = {instancePath:instancePath+"/stopping_reason",schemaPath:"#/properties/stopping_reason/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}}else {const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}validate82.errors = vErrors;return errors === 0;}function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.completed" */;let vErrors = null;let errors = 0;if(!(validate82(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);errors = vErrors.length;}validate81.errors = vErrors;return errors === 0;}export const TheboardMeetingConverged = validate84;function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.converged.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.avg_novelty === undefined) || (!(func0.call(data, "avg_novelty")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "avg_novelty"},message:"must have required property '"+"avg_novelty"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.novelty_threshold === undefined) || (!(func0.call(data, "novelty_threshold")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "novelty_threshold"},message:"must have required property '"+"novelty_threshold"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.total_comments === undefined) || (!(func0.call(data, "total_comments")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_comments"},message:"must have required property '"+"total_comments"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err5 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}else {const err6 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}if(data.round_num !== undefined && func0.call(data, "round_num")){let data1 = data.round_num;if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){const err7 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if((typeof data1 == "number") && (isFinite(data1))){if(data1 < 0 || isNaN(data1)){const err8 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}}if(data.avg_novelty !== undefined && func0.call(data, "avg_novelty")){let data2 = data.avg_novelty;if(!((typeof data2 == "number") && (isFinite(data2)))){const err9 = {instancePath:instancePath+"/avg_novelty",schemaPath:"#/properties/avg_novelty/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(data.novelty_threshold !== undefined && func0.call(data, "novelty_threshold")){let data3 = data.novelty_threshold;if(!((typeof data3 == "number") && (isFinite(data3)))){const err10 = {instancePath:instancePath+"/novelty_threshold",schemaPath:"#/properties/novelty_threshold/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}if(data.total_comments !== undefined && func0.call(data, "total_comments")){let data4 = data.total_comments;if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){const err11 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err12 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate85.errors = vErrors;return errors === 0;}function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.converged" */;let vErrors = null;let errors = 0;if(!(validate85(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);errors = vErrors.length;}validate84.errors = vErrors;return errors === 0;}export const TheboardMeetingCreated = validate87;const schema50 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/theboard/meeting.created.json","title":"MeetingCreatedPayload","description":"Fact: a TheBoard multi-agent brainstorming meeting was created. Published by TheBoard.","type":"object","properties":{"meeting_id":{"type":"string","format":"uuid","description":"Meeting id. UUID."},"topic":{"type":"string","maxLength":65536,"description":"The question or topic the meeting is about (may be a paragraph). At most 65,536 characters."},"strategy":{"type":"string","maxLength":255,"description":"Turn strategy, sequential or greedy (a free string in the original). At most 255 characters."},"max_rounds":{"type":"integer","minimum":0,"description":"Maximum number of rounds. Integer, >= 0."},"agent_count":{"type":["integer","null"],"minimum":0,"description":"Number of agents, when known at creation. Integer or null (default null), >= 0.","default":null}},"required":["meeting_id","topic","strategy","max_rounds"],"examples":[{"meeting_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","topic":"How should we migrate the event bus to schema-first contracts?","strategy":"sequential","max_rounds":5,"agent_count":3}]};function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.created.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.agent_count === undefined){data.agent_count = null;}if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.topic === undefined) || (!(func0.call(data, "topic")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.strategy === undefined) || (!(func0.call(data, "strategy")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.max_rounds === undefined) || (!(func0.call(data, "max_rounds")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_rounds"},message:"must have required property '"+"max_rounds"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.topic !== undefined && func0.call(data, "topic")){let data1 = data.topic;if(typeof data1 === "string"){if(func48(data1) > 65536){const err6 = {instancePath:instancePath+"/topic",schemaPath:"#/properties/topic/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/topic",schemaPath:"#/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}if(data.strategy !== undefined && func0.call(data, "strategy")){let data2 = data.strategy;if(typeof data2 === "string"){if(func48(data2) > 255){const err8 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}else {const err9 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(data.max_rounds !== undefined && func0.call(data, "max_rounds")){let data3 = data.max_rounds;if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){const err10 = {instancePath:instancePath+"/max_rounds",schemaPath:"#/properties/max_rounds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if((typeof data3 == "number") && (isFinite(data3))){if(data3 < 0 || isNaN(data3)){const err11 = {instancePath:instancePath+"/max_rounds",schemaPath:"#/properties/max_rounds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}}let data4 = data.agent_count;if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (data4 !== null)){const err12 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/type",keyword:"type",params:{type: schema50.properties.agent_count.type},message:"must be integer,null"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err13 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}}else {const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}validate88.errors = vErrors;return errors === 0;}function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.created" */;let vErrors = null;let errors = 0;if(!(validate88(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);errors = vErrors.length;}validate87.errors = vErrors;return errors === 0;}export const TheboardMeetingFailed = validate90;const schema52 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/theboard/meeting.failed.json","title":"MeetingFailedPayload","description":"Fact: a TheBoard meeting failed. Published by TheBoard.","type":"object","properties":{"meeting_id":{"type":"string","format":"uuid","description":"Meeting id. UUID."},"error_type":{"type":"string","maxLength":255,"description":"Error class, e.g. LLMTimeoutError. At most 255 characters."},"error_message":{"type":"string","maxLength":65536,"description":"Error message. At most 65,536 characters."},"round_num":{"type":["integer","null"],"minimum":0,"description":"Round in which it failed, when known. Integer or null (default null), >= 0.","default":null},"agent_name":{"type":["string","null"],"maxLength":255,"default":null,"description":"Agent that was speaking, when known. Null when absent. At most 255 characters."}},"required":["meeting_id","error_type","error_message"],"examples":[{"meeting_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","error_type":"LLMTimeoutError","error_message":"provider did not answer within 120 s","round_num":2,"agent_name":"architect"}]};function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.failed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.round_num === undefined){data.round_num = null;}if(data.agent_name === undefined){data.agent_name = null;}if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.error_type === undefined) || (!(func0.call(data, "error_type")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_type"},message:"must have required property '"+"error_type"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err3 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}else {const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}if(data.error_type !== undefined && func0.call(data, "error_type")){let data1 = data.error_type;if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}else {const err6 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}if(data.error_message !== undefined && func0.call(data, "error_message")){let data2 = data.error_message;if(typeof data2 === "string"){if(func48(data2) > 65536){const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}else {const err8 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}let data3 = data.round_num;if((!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))) && (data3 !== null)){const err9 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: schema52.properties.round_num.type},message:"must be integer,null"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if((typeof data3 == "number") && (isFinite(data3))){if(data3 < 0 || isNaN(data3)){const err10 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}let data4 = data.agent_name;if((typeof data4 !== "string") && (data4 !== null)){const err11 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: schema52.properties.agent_name.type},message:"must be string,null"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 255){const err12 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}}else {const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}validate91.errors = vErrors;return errors === 0;}function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.failed" */;let vErrors = null;let errors = 0;if(!(validate91(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);errors = vErrors.length;}validate90.errors = vErrors;return errors === 0;}export const TheboardMeetingParticipantAdded = validate93;function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.participant.added.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.agent_id === undefined) || (!(func0.call(data, "agent_id")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_id"},message:"must have required property '"+"agent_id"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.expertise === undefined) || (!(func0.call(data, "expertise")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expertise"},message:"must have required property '"+"expertise"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}else {const err5 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}if(data.agent_id !== undefined && func0.call(data, "agent_id")){let data1 = data.agent_id;if(typeof data1 === "string"){if(!(formats8.test(data1))){const err6 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}if(data.agent_name !== undefined && func0.call(data, "agent_name")){let data2 = data.agent_name;if(typeof data2 === "string"){if(func48(data2) > 255){const err8 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}else {const err9 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(data.expertise !== undefined && func0.call(data, "expertise")){let data3 = data.expertise;if(typeof data3 === "string"){if(func48(data3) > 65536){const err10 = {instancePath:instancePath+"/expertise",schemaPath:"#/properties/expertise/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}else {const err11 = {instancePath:instancePath+"/expertise",schemaPath:"#/properties/expertise/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}}else {const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}validate94.errors = vErrors;return errors === 0;}function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.participant.added" */;let vErrors = null;let errors = 0;if(!(validate94(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);errors = vErrors.length;}validate93.errors = vErrors;return errors === 0;}export const TheboardMeetingParticipantTurnCompleted = validate96;function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.participant.turn.completed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.agent_id === undefined) || (!(func0.call(data, "agent_id")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_id"},message:"must have required property '"+"agent_id"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.turn_type === undefined) || (!(func0.call(data, "turn_type")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "turn_type"},message:"must have required property '"+"turn_type"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.response_text === undefined) || (!(func0.call(data, "response_text")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response_text"},message:"must have required property '"+"response_text"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if((data.tokens_used === undefined) || (!(func0.call(data, "tokens_used")))){const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tokens_used"},message:"must have required property '"+"tokens_used"+"'"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err7 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}else {const err8 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}if(data.round_num !== undefined && func0.call(data, "round_num")){let data1 = data.round_num;if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){const err9 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if((typeof data1 == "number") && (isFinite(data1))){if(data1 < 0 || isNaN(data1)){const err10 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}}if(data.agent_id !== undefined && func0.call(data, "agent_id")){let data2 = data.agent_id;if(typeof data2 === "string"){if(!(formats8.test(data2))){const err11 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}else {const err12 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}if(data.agent_name !== undefined && func0.call(data, "agent_name")){let data3 = data.agent_name;if(typeof data3 === "string"){if(func48(data3) > 255){const err13 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}else {const err14 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}if(data.turn_type !== undefined && func0.call(data, "turn_type")){let data4 = data.turn_type;if(typeof data4 === "string"){if(func48(data4) > 255){const err15 = {instancePath:instancePath+"/turn_type",schemaPath:"#/properties/turn_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}else {const err16 = {instancePath:instancePath+"/turn_type",schemaPath:"#/properties/turn_type/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}}if(data.response_text !== undefined && func0.call(data, "response_text")){let data5 = data.response_text;if(typeof data5 === "string"){if(func48(data5) > 1000000){const err17 = {instancePath:instancePath+"/response_text",schemaPath:"#/properties/response_text/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}else {const err18 = {instancePath:instancePath+"/response_text",schemaPath:"#/properties/response_text/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}if(data.tokens_used !== undefined && func0.call(data, "tokens_used")){let data6 = data.tokens_used;if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){const err19 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}if((typeof data6 == "number") && (isFinite(data6))){if(data6 < 0 || isNaN(data6)){const err20 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}}}}else {const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}validate97.errors = vErrors;return errors === 0;}function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.participant.turn.completed" */;let vErrors = null;let errors = 0;if(!(validate97(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);errors = vErrors.length;}validate96.errors = vErrors;return errors === 0;}export const TheboardMeetingRoundCompleted = validate99;function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.round_completed.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if((data.response_length === undefined) || (!(func0.call(data, "response_length")))){const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response_length"},message:"must have required property '"+"response_length"+"'"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if((data.comment_count === undefined) || (!(func0.call(data, "comment_count")))){const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "comment_count"},message:"must have required property '"+"comment_count"+"'"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if((data.avg_novelty === undefined) || (!(func0.call(data, "avg_novelty")))){const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "avg_novelty"},message:"must have required property '"+"avg_novelty"+"'"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if((data.tokens_used === undefined) || (!(func0.call(data, "tokens_used")))){const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tokens_used"},message:"must have required property '"+"tokens_used"+"'"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if((data.cost === undefined) || (!(func0.call(data, "cost")))){const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cost"},message:"must have required property '"+"cost"+"'"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err8 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}else {const err9 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}if(data.round_num !== undefined && func0.call(data, "round_num")){let data1 = data.round_num;if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){const err10 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}if((typeof data1 == "number") && (isFinite(data1))){if(data1 < 0 || isNaN(data1)){const err11 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}}}if(data.agent_name !== undefined && func0.call(data, "agent_name")){let data2 = data.agent_name;if(typeof data2 === "string"){if(func48(data2) > 255){const err12 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}}else {const err13 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}if(data.response_length !== undefined && func0.call(data, "response_length")){let data3 = data.response_length;if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){const err14 = {instancePath:instancePath+"/response_length",schemaPath:"#/properties/response_length/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}if((typeof data3 == "number") && (isFinite(data3))){if(data3 < 0 || isNaN(data3)){const err15 = {instancePath:instancePath+"/response_length",schemaPath:"#/properties/response_length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}}}if(data.comment_count !== undefined && func0.call(data, "comment_count")){let data4 = data.comment_count;if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){const err16 = {instancePath:instancePath+"/comment_count",schemaPath:"#/properties/comment_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}if((typeof data4 == "number") && (isFinite(data4))){if(data4 < 0 || isNaN(data4)){const err17 = {instancePath:instancePath+"/comment_count",schemaPath:"#/properties/comment_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}}if(data.avg_novelty !== undefined && func0.call(data, "avg_novelty")){let data5 = data.avg_novelty;if(!((typeof data5 == "number") && (isFinite(data5)))){const err18 = {instancePath:instancePath+"/avg_novelty",schemaPath:"#/properties/avg_novelty/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}if(data.tokens_used !== undefined && func0.call(data, "tokens_used")){let data6 = data.tokens_used;if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){const err19 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}if((typeof data6 == "number") && (isFinite(data6))){if(data6 < 0 || isNaN(data6)){const err20 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}}}if(data.cost !== undefined && func0.call(data, "cost")){let data7 = data.cost;if((typeof data7 == "number") && (isFinite(data7))){if(data7 < 0 || isNaN(data7)){const err21 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}}else {const err22 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/type",keyword:"type",params:{type: "number"},message:"must be number"};if(vErrors === null){vErrors = [err22];}else {vErrors.push(err22);}errors++;}}}else {const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err23];}else {vErrors.push(err23);}errors++;}validate100.errors = vErrors;return errors === 0;}function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.round_completed" */;let vErrors = null;let errors = 0;if(!(validate100(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);errors = vErrors.length;}validate99.errors = vErrors;return errors === 0;}export const TheboardMeetingStarted = validate102;function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.started.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.selected_agents === undefined) || (!(func0.call(data, "selected_agents")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "selected_agents"},message:"must have required property '"+"selected_agents"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.agent_count === undefined) || (!(func0.call(data, "agent_count")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_count"},message:"must have required property '"+"agent_count"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){let data0 = data.meeting_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err3 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}else {const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}if(data.selected_agents !== undefined && func0.call(data, "selected_agents")){let data1 = data.selected_agents;if(Array.isArray(data1)){if(data1.length > 1000){const err5 = {instancePath:instancePath+"/selected_agents",schemaPath:"#/properties/selected_agents/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}const len0 = data1.length;for(let i0=0; i0<len0; i0++){let data2 = data1[i0];if(typeof data2 === "string"){if(func48(data2) > 255){const err6 = {instancePath:instancePath+"/selected_agents/" + i0,schemaPath:"#/properties/selected_agents/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/selected_agents/" + i0,schemaPath:"#/properties/selected_agents/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}}else {const err8 = {instancePath:instancePath+"/selected_agents",schemaPath:"#/properties/selected_agents/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}if(data.agent_count !== undefined && func0.call(data, "agent_count")){let data3 = data.agent_count;if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){const err9 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}if((typeof data3 == "number") && (isFinite(data3))){if(data3 < 0 || isNaN(data3)){const err10 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}}}else {const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}validate103.errors = vErrors;return errors === 0;}function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/payload/theboard.meeting.started" */;let vErrors = null;let errors = 0;if(!(validate103(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);errors = vErrors.length;}validate102.errors = vErrors;return errors === 0;}export const $envelope = validate105;const pattern0 = new RegExp("^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,5}$", "u");const schema63 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/_common/source.json","title":"Source","description":"Where an event came from: the machine, what triggered it and which application emitted it.","type":"object","properties":{"host":{"type":"string","maxLength":255,"description":"Machine that generated the event (hostname, IP, or a logical name such as localhost). At most 255 characters."},"type":{"$ref":"https://bloodbank.dev/schemas/_common/enums.json#/definitions/TriggerType","description":"What triggered the event."},"app":{"type":["string","null"],"maxLength":255,"default":null,"description":"Application that emitted the event (e.g. bloodbank-http, mcp). Null when absent. At most 255 characters."},"meta":{"type":["object","null"],"default":null,"description":"Additional source metadata (the original create_source helper sets {}). Free-form object (kept open), or null (default)."}},"required":["host","type"]};const schema64 = {"title":"TriggerType","description":"What triggered an event (Source.type). manual, agent, scheduled, file_watch and hook are the original v0.2.0 values; heartbeat, webhook and service were added to the original later: they are accepted on consume but not emitted by default.","type":"string","enum":["manual","agent","scheduled","file_watch","hook","heartbeat","webhook","service"]};function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(typeof data !== "string"){const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(!((((((((data === "manual") || (data === "agent")) || (data === "scheduled")) || (data === "file_watch")) || (data === "hook")) || (data === "heartbeat")) || (data === "webhook")) || (data === "service"))){const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema64.enum},message:"must be equal to one of the allowed values"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}validate108.errors = vErrors;return errors === 0;}function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/source.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.app === undefined){data.app = null;}if(data.meta === undefined){data.meta = null;}if((data.host === undefined) || (!(func0.call(data, "host")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.type === undefined) || (!(func0.call(data, "type")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(data.host !== undefined && func0.call(data, "host")){let data0 = data.host;if(typeof data0 === "string"){if(func48(data0) > 255){const err2 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}else {const err3 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}if(data.type !== undefined && func0.call(data, "type")){if(!(validate108(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData}))){vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);errors = vErrors.length;}}let data2 = data.app;if((typeof data2 !== "string") && (data2 !== null)){const err4 = {instancePath:instancePath+"/app",schemaPath:"#/properties/app/type",keyword:"type",params:{type: schema63.properties.app.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data2 === "string"){if(func48(data2) > 255){const err5 = {instancePath:instancePath+"/app",schemaPath:"#/properties/app/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}let data3 = data.meta;if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){const err6 = {instancePath:instancePath+"/meta",schemaPath:"#/properties/meta/type",keyword:"type",params:{type: schema63.properties.meta.type},message:"must be object,null"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}validate107.errors = vErrors;return errors === 0;}const schema65 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/_common/agent-context.json","title":"AgentContext","description":"Describes the AI agent that produced an event; intended when source.type is agent (not enforced, as in the original).","type":"object","properties":{"type":{"$ref":"https://bloodbank.dev/schemas/_common/enums.json#/definitions/AgentType","description":"Kind of agent."},"name":{"type":["string","null"],"maxLength":255,"default":null,"description":"Agent name. Null when absent. At most 255 characters."},"system_prompt":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"The agent's system prompt. Null when absent. At most 1,000,000 characters."},"instance_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Identifier of the running agent instance. Null when absent. At most 255 characters."},"mcp_servers":{"type":["array","null"],"items":{"type":"string","maxLength":255},"maxItems":1000,"default":null,"description":"MCP servers available to the agent, or null (default null; the original helper sets []). At most 1,000 items of at most 255 characters each."},"file_references":{"type":["array","null"],"items":{"type":"string","maxLength":8192},"maxItems":10000,"default":null,"description":"Files the agent referenced, or null (default null; the original helper sets []). At most 10,000 items of at most 8,192 characters each."},"url_references":{"type":["array","null"],"items":{"type":"string","maxLength":8192},"maxItems":10000,"default":null,"description":"URLs the agent referenced, or null (default null; the original helper sets []). At most 10,000 items of at most 8,192 characters each."},"code_state":{"anyOf":[{"$ref":"https://bloodbank.dev/schemas/_common/code-state.json#"},{"type":"null"}],"default":null,"description":"Git state the agent worked in. Null when absent (default)."},"checkpoint_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Checkpoint identifier for resuming the agent. Null when absent. At most 255 characters."},"meta":{"type":["object","null"],"default":null,"description":"Additional agent metadata (the original helper sets {}). Free-form object (kept open), or null (default)."}},"required":["type"]};const schema66 = {"title":"AgentType","description":"The kind of AI agent behind an event (AgentContext.type).","type":"string","enum":["claude-code","claude-chat","gemini-cli","gemini-code","letta","agno","smolagent","atomic-agent","custom"]};function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(typeof data !== "string"){const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(!(((((((((data === "claude-code") || (data === "claude-chat")) || (data === "gemini-cli")) || (data === "gemini-code")) || (data === "letta")) || (data === "agno")) || (data === "smolagent")) || (data === "atomic-agent")) || (data === "custom"))){const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema66.enum},message:"must be equal to one of the allowed values"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}validate112.errors = vErrors;return errors === 0;}const schema67 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/_common/code-state.json","title":"CodeState","description":"Snapshot of the git state an agent worked in. All fields optional. Diffs may be large: each is capped at 1,000,000 characters so that a real working tree fits while a runaway dump is rejected.","type":"object","properties":{"repo_url":{"type":["string","null"],"maxLength":8192,"default":null,"description":"Repository URL. Null when absent. At most 8,192 characters."},"branch":{"type":["string","null"],"maxLength":255,"default":null,"description":"Current branch name. Null when absent. At most 255 characters."},"working_diff":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Unstaged changes (git diff). May be large. Null when absent. At most 1,000,000 characters."},"branch_diff":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Diff of the branch against main. May be large. Null when absent. At most 1,000,000 characters."},"last_commit_hash":{"type":["string","null"],"maxLength":255,"default":null,"description":"Hash of the last commit. Null when absent. At most 255 characters."}}};function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/code-state.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.repo_url === undefined){data.repo_url = null;}if(data.branch === undefined){data.branch = null;}if(data.working_diff === undefined){data.working_diff = null;}if(data.branch_diff === undefined){data.branch_diff = null;}if(data.last_commit_hash === undefined){data.last_commit_hash = null;}let data0 = data.repo_url;if((typeof data0 !== "string") && (data0 !== null)){const err0 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/type",keyword:"type",params:{type: schema67.properties.repo_url.type},message:"must be string,null"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(typeof data0 === "string"){if(func48(data0) > 8192){const err1 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}}let data1 = data.branch;if((typeof data1 !== "string") && (data1 !== null)){const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: schema67.properties.branch.type},message:"must be string,null"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err3 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}let data2 = data.working_diff;if((typeof data2 !== "string") && (data2 !== null)){const err4 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/type",keyword:"type",params:{type: schema67.properties.working_diff.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data2 === "string"){if(func48(data2) > 1000000){const err5 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}let data3 = data.branch_diff;if((typeof data3 !== "string") && (data3 !== null)){const err6 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/type",keyword:"type",params:{type: schema67.properties.branch_diff.type},message:"must be string,null"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 1000000){const err7 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}let data4 = data.last_commit_hash;if((typeof data4 !== "string") && (data4 !== null)){const err8 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/type",keyword:"type",params:{type: schema67.properties.last_commit_hash.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data4 === "string"){if(func48(data4) > 255){const err9 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}}else {const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}validate114.errors = vErrors;return errors === 0;}function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/agent-context.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.name === undefined){data.name = null;}if(data.system_prompt === undefined){data.system_prompt = null;}if(data.instance_id === undefined){data.instance_id = null;}if(data.mcp_servers === undefined){data.mcp_servers = null;}if(data.file_references === undefined){data.file_references = null;}if(data.url_references === undefined){data.url_references = null;}if(data.code_state === undefined){data.code_state = null;}if(data.checkpoint_id === undefined){data.checkpoint_id = null;}if(data.meta === undefined){data.meta = null;}if((data.type === undefined) || (!(func0.call(data, "type")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(data.type !== undefined && func0.call(data, "type")){if(!(validate112(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData}))){vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);errors = vErrors.length;}}let data1 = data.name;if((typeof data1 !== "string") && (data1 !== null)){const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema65.properties.name.type},message:"must be string,null"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(typeof data1 === "string"){if(func48(data1) > 255){const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}let data2 = data.system_prompt;if((typeof data2 !== "string") && (data2 !== null)){const err3 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/type",keyword:"type",params:{type: schema65.properties.system_prompt.type},message:"must be string,null"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(typeof data2 === "string"){if(func48(data2) > 1000000){const err4 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}let data3 = data.instance_id;if((typeof data3 !== "string") && (data3 !== null)){const err5 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/type",keyword:"type",params:{type: schema65.properties.instance_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if(typeof data3 === "string"){if(func48(data3) > 255){const err6 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}let data4 = data.mcp_servers;if((!(Array.isArray(data4))) && (data4 !== null)){const err7 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/type",keyword:"type",params:{type: schema65.properties.mcp_servers.type},message:"must be array,null"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if(Array.isArray(data4)){if(data4.length > 1000){const err8 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}const len0 = data4.length;for(let i0=0; i0<len0; i0++){let data5 = data4[i0];if(typeof data5 === "string"){if(func48(data5) > 255){const err9 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}else {const err10 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}}let data6 = data.file_references;if((!(Array.isArray(data6))) && (data6 !== null)){const err11 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/type",keyword:"type",params:{type: schema65.properties.file_references.type},message:"must be array,null"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if(Array.isArray(data6)){if(data6.length > 10000){const err12 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}const len1 = data6.length;for(let i1=0; i1<len1; i1++){let data7 = data6[i1];if(typeof data7 === "string"){if(func48(data7) > 8192){const err13 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}else {const err14 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}}let data8 = data.url_references;if((!(Array.isArray(data8))) && (data8 !== null)){const err15 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/type",keyword:"type",params:{type: schema65.properties.url_references.type},message:"must be array,null"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}if(Array.isArray(data8)){if(data8.length > 10000){const err16 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}const len2 = data8.length;for(let i2=0; i2<len2; i2++){let data9 = data8[i2];if(typeof data9 === "string"){if(func48(data9) > 8192){const err17 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}else {const err18 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}}let data10 = data.code_state;const _errs21 = errors;let valid7 = false;const _errs22 = errors;if(!(validate114(data10, {instancePath:instancePath+"/code_state",parentData:data,parentDataProperty:"code_state",rootData}))){vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);errors = vErrors.length;}var _valid0 = _errs22 === errors;valid7 = valid7 || _valid0;if(!valid7){const _errs23 = errors;if(data10 !== null){const err19 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}var _valid0 = _errs23 === errors;valid7 = valid7 || _valid0;}if(!valid7){const err20 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}else {errors = _errs21;if(vErrors !== null){if(_errs21){vErrors.length = _errs21;}else {vErrors = null;}}}let data11 = data.checkpoint_id;if((typeof data11 !== "string") && (data11 !== null)){const err21 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/type",keyword:"type",params:{type: schema65.properties.checkpoint_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}if(typeof data11 === "string"){if(func48(data11) > 255){const err22 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err22];}else {vErrors.push(err22);}errors++;}}let data12 = data.meta;if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){const err23 = {instancePath:instancePath+"/meta",schemaPath:"#/properties/meta/type",keyword:"type",params:{type: schema65.properties.meta.type},message:"must be object,null"};if(vErrors === null){vErrors = [err23];}else {vErrors.push(err23);}errors++;}}else {const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err24];}else {vErrors.push(err24);}errors++;}validate111.errors = vErrors;return errors === 0;}function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/envelope.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.version === undefined){data.version = "1.0.0";}if(data.correlation_ids === undefined){data.correlation_ids = [];}if(data.agent_context === undefined){data.agent_context = null;}if((data.event_type === undefined) || (!(func0.call(data, "event_type")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "event_type"},message:"must have required property '"+"event_type"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if((data.source === undefined) || (!(func0.call(data, "source")))){const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if((data.payload === undefined) || (!(func0.call(data, "payload")))){const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "payload"},message:"must have required property '"+"payload"+"'"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(data.event_id !== undefined && func0.call(data, "event_id")){let data0 = data.event_id;if(typeof data0 === "string"){if(!(formats8.test(data0))){const err3 = {instancePath:instancePath+"/event_id",schemaPath:"#/properties/event_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}else {const err4 = {instancePath:instancePath+"/event_id",schemaPath:"#/properties/event_id/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}if(data.event_type !== undefined && func0.call(data, "event_type")){let data1 = data.event_type;if(typeof data1 === "string"){if(func48(data1) > 255){const err5 = {instancePath:instancePath+"/event_type",schemaPath:"#/properties/event_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if(!pattern0.test(data1)){const err6 = {instancePath:instancePath+"/event_type",schemaPath:"#/properties/event_type/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,5}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,5}$"+"\""};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}else {const err7 = {instancePath:instancePath+"/event_type",schemaPath:"#/properties/event_type/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}if(data.timestamp !== undefined && func0.call(data, "timestamp")){let data2 = data.timestamp;if(typeof data2 === "string"){if(!(formats0.validate(data2))){const err8 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}}else {const err9 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}let data3 = data.version;if(typeof data3 === "string"){if(func48(data3) > 32){const err10 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}else {const err11 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if(data.source !== undefined && func0.call(data, "source")){if(!(validate107(data.source, {instancePath:instancePath+"/source",parentData:data,parentDataProperty:"source",rootData}))){vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);errors = vErrors.length;}}let data5 = data.correlation_ids;if(Array.isArray(data5)){if(data5.length > 256){const err12 = {instancePath:instancePath+"/correlation_ids",schemaPath:"#/properties/correlation_ids/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}const len0 = data5.length;for(let i0=0; i0<len0; i0++){let data6 = data5[i0];if(typeof data6 === "string"){if(!(formats8.test(data6))){const err13 = {instancePath:instancePath+"/correlation_ids/" + i0,schemaPath:"#/properties/correlation_ids/items/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}else {const err14 = {instancePath:instancePath+"/correlation_ids/" + i0,schemaPath:"#/properties/correlation_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}}else {const err15 = {instancePath:instancePath+"/correlation_ids",schemaPath:"#/properties/correlation_ids/type",keyword:"type",params:{type: "array"},message:"must be array"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}let data7 = data.agent_context;const _errs15 = errors;let valid3 = false;const _errs16 = errors;if(!(validate111(data7, {instancePath:instancePath+"/agent_context",parentData:data,parentDataProperty:"agent_context",rootData}))){vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);errors = vErrors.length;}var _valid0 = _errs16 === errors;valid3 = valid3 || _valid0;if(!valid3){const _errs17 = errors;if(data7 !== null){const err16 = {instancePath:instancePath+"/agent_context",schemaPath:"#/properties/agent_context/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}var _valid0 = _errs17 === errors;valid3 = valid3 || _valid0;}if(!valid3){const err17 = {instancePath:instancePath+"/agent_context",schemaPath:"#/properties/agent_context/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}else {errors = _errs15;if(vErrors !== null){if(_errs15){vErrors.length = _errs15;}else {vErrors = null;}}}if(data.payload !== undefined && func0.call(data, "payload")){let data8 = data.payload;if(!(data8 && typeof data8 == "object" && !Array.isArray(data8))){const err18 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}}else {const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}validate106.errors = vErrors;return errors === 0;}function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/envelope" */;let vErrors = null;let errors = 0;if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);errors = vErrors.length;}validate105.errors = vErrors;return errors === 0;}
+
+export const AgentThreadError = validate21;
+
+
+const func0 = Object.prototype.hasOwnProperty;
+const func48 = __ajvRuntime["ajv/dist/runtime/ucs2length"].default;
+
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/agent/thread.error.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.model === undefined){
+data.model = null;
+}
+if(data.error_code === undefined){
+data.error_code = null;
+}
+if(data.is_retryable === undefined){
+data.is_retryable = false;
+}
+if(data.retry_count === undefined){
+data.retry_count = 0;
+}
+if((data.provider === undefined) || (!(func0.call(data, "provider")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.model;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.error_message !== undefined && func0.call(data, "error_message")){
+let data2 = data.error_message;
+if(typeof data2 === "string"){
+if(func48(data2) > 65536){
+const err6 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.error_code;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(typeof data.is_retryable !== "boolean"){
+const err10 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+let data5 = data.retry_count;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err11 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate22.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/agent.thread.error" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate22(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+errors = vErrors.length;
+}
+validate21.errors = vErrors;
+return errors === 0;
+}
+
+export const AgentThreadPrompt = validate24;
+
+
+
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/agent/thread.prompt.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.model === undefined){
+data.model = null;
+}
+if(data.project === undefined){
+data.project = null;
+}
+if(data.working_dir === undefined){
+data.working_dir = null;
+}
+if(data.domain === undefined){
+data.domain = null;
+}
+if(data.tags === undefined){
+data.tags = [];
+}
+if((data.provider === undefined) || (!(func0.call(data, "provider")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.prompt === undefined) || (!(func0.call(data, "prompt")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.model;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.prompt !== undefined && func0.call(data, "prompt")){
+let data2 = data.prompt;
+if(typeof data2 === "string"){
+if(func48(data2) > 1000000){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.project;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.working_dir;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 8192){
+const err11 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.domain;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(typeof data5 === "string"){
+if(func48(data5) > 255){
+const err13 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+let data6 = data.tags;
+if(Array.isArray(data6)){
+if(data6.length > 256){
+const err14 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(typeof data7 === "string"){
+if(func48(data7) > 255){
+const err15 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate25.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/agent.thread.prompt" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+
+export const AgentThreadResponse = validate27;
+
+
+
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/agent/thread.response.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.prompt_id === undefined){
+data.prompt_id = null;
+}
+if(data.model === undefined){
+data.model = null;
+}
+if(data.tokens_used === undefined){
+data.tokens_used = null;
+}
+if(data.duration_ms === undefined){
+data.duration_ms = null;
+}
+if((data.provider === undefined) || (!(func0.call(data, "provider")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.response === undefined) || (!(func0.call(data, "response")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response"},message:"must have required property '"+"response"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.prompt_id;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.response !== undefined && func0.call(data, "response")){
+let data2 = data.response;
+if(typeof data2 === "string"){
+if(func48(data2) > 1000000){
+const err6 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.model;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.tokens_used;
+if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: ["integer","null"]},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err11 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.duration_ms;
+if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: ["integer","null"]},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/agent.thread.response" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate28(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
+}
+validate27.errors = vErrors;
+return errors === 0;
+}
+
+export const ArtifactCreated = validate30;
+
+
+
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/artifact/created.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.action === undefined){
+data.action = "created";
+}
+if(data.title === undefined){
+data.title = null;
+}
+if(data.content === undefined){
+data.content = null;
+}
+if(data.metadata === undefined){
+data.metadata = {};
+}
+if((data.kind === undefined) || (!(func0.call(data, "kind")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.uri === undefined) || (!(func0.call(data, "uri")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uri"},message:"must have required property '"+"uri"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+let data0 = data.action;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if("created" !== data0){
+const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "created"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.kind !== undefined && func0.call(data, "kind")){
+let data1 = data.kind;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.uri !== undefined && func0.call(data, "uri")){
+let data2 = data.uri;
+if(typeof data2 === "string"){
+if(func48(data2) > 8192){
+const err6 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.title;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 1000){
+const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.content;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 1000000){
+const err11 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.metadata;
+if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){
+const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate31.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/artifact.created" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate31(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
+}
+validate30.errors = vErrors;
+return errors === 0;
+}
+
+export const ArtifactDeleted = validate33;
+
+
+
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/artifact/deleted.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.action === undefined){
+data.action = "deleted";
+}
+if(data.title === undefined){
+data.title = null;
+}
+if(data.content === undefined){
+data.content = null;
+}
+if(data.metadata === undefined){
+data.metadata = {};
+}
+if((data.kind === undefined) || (!(func0.call(data, "kind")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.uri === undefined) || (!(func0.call(data, "uri")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uri"},message:"must have required property '"+"uri"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+let data0 = data.action;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if("deleted" !== data0){
+const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "deleted"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.kind !== undefined && func0.call(data, "kind")){
+let data1 = data.kind;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.uri !== undefined && func0.call(data, "uri")){
+let data2 = data.uri;
+if(typeof data2 === "string"){
+if(func48(data2) > 8192){
+const err6 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.title;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 1000){
+const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.content;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 1000000){
+const err11 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.metadata;
+if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){
+const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate34.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/artifact.deleted" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate34(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
+errors = vErrors.length;
+}
+validate33.errors = vErrors;
+return errors === 0;
+}
+
+export const ArtifactIngestionFailed = validate36;
+
+
+
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/artifact/ingestion.failed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.error_code === undefined){
+data.error_code = null;
+}
+if(data.retry_count === undefined){
+data.retry_count = 0;
+}
+if(data.is_retryable === undefined){
+data.is_retryable = true;
+}
+if((data.artifact_uri === undefined) || (!(func0.call(data, "artifact_uri")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifact_uri"},message:"must have required property '"+"artifact_uri"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.artifact_kind === undefined) || (!(func0.call(data, "artifact_kind")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifact_kind"},message:"must have required property '"+"artifact_kind"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.artifact_uri !== undefined && func0.call(data, "artifact_uri")){
+let data0 = data.artifact_uri;
+if(typeof data0 === "string"){
+if(func48(data0) > 8192){
+const err3 = {instancePath:instancePath+"/artifact_uri",schemaPath:"#/properties/artifact_uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/artifact_uri",schemaPath:"#/properties/artifact_uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.artifact_kind !== undefined && func0.call(data, "artifact_kind")){
+let data1 = data.artifact_kind;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/artifact_kind",schemaPath:"#/properties/artifact_kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/artifact_kind",schemaPath:"#/properties/artifact_kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.error_message !== undefined && func0.call(data, "error_message")){
+let data2 = data.error_message;
+if(typeof data2 === "string"){
+if(func48(data2) > 65536){
+const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+let data3 = data.error_code;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err9 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err10 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+let data4 = data.retry_count;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err11 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err12 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(typeof data.is_retryable !== "boolean"){
+const err13 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate37.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/artifact.ingestion.failed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate37(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+errors = vErrors.length;
+}
+validate36.errors = vErrors;
+return errors === 0;
+}
+
+export const ArtifactUpdated = validate39;
+
+
+
+function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/artifact/updated.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.action === undefined){
+data.action = "updated";
+}
+if(data.title === undefined){
+data.title = null;
+}
+if(data.content === undefined){
+data.content = null;
+}
+if(data.metadata === undefined){
+data.metadata = {};
+}
+if((data.kind === undefined) || (!(func0.call(data, "kind")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.uri === undefined) || (!(func0.call(data, "uri")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uri"},message:"must have required property '"+"uri"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+let data0 = data.action;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if("updated" !== data0){
+const err3 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/const",keyword:"const",params:{allowedValue: "updated"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.kind !== undefined && func0.call(data, "kind")){
+let data1 = data.kind;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.uri !== undefined && func0.call(data, "uri")){
+let data2 = data.uri;
+if(typeof data2 === "string"){
+if(func48(data2) > 8192){
+const err6 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.title;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 1000){
+const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.content;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 1000000){
+const err11 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.metadata;
+if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){
+const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate40.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/artifact.updated" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate40(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+errors = vErrors.length;
+}
+validate39.errors = vErrors;
+return errors === 0;
+}
+
+export const FirefliesTranscriptFailed = validate42;
+
+
+const formats0 = __ajvRuntime["bloodbank/formats"].consume["date-time"];
+
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.failed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.error_code === undefined){
+data.error_code = null;
+}
+if(data.transcript_id === undefined){
+data.transcript_id = null;
+}
+if(data.media_file === undefined){
+data.media_file = null;
+}
+if(data.retry_count === undefined){
+data.retry_count = 0;
+}
+if(data.is_retryable === undefined){
+data.is_retryable = true;
+}
+if(data.metadata === undefined){
+data.metadata = {};
+}
+if((data.failed_stage === undefined) || (!(func0.call(data, "failed_stage")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "failed_stage"},message:"must have required property '"+"failed_stage"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.failed_stage !== undefined && func0.call(data, "failed_stage")){
+let data0 = data.failed_stage;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/failed_stage",schemaPath:"#/properties/failed_stage/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(!(((data0 === "upload") || (data0 === "transcription")) || (data0 === "processing"))){
+const err3 = {instancePath:instancePath+"/failed_stage",schemaPath:"#/properties/failed_stage/enum",keyword:"enum",params:{allowedValues: ["upload","transcription","processing"]},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error_message !== undefined && func0.call(data, "error_message")){
+let data1 = data.error_message;
+if(typeof data1 === "string"){
+if(func48(data1) > 65536){
+const err4 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+let data2 = data.error_code;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err6 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err7 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.transcript_id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.media_file;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 8192){
+const err11 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.timestamp !== undefined && func0.call(data, "timestamp")){
+let data5 = data.timestamp;
+if(typeof data5 === "string"){
+if(!(formats0.validate(data5))){
+const err12 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+let data6 = data.retry_count;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(typeof data.is_retryable !== "boolean"){
+const err16 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+let data8 = data.metadata;
+if(!(data8 && typeof data8 == "object" && !Array.isArray(data8))){
+const err17 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate43.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/fireflies.transcript.failed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate43(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+errors = vErrors.length;
+}
+validate42.errors = vErrors;
+return errors === 0;
+}
+
+export const FirefliesTranscriptProcessed = validate45;
+
+
+
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.processed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.chunk_count === undefined){
+data.chunk_count = 0;
+}
+if(data.embedding_model === undefined){
+data.embedding_model = null;
+}
+if(data.metadata === undefined){
+data.metadata = {};
+}
+if((data.transcript_id === undefined) || (!(func0.call(data, "transcript_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "transcript_id"},message:"must have required property '"+"transcript_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.rag_document_id === undefined) || (!(func0.call(data, "rag_document_id")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rag_document_id"},message:"must have required property '"+"rag_document_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.title === undefined) || (!(func0.call(data, "title")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.ingestion_timestamp === undefined) || (!(func0.call(data, "ingestion_timestamp")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ingestion_timestamp"},message:"must have required property '"+"ingestion_timestamp"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.sentence_count === undefined) || (!(func0.call(data, "sentence_count")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sentence_count"},message:"must have required property '"+"sentence_count"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.speaker_count === undefined) || (!(func0.call(data, "speaker_count")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "speaker_count"},message:"must have required property '"+"speaker_count"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((data.duration_minutes === undefined) || (!(func0.call(data, "duration_minutes")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration_minutes"},message:"must have required property '"+"duration_minutes"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if((data.vector_store === undefined) || (!(func0.call(data, "vector_store")))){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "vector_store"},message:"must have required property '"+"vector_store"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.transcript_id !== undefined && func0.call(data, "transcript_id")){
+let data0 = data.transcript_id;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err8 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/transcript_id",schemaPath:"#/properties/transcript_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.rag_document_id !== undefined && func0.call(data, "rag_document_id")){
+let data1 = data.rag_document_id;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err10 = {instancePath:instancePath+"/rag_document_id",schemaPath:"#/properties/rag_document_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/rag_document_id",schemaPath:"#/properties/rag_document_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.title !== undefined && func0.call(data, "title")){
+let data2 = data.title;
+if(typeof data2 === "string"){
+if(func48(data2) > 1000){
+const err12 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.ingestion_timestamp !== undefined && func0.call(data, "ingestion_timestamp")){
+let data3 = data.ingestion_timestamp;
+if(typeof data3 === "string"){
+if(!(formats0.validate(data3))){
+const err14 = {instancePath:instancePath+"/ingestion_timestamp",schemaPath:"#/properties/ingestion_timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/ingestion_timestamp",schemaPath:"#/properties/ingestion_timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.sentence_count !== undefined && func0.call(data, "sentence_count")){
+let data4 = data.sentence_count;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err16 = {instancePath:instancePath+"/sentence_count",schemaPath:"#/properties/sentence_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err17 = {instancePath:instancePath+"/sentence_count",schemaPath:"#/properties/sentence_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data.speaker_count !== undefined && func0.call(data, "speaker_count")){
+let data5 = data.speaker_count;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err18 = {instancePath:instancePath+"/speaker_count",schemaPath:"#/properties/speaker_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err19 = {instancePath:instancePath+"/speaker_count",schemaPath:"#/properties/speaker_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+if(data.duration_minutes !== undefined && func0.call(data, "duration_minutes")){
+let data6 = data.duration_minutes;
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 86400 || isNaN(data6)){
+const err20 = {instancePath:instancePath+"/duration_minutes",schemaPath:"#/properties/duration_minutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data6 < 0 || isNaN(data6)){
+const err21 = {instancePath:instancePath+"/duration_minutes",schemaPath:"#/properties/duration_minutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/duration_minutes",schemaPath:"#/properties/duration_minutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.vector_store !== undefined && func0.call(data, "vector_store")){
+let data7 = data.vector_store;
+if(typeof data7 === "string"){
+if(func48(data7) > 255){
+const err23 = {instancePath:instancePath+"/vector_store",schemaPath:"#/properties/vector_store/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/vector_store",schemaPath:"#/properties/vector_store/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+let data8 = data.chunk_count;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err25 = {instancePath:instancePath+"/chunk_count",schemaPath:"#/properties/chunk_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err26 = {instancePath:instancePath+"/chunk_count",schemaPath:"#/properties/chunk_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+let data9 = data.embedding_model;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err27 = {instancePath:instancePath+"/embedding_model",schemaPath:"#/properties/embedding_model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(typeof data9 === "string"){
+if(func48(data9) > 255){
+const err28 = {instancePath:instancePath+"/embedding_model",schemaPath:"#/properties/embedding_model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+let data10 = data.metadata;
+if(!(data10 && typeof data10 == "object" && !Array.isArray(data10))){
+const err29 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+validate46.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/fireflies.transcript.processed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate46(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+errors = vErrors.length;
+}
+validate45.errors = vErrors;
+return errors === 0;
+}
+
+export const FirefliesTranscriptReady = validate48;
+
+
+
+
+
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(((data === "positive") || (data === "negative")) || (data === "neutral"))){
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: ["positive","negative","neutral"]},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.task === undefined){
+data.task = null;
+}
+if(data.pricing === undefined){
+data.pricing = null;
+}
+if(data.metric === undefined){
+data.metric = null;
+}
+if(data.question === undefined){
+data.question = null;
+}
+if(data.date_and_time === undefined){
+data.date_and_time = null;
+}
+if((data.text_cleanup === undefined) || (!(func0.call(data, "text_cleanup")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "text_cleanup"},message:"must have required property '"+"text_cleanup"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.sentiment === undefined) || (!(func0.call(data, "sentiment")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sentiment"},message:"must have required property '"+"sentiment"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.text_cleanup !== undefined && func0.call(data, "text_cleanup")){
+let data0 = data.text_cleanup;
+if(typeof data0 === "string"){
+if(func48(data0) > 65536){
+const err2 = {instancePath:instancePath+"/text_cleanup",schemaPath:"#/properties/text_cleanup/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/text_cleanup",schemaPath:"#/properties/text_cleanup/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.task;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/task",schemaPath:"#/properties/task/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 65536){
+const err5 = {instancePath:instancePath+"/task",schemaPath:"#/properties/task/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+let data2 = data.pricing;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err6 = {instancePath:instancePath+"/pricing",schemaPath:"#/properties/pricing/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func48(data2) > 65536){
+const err7 = {instancePath:instancePath+"/pricing",schemaPath:"#/properties/pricing/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.metric;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/metric",schemaPath:"#/properties/metric/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 65536){
+const err9 = {instancePath:instancePath+"/metric",schemaPath:"#/properties/metric/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.question;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 65536){
+const err11 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.date_and_time;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/date_and_time",schemaPath:"#/properties/date_and_time/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(typeof data5 === "string"){
+if(func48(data5) > 65536){
+const err13 = {instancePath:instancePath+"/date_and_time",schemaPath:"#/properties/date_and_time/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.sentiment !== undefined && func0.call(data, "sentiment")){
+if(!(validate54(data.sentiment, {instancePath:instancePath+"/sentiment",parentData:data,parentDataProperty:"sentiment",rootData}))){
+vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate52.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.speaker_name === undefined){
+data.speaker_name = null;
+}
+if((data.index === undefined) || (!(func0.call(data, "index")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.speaker_id === undefined) || (!(func0.call(data, "speaker_id")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "speaker_id"},message:"must have required property '"+"speaker_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.raw_text === undefined) || (!(func0.call(data, "raw_text")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "raw_text"},message:"must have required property '"+"raw_text"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.text === undefined) || (!(func0.call(data, "text")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.start_time === undefined) || (!(func0.call(data, "start_time")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "start_time"},message:"must have required property '"+"start_time"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.end_time === undefined) || (!(func0.call(data, "end_time")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "end_time"},message:"must have required property '"+"end_time"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((data.ai_filters === undefined) || (!(func0.call(data, "ai_filters")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ai_filters"},message:"must have required property '"+"ai_filters"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.index !== undefined && func0.call(data, "index")){
+let data0 = data.index;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+const err7 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+const err8 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+let data1 = data.speaker_name;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err9 = {instancePath:instancePath+"/speaker_name",schemaPath:"#/properties/speaker_name/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err10 = {instancePath:instancePath+"/speaker_name",schemaPath:"#/properties/speaker_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.speaker_id !== undefined && func0.call(data, "speaker_id")){
+let data2 = data.speaker_id;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err11 = {instancePath:instancePath+"/speaker_id",schemaPath:"#/properties/speaker_id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.raw_text !== undefined && func0.call(data, "raw_text")){
+let data3 = data.raw_text;
+if(typeof data3 === "string"){
+if(func48(data3) > 65536){
+const err12 = {instancePath:instancePath+"/raw_text",schemaPath:"#/properties/raw_text/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/raw_text",schemaPath:"#/properties/raw_text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.text !== undefined && func0.call(data, "text")){
+let data4 = data.text;
+if(typeof data4 === "string"){
+if(func48(data4) > 65536){
+const err14 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.start_time !== undefined && func0.call(data, "start_time")){
+let data5 = data.start_time;
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err16 = {instancePath:instancePath+"/start_time",schemaPath:"#/properties/start_time/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/start_time",schemaPath:"#/properties/start_time/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.end_time !== undefined && func0.call(data, "end_time")){
+let data6 = data.end_time;
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err18 = {instancePath:instancePath+"/end_time",schemaPath:"#/properties/end_time/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/end_time",schemaPath:"#/properties/end_time/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.ai_filters !== undefined && func0.call(data, "ai_filters")){
+if(!(validate52(data.ai_filters, {instancePath:instancePath+"/ai_filters",parentData:data,parentDataProperty:"ai_filters",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+
+
+
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.email === undefined){
+data.email = null;
+}
+if((data.name === undefined) || (!(func0.call(data, "name")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.name !== undefined && func0.call(data, "name")){
+let data0 = data.name;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+let data1 = data.email;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 320){
+const err4 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate58.errors = vErrors;
+return errors === 0;
+}
+
+
+
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.user_id === undefined) || (!(func0.call(data, "user_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.email === undefined) || (!(func0.call(data, "email")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.name === undefined) || (!(func0.call(data, "name")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.num_transcripts === undefined) || (!(func0.call(data, "num_transcripts")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "num_transcripts"},message:"must have required property '"+"num_transcripts"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.minutes_consumed === undefined) || (!(func0.call(data, "minutes_consumed")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "minutes_consumed"},message:"must have required property '"+"minutes_consumed"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.is_admin === undefined) || (!(func0.call(data, "is_admin")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "is_admin"},message:"must have required property '"+"is_admin"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.user_id !== undefined && func0.call(data, "user_id")){
+let data0 = data.user_id;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err6 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.email !== undefined && func0.call(data, "email")){
+let data1 = data.email;
+if(typeof data1 === "string"){
+if(func48(data1) > 320){
+const err8 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.name !== undefined && func0.call(data, "name")){
+let data2 = data.name;
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.num_transcripts !== undefined && func0.call(data, "num_transcripts")){
+let data3 = data.num_transcripts;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err12 = {instancePath:instancePath+"/num_transcripts",schemaPath:"#/properties/num_transcripts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err13 = {instancePath:instancePath+"/num_transcripts",schemaPath:"#/properties/num_transcripts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+if(data.minutes_consumed !== undefined && func0.call(data, "minutes_consumed")){
+let data4 = data.minutes_consumed;
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err14 = {instancePath:instancePath+"/minutes_consumed",schemaPath:"#/properties/minutes_consumed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/minutes_consumed",schemaPath:"#/properties/minutes_consumed/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.is_admin !== undefined && func0.call(data, "is_admin")){
+if(typeof data.is_admin !== "boolean"){
+const err16 = {instancePath:instancePath+"/is_admin",schemaPath:"#/properties/is_admin/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate60.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.ready.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.audio_url === undefined){
+data.audio_url = null;
+}
+if(data.video_url === undefined){
+data.video_url = null;
+}
+if(data.summary === undefined){
+data.summary = null;
+}
+if(data.participants === undefined){
+data.participants = [];
+}
+if(data.speakers === undefined){
+data.speakers = [];
+}
+if(data.meeting_link === undefined){
+data.meeting_link = null;
+}
+if(data.calendar_id === undefined){
+data.calendar_id = null;
+}
+if(data.calendar_type === undefined){
+data.calendar_type = null;
+}
+if(data.raw_meeting_info === undefined){
+data.raw_meeting_info = null;
+}
+if((data.id === undefined) || (!(func0.call(data, "id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.title === undefined) || (!(func0.call(data, "title")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.date === undefined) || (!(func0.call(data, "date")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "date"},message:"must have required property '"+"date"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.duration === undefined) || (!(func0.call(data, "duration")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.transcript_url === undefined) || (!(func0.call(data, "transcript_url")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "transcript_url"},message:"must have required property '"+"transcript_url"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.sentences === undefined) || (!(func0.call(data, "sentences")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sentences"},message:"must have required property '"+"sentences"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((data.user === undefined) || (!(func0.call(data, "user")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if((data.host_email === undefined) || (!(func0.call(data, "host_email")))){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "host_email"},message:"must have required property '"+"host_email"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((data.organizer_email === undefined) || (!(func0.call(data, "organizer_email")))){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "organizer_email"},message:"must have required property '"+"organizer_email"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((data.privacy === undefined) || (!(func0.call(data, "privacy")))){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "privacy"},message:"must have required property '"+"privacy"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data.id !== undefined && func0.call(data, "id")){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.title !== undefined && func0.call(data, "title")){
+let data1 = data.title;
+if(typeof data1 === "string"){
+if(func48(data1) > 1000){
+const err12 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.date !== undefined && func0.call(data, "date")){
+let data2 = data.date;
+if(typeof data2 === "string"){
+if(!(formats0.validate(data2))){
+const err14 = {instancePath:instancePath+"/date",schemaPath:"#/properties/date/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/date",schemaPath:"#/properties/date/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.duration !== undefined && func0.call(data, "duration")){
+let data3 = data.duration;
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 86400 || isNaN(data3)){
+const err16 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(data3 < 0 || isNaN(data3)){
+const err17 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.transcript_url !== undefined && func0.call(data, "transcript_url")){
+let data4 = data.transcript_url;
+if(typeof data4 === "string"){
+if(func48(data4) > 8192){
+const err19 = {instancePath:instancePath+"/transcript_url",schemaPath:"#/properties/transcript_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/transcript_url",schemaPath:"#/properties/transcript_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+let data5 = data.audio_url;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err21 = {instancePath:instancePath+"/audio_url",schemaPath:"#/properties/audio_url/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(typeof data5 === "string"){
+if(func48(data5) > 8192){
+const err22 = {instancePath:instancePath+"/audio_url",schemaPath:"#/properties/audio_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+let data6 = data.video_url;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err23 = {instancePath:instancePath+"/video_url",schemaPath:"#/properties/video_url/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(typeof data6 === "string"){
+if(func48(data6) > 8192){
+const err24 = {instancePath:instancePath+"/video_url",schemaPath:"#/properties/video_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.sentences !== undefined && func0.call(data, "sentences")){
+let data7 = data.sentences;
+if(Array.isArray(data7)){
+if(data7.length > 50000){
+const err25 = {instancePath:instancePath+"/sentences",schemaPath:"#/properties/sentences/maxItems",keyword:"maxItems",params:{limit: 50000},message:"must NOT have more than 50000 items"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate51(data7[i0], {instancePath:instancePath+"/sentences/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/sentences",schemaPath:"#/properties/sentences/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+let data9 = data.summary;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err27 = {instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(typeof data9 === "string"){
+if(func48(data9) > 1000000){
+const err28 = {instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+let data10 = data.participants;
+if(Array.isArray(data10)){
+if(data10.length > 10000){
+const err29 = {instancePath:instancePath+"/participants",schemaPath:"#/properties/participants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+const len1 = data10.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate58(data10[i1], {instancePath:instancePath+"/participants/" + i1,parentData:data10,parentDataProperty:i1,rootData}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/participants",schemaPath:"#/properties/participants/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+let data12 = data.speakers;
+if(Array.isArray(data12)){
+if(data12.length > 10000){
+const err31 = {instancePath:instancePath+"/speakers",schemaPath:"#/properties/speakers/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+const len2 = data12.length;
+for(let i2=0; i2<len2; i2++){
+let data13 = data12[i2];
+if(typeof data13 === "string"){
+if(func48(data13) > 255){
+const err32 = {instancePath:instancePath+"/speakers/" + i2,schemaPath:"#/properties/speakers/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/speakers/" + i2,schemaPath:"#/properties/speakers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/speakers",schemaPath:"#/properties/speakers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+if(data.user !== undefined && func0.call(data, "user")){
+if(!(validate60(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData}))){
+vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+errors = vErrors.length;
+}
+}
+if(data.host_email !== undefined && func0.call(data, "host_email")){
+let data15 = data.host_email;
+if(typeof data15 === "string"){
+if(func48(data15) > 320){
+const err35 = {instancePath:instancePath+"/host_email",schemaPath:"#/properties/host_email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/host_email",schemaPath:"#/properties/host_email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.organizer_email !== undefined && func0.call(data, "organizer_email")){
+let data16 = data.organizer_email;
+if(typeof data16 === "string"){
+if(func48(data16) > 320){
+const err37 = {instancePath:instancePath+"/organizer_email",schemaPath:"#/properties/organizer_email/maxLength",keyword:"maxLength",params:{limit: 320},message:"must NOT have more than 320 characters"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/organizer_email",schemaPath:"#/properties/organizer_email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data.privacy !== undefined && func0.call(data, "privacy")){
+let data17 = data.privacy;
+if(typeof data17 === "string"){
+if(func48(data17) > 255){
+const err39 = {instancePath:instancePath+"/privacy",schemaPath:"#/properties/privacy/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/privacy",schemaPath:"#/properties/privacy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+let data18 = data.meeting_link;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err41 = {instancePath:instancePath+"/meeting_link",schemaPath:"#/properties/meeting_link/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if(typeof data18 === "string"){
+if(func48(data18) > 8192){
+const err42 = {instancePath:instancePath+"/meeting_link",schemaPath:"#/properties/meeting_link/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+let data19 = data.calendar_id;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err43 = {instancePath:instancePath+"/calendar_id",schemaPath:"#/properties/calendar_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(typeof data19 === "string"){
+if(func48(data19) > 1000){
+const err44 = {instancePath:instancePath+"/calendar_id",schemaPath:"#/properties/calendar_id/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+let data20 = data.calendar_type;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err45 = {instancePath:instancePath+"/calendar_type",schemaPath:"#/properties/calendar_type/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+if(typeof data20 === "string"){
+if(func48(data20) > 255){
+const err46 = {instancePath:instancePath+"/calendar_type",schemaPath:"#/properties/calendar_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+let data21 = data.raw_meeting_info;
+if((!(data21 && typeof data21 == "object" && !Array.isArray(data21))) && (data21 !== null)){
+const err47 = {instancePath:instancePath+"/raw_meeting_info",schemaPath:"#/properties/raw_meeting_info/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+validate49.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/fireflies.transcript.ready" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate49(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+errors = vErrors.length;
+}
+validate48.errors = vErrors;
+return errors === 0;
+}
+
+export const FirefliesTranscriptUpload = validate63;
+
+
+
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/fireflies/transcript.upload.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.title === undefined){
+data.title = null;
+}
+if(data.user_id === undefined){
+data.user_id = null;
+}
+if((data.media_file === undefined) || (!(func0.call(data, "media_file")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "media_file"},message:"must have required property '"+"media_file"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.media_duration_seconds === undefined) || (!(func0.call(data, "media_duration_seconds")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "media_duration_seconds"},message:"must have required property '"+"media_duration_seconds"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.media_type === undefined) || (!(func0.call(data, "media_type")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "media_type"},message:"must have required property '"+"media_type"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.media_file !== undefined && func0.call(data, "media_file")){
+let data0 = data.media_file;
+if(typeof data0 === "string"){
+if(func48(data0) > 8192){
+const err3 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/media_file",schemaPath:"#/properties/media_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.media_duration_seconds !== undefined && func0.call(data, "media_duration_seconds")){
+let data1 = data.media_duration_seconds;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err5 = {instancePath:instancePath+"/media_duration_seconds",schemaPath:"#/properties/media_duration_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err6 = {instancePath:instancePath+"/media_duration_seconds",schemaPath:"#/properties/media_duration_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+if(data.media_type !== undefined && func0.call(data, "media_type")){
+let data2 = data.media_type;
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err7 = {instancePath:instancePath+"/media_type",schemaPath:"#/properties/media_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/media_type",schemaPath:"#/properties/media_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+let data3 = data.title;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 1000){
+const err10 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+let data4 = data.user_id;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 255){
+const err12 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.created_at !== undefined && func0.call(data, "created_at")){
+let data5 = data.created_at;
+if(typeof data5 === "string"){
+if(!(formats0.validate(data5))){
+const err13 = {instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+validate64.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/fireflies.transcript.upload" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate64(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+errors = vErrors.length;
+}
+validate63.errors = vErrors;
+return errors === 0;
+}
+
+export const GithubPrCreated = validate66;
+
+
+
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/github/pr.created.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.cache_type === undefined){
+data.cache_type = "redis";
+}
+if((data.cache_key === undefined) || (!(func0.call(data, "cache_key")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cache_key"},message:"must have required property '"+"cache_key"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.cache_key !== undefined && func0.call(data, "cache_key")){
+let data0 = data.cache_key;
+if(typeof data0 === "string"){
+if(func48(data0) > 1024){
+const err1 = {instancePath:instancePath+"/cache_key",schemaPath:"#/properties/cache_key/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/cache_key",schemaPath:"#/properties/cache_key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+let data1 = data.cache_type;
+if(typeof data1 !== "string"){
+const err3 = {instancePath:instancePath+"/cache_type",schemaPath:"#/properties/cache_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(!(((data1 === "redis") || (data1 === "memory")) || (data1 === "file"))){
+const err4 = {instancePath:instancePath+"/cache_type",schemaPath:"#/properties/cache_type/enum",keyword:"enum",params:{allowedValues: ["redis","memory","file"]},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate67.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/github.pr.created" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate67(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+errors = vErrors.length;
+}
+validate66.errors = vErrors;
+return errors === 0;
+}
+
+export const LlmError = validate69;
+
+
+
+function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/llm/error.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.model === undefined){
+data.model = null;
+}
+if(data.error_code === undefined){
+data.error_code = null;
+}
+if(data.is_retryable === undefined){
+data.is_retryable = false;
+}
+if(data.retry_count === undefined){
+data.retry_count = 0;
+}
+if((data.provider === undefined) || (!(func0.call(data, "provider")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.model;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.error_message !== undefined && func0.call(data, "error_message")){
+let data2 = data.error_message;
+if(typeof data2 === "string"){
+if(func48(data2) > 65536){
+const err6 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.error_code;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/error_code",schemaPath:"#/properties/error_code/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(typeof data.is_retryable !== "boolean"){
+const err10 = {instancePath:instancePath+"/is_retryable",schemaPath:"#/properties/is_retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+let data5 = data.retry_count;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err11 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/retry_count",schemaPath:"#/properties/retry_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate70.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/llm.error" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate70(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
+errors = vErrors.length;
+}
+validate69.errors = vErrors;
+return errors === 0;
+}
+
+export const LlmPrompt = validate72;
+
+
+
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/llm/prompt.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.model === undefined){
+data.model = null;
+}
+if(data.project === undefined){
+data.project = null;
+}
+if(data.working_dir === undefined){
+data.working_dir = null;
+}
+if(data.domain === undefined){
+data.domain = null;
+}
+if(data.tags === undefined){
+data.tags = [];
+}
+if(data.temperature === undefined){
+data.temperature = null;
+}
+if(data.tools === undefined){
+data.tools = null;
+}
+if(data.metadata === undefined){
+data.metadata = null;
+}
+if((data.provider === undefined) || (!(func0.call(data, "provider")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.prompt === undefined) || (!(func0.call(data, "prompt")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.model;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.prompt !== undefined && func0.call(data, "prompt")){
+let data2 = data.prompt;
+if(typeof data2 === "string"){
+if(func48(data2) > 1000000){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.project;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.working_dir;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 8192){
+const err11 = {instancePath:instancePath+"/working_dir",schemaPath:"#/properties/working_dir/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.domain;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(typeof data5 === "string"){
+if(func48(data5) > 255){
+const err13 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+let data6 = data.tags;
+if(Array.isArray(data6)){
+if(data6.length > 256){
+const err14 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(typeof data7 === "string"){
+if(func48(data7) > 255){
+const err15 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/tags/" + i0,schemaPath:"#/properties/tags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/tags",schemaPath:"#/properties/tags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+let data8 = data.temperature;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+const err18 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/type",keyword:"type",params:{type: ["number","null"]},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 2 || isNaN(data8)){
+const err19 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2},message:"must be <= 2"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data8 < 0 || isNaN(data8)){
+const err20 = {instancePath:instancePath+"/temperature",schemaPath:"#/properties/temperature/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+let data9 = data.tools;
+if((!(Array.isArray(data9))) && (data9 !== null)){
+const err21 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(Array.isArray(data9)){
+if(data9.length > 1000){
+const err22 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+let data10 = data9[i1];
+if(typeof data10 === "string"){
+if(func48(data10) > 255){
+const err23 = {instancePath:instancePath+"/tools/" + i1,schemaPath:"#/properties/tools/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/tools/" + i1,schemaPath:"#/properties/tools/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+let data11 = data.metadata;
+if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
+const err25 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+validate73.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/llm.prompt" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate73(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
+errors = vErrors.length;
+}
+validate72.errors = vErrors;
+return errors === 0;
+}
+
+export const LlmResponse = validate75;
+
+
+
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/llm/response.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.prompt_id === undefined){
+data.prompt_id = null;
+}
+if(data.model === undefined){
+data.model = null;
+}
+if(data.tokens_used === undefined){
+data.tokens_used = null;
+}
+if(data.duration_ms === undefined){
+data.duration_ms = null;
+}
+if(data.usage === undefined){
+data.usage = null;
+}
+if(data.metadata === undefined){
+data.metadata = null;
+}
+if((data.provider === undefined) || (!(func0.call(data, "provider")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.response === undefined) || (!(func0.call(data, "response")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response"},message:"must have required property '"+"response"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data0 = data.provider;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data1 = data.prompt_id;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/prompt_id",schemaPath:"#/properties/prompt_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.response !== undefined && func0.call(data, "response")){
+let data2 = data.response;
+if(typeof data2 === "string"){
+if(func48(data2) > 1000000){
+const err6 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data3 = data.model;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err8 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err9 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data4 = data.tokens_used;
+if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: ["integer","null"]},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err11 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+let data5 = data.duration_ms;
+if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/type",keyword:"type",params:{type: ["integer","null"]},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/duration_ms",schemaPath:"#/properties/duration_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+let data6 = data.usage;
+if((!(data6 && typeof data6 == "object" && !Array.isArray(data6))) && (data6 !== null)){
+const err14 = {instancePath:instancePath+"/usage",schemaPath:"#/properties/usage/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+let data7 = data.metadata;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err15 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate76.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/llm.response" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate76(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
+errors = vErrors.length;
+}
+validate75.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingCommentExtracted = validate78;
+
+
+const formats8 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.comment_extracted.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.comment_text === undefined) || (!(func0.call(data, "comment_text")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "comment_text"},message:"must have required property '"+"comment_text"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.category === undefined) || (!(func0.call(data, "category")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "category"},message:"must have required property '"+"category"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.novelty_score === undefined) || (!(func0.call(data, "novelty_score")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "novelty_score"},message:"must have required property '"+"novelty_score"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err6 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.round_num !== undefined && func0.call(data, "round_num")){
+let data1 = data.round_num;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err8 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err9 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+if(data.agent_name !== undefined && func0.call(data, "agent_name")){
+let data2 = data.agent_name;
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err10 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.comment_text !== undefined && func0.call(data, "comment_text")){
+let data3 = data.comment_text;
+if(typeof data3 === "string"){
+if(func48(data3) > 1000000){
+const err12 = {instancePath:instancePath+"/comment_text",schemaPath:"#/properties/comment_text/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/comment_text",schemaPath:"#/properties/comment_text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.category !== undefined && func0.call(data, "category")){
+let data4 = data.category;
+if(typeof data4 === "string"){
+if(func48(data4) > 255){
+const err14 = {instancePath:instancePath+"/category",schemaPath:"#/properties/category/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/category",schemaPath:"#/properties/category/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.novelty_score !== undefined && func0.call(data, "novelty_score")){
+let data5 = data.novelty_score;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+const err16 = {instancePath:instancePath+"/novelty_score",schemaPath:"#/properties/novelty_score/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate79.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.comment_extracted" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate79(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
+errors = vErrors.length;
+}
+validate78.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingCompleted = validate81;
+
+
+
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.completed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.total_rounds === undefined) || (!(func0.call(data, "total_rounds")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_rounds"},message:"must have required property '"+"total_rounds"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.total_comments === undefined) || (!(func0.call(data, "total_comments")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_comments"},message:"must have required property '"+"total_comments"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.total_cost === undefined) || (!(func0.call(data, "total_cost")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_cost"},message:"must have required property '"+"total_cost"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.convergence_detected === undefined) || (!(func0.call(data, "convergence_detected")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "convergence_detected"},message:"must have required property '"+"convergence_detected"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.stopping_reason === undefined) || (!(func0.call(data, "stopping_reason")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "stopping_reason"},message:"must have required property '"+"stopping_reason"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err6 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.total_rounds !== undefined && func0.call(data, "total_rounds")){
+let data1 = data.total_rounds;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err8 = {instancePath:instancePath+"/total_rounds",schemaPath:"#/properties/total_rounds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err9 = {instancePath:instancePath+"/total_rounds",schemaPath:"#/properties/total_rounds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+if(data.total_comments !== undefined && func0.call(data, "total_comments")){
+let data2 = data.total_comments;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err10 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+const err11 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.total_cost !== undefined && func0.call(data, "total_cost")){
+let data3 = data.total_cost;
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err12 = {instancePath:instancePath+"/total_cost",schemaPath:"#/properties/total_cost/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/total_cost",schemaPath:"#/properties/total_cost/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.convergence_detected !== undefined && func0.call(data, "convergence_detected")){
+if(typeof data.convergence_detected !== "boolean"){
+const err14 = {instancePath:instancePath+"/convergence_detected",schemaPath:"#/properties/convergence_detected/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.stopping_reason !== undefined && func0.call(data, "stopping_reason")){
+let data5 = data.stopping_reason;
+if(typeof data5 === "string"){
+if(func48(data5) > 1000){
+const err15 = {instancePath:instancePath+"/stopping_reason",schemaPath:"#/properties/stopping_reason/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/stopping_reason",schemaPath:"#/properties/stopping_reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate82.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.completed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate82(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
+errors = vErrors.length;
+}
+validate81.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingConverged = validate84;
+
+
+
+function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.converged.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.avg_novelty === undefined) || (!(func0.call(data, "avg_novelty")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "avg_novelty"},message:"must have required property '"+"avg_novelty"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.novelty_threshold === undefined) || (!(func0.call(data, "novelty_threshold")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "novelty_threshold"},message:"must have required property '"+"novelty_threshold"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.total_comments === undefined) || (!(func0.call(data, "total_comments")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "total_comments"},message:"must have required property '"+"total_comments"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err5 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.round_num !== undefined && func0.call(data, "round_num")){
+let data1 = data.round_num;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err7 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err8 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+if(data.avg_novelty !== undefined && func0.call(data, "avg_novelty")){
+let data2 = data.avg_novelty;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+const err9 = {instancePath:instancePath+"/avg_novelty",schemaPath:"#/properties/avg_novelty/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.novelty_threshold !== undefined && func0.call(data, "novelty_threshold")){
+let data3 = data.novelty_threshold;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/novelty_threshold",schemaPath:"#/properties/novelty_threshold/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.total_comments !== undefined && func0.call(data, "total_comments")){
+let data4 = data.total_comments;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err11 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err12 = {instancePath:instancePath+"/total_comments",schemaPath:"#/properties/total_comments/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate85.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.converged" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate85(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);
+errors = vErrors.length;
+}
+validate84.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingCreated = validate87;
+
+
+
+function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.created.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agent_count === undefined){
+data.agent_count = null;
+}
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.topic === undefined) || (!(func0.call(data, "topic")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "topic"},message:"must have required property '"+"topic"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.strategy === undefined) || (!(func0.call(data, "strategy")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.max_rounds === undefined) || (!(func0.call(data, "max_rounds")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_rounds"},message:"must have required property '"+"max_rounds"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.topic !== undefined && func0.call(data, "topic")){
+let data1 = data.topic;
+if(typeof data1 === "string"){
+if(func48(data1) > 65536){
+const err6 = {instancePath:instancePath+"/topic",schemaPath:"#/properties/topic/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/topic",schemaPath:"#/properties/topic/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.strategy !== undefined && func0.call(data, "strategy")){
+let data2 = data.strategy;
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err8 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.max_rounds !== undefined && func0.call(data, "max_rounds")){
+let data3 = data.max_rounds;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/max_rounds",schemaPath:"#/properties/max_rounds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err11 = {instancePath:instancePath+"/max_rounds",schemaPath:"#/properties/max_rounds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+let data4 = data.agent_count;
+if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (data4 !== null)){
+const err12 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/type",keyword:"type",params:{type: ["integer","null"]},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err13 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate88.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.created" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate88(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
+errors = vErrors.length;
+}
+validate87.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingFailed = validate90;
+
+
+
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.failed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.round_num === undefined){
+data.round_num = null;
+}
+if(data.agent_name === undefined){
+data.agent_name = null;
+}
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.error_type === undefined) || (!(func0.call(data, "error_type")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_type"},message:"must have required property '"+"error_type"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.error_message === undefined) || (!(func0.call(data, "error_message")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error_message"},message:"must have required property '"+"error_message"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err3 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.error_type !== undefined && func0.call(data, "error_type")){
+let data1 = data.error_type;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.error_message !== undefined && func0.call(data, "error_message")){
+let data2 = data.error_message;
+if(typeof data2 === "string"){
+if(func48(data2) > 65536){
+const err7 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+let data3 = data.round_num;
+if((!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))) && (data3 !== null)){
+const err9 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: ["integer","null"]},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err10 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+let data4 = data.agent_name;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 255){
+const err12 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate91.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.failed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate91(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+errors = vErrors.length;
+}
+validate90.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingParticipantAdded = validate93;
+
+
+
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.participant.added.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.agent_id === undefined) || (!(func0.call(data, "agent_id")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_id"},message:"must have required property '"+"agent_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.expertise === undefined) || (!(func0.call(data, "expertise")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expertise"},message:"must have required property '"+"expertise"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.agent_id !== undefined && func0.call(data, "agent_id")){
+let data1 = data.agent_id;
+if(typeof data1 === "string"){
+if(!(formats8.test(data1))){
+const err6 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.agent_name !== undefined && func0.call(data, "agent_name")){
+let data2 = data.agent_name;
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err8 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.expertise !== undefined && func0.call(data, "expertise")){
+let data3 = data.expertise;
+if(typeof data3 === "string"){
+if(func48(data3) > 65536){
+const err10 = {instancePath:instancePath+"/expertise",schemaPath:"#/properties/expertise/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/expertise",schemaPath:"#/properties/expertise/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate94.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.participant.added" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate94(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+errors = vErrors.length;
+}
+validate93.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingParticipantTurnCompleted = validate96;
+
+
+
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.participant.turn.completed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.agent_id === undefined) || (!(func0.call(data, "agent_id")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_id"},message:"must have required property '"+"agent_id"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.turn_type === undefined) || (!(func0.call(data, "turn_type")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "turn_type"},message:"must have required property '"+"turn_type"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.response_text === undefined) || (!(func0.call(data, "response_text")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response_text"},message:"must have required property '"+"response_text"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((data.tokens_used === undefined) || (!(func0.call(data, "tokens_used")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tokens_used"},message:"must have required property '"+"tokens_used"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err7 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.round_num !== undefined && func0.call(data, "round_num")){
+let data1 = data.round_num;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err9 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err10 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+if(data.agent_id !== undefined && func0.call(data, "agent_id")){
+let data2 = data.agent_id;
+if(typeof data2 === "string"){
+if(!(formats8.test(data2))){
+const err11 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/agent_id",schemaPath:"#/properties/agent_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.agent_name !== undefined && func0.call(data, "agent_name")){
+let data3 = data.agent_name;
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err13 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.turn_type !== undefined && func0.call(data, "turn_type")){
+let data4 = data.turn_type;
+if(typeof data4 === "string"){
+if(func48(data4) > 255){
+const err15 = {instancePath:instancePath+"/turn_type",schemaPath:"#/properties/turn_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/turn_type",schemaPath:"#/properties/turn_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.response_text !== undefined && func0.call(data, "response_text")){
+let data5 = data.response_text;
+if(typeof data5 === "string"){
+if(func48(data5) > 1000000){
+const err17 = {instancePath:instancePath+"/response_text",schemaPath:"#/properties/response_text/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/response_text",schemaPath:"#/properties/response_text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.tokens_used !== undefined && func0.call(data, "tokens_used")){
+let data6 = data.tokens_used;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err19 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err20 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+validate97.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.participant.turn.completed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate97(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+errors = vErrors.length;
+}
+validate96.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingRoundCompleted = validate99;
+
+
+
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.round_completed.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.round_num === undefined) || (!(func0.call(data, "round_num")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "round_num"},message:"must have required property '"+"round_num"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.agent_name === undefined) || (!(func0.call(data, "agent_name")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_name"},message:"must have required property '"+"agent_name"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((data.response_length === undefined) || (!(func0.call(data, "response_length")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response_length"},message:"must have required property '"+"response_length"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((data.comment_count === undefined) || (!(func0.call(data, "comment_count")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "comment_count"},message:"must have required property '"+"comment_count"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((data.avg_novelty === undefined) || (!(func0.call(data, "avg_novelty")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "avg_novelty"},message:"must have required property '"+"avg_novelty"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((data.tokens_used === undefined) || (!(func0.call(data, "tokens_used")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tokens_used"},message:"must have required property '"+"tokens_used"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if((data.cost === undefined) || (!(func0.call(data, "cost")))){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cost"},message:"must have required property '"+"cost"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err8 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.round_num !== undefined && func0.call(data, "round_num")){
+let data1 = data.round_num;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err10 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err11 = {instancePath:instancePath+"/round_num",schemaPath:"#/properties/round_num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.agent_name !== undefined && func0.call(data, "agent_name")){
+let data2 = data.agent_name;
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err12 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/agent_name",schemaPath:"#/properties/agent_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.response_length !== undefined && func0.call(data, "response_length")){
+let data3 = data.response_length;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err14 = {instancePath:instancePath+"/response_length",schemaPath:"#/properties/response_length/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err15 = {instancePath:instancePath+"/response_length",schemaPath:"#/properties/response_length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+if(data.comment_count !== undefined && func0.call(data, "comment_count")){
+let data4 = data.comment_count;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err16 = {instancePath:instancePath+"/comment_count",schemaPath:"#/properties/comment_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err17 = {instancePath:instancePath+"/comment_count",schemaPath:"#/properties/comment_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data.avg_novelty !== undefined && func0.call(data, "avg_novelty")){
+let data5 = data.avg_novelty;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+const err18 = {instancePath:instancePath+"/avg_novelty",schemaPath:"#/properties/avg_novelty/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.tokens_used !== undefined && func0.call(data, "tokens_used")){
+let data6 = data.tokens_used;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err19 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err20 = {instancePath:instancePath+"/tokens_used",schemaPath:"#/properties/tokens_used/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+if(data.cost !== undefined && func0.call(data, "cost")){
+let data7 = data.cost;
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err21 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/cost",schemaPath:"#/properties/cost/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+validate100.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.round_completed" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate100(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+errors = vErrors.length;
+}
+validate99.errors = vErrors;
+return errors === 0;
+}
+
+export const TheboardMeetingStarted = validate102;
+
+
+
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/theboard/meeting.started.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.meeting_id === undefined) || (!(func0.call(data, "meeting_id")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "meeting_id"},message:"must have required property '"+"meeting_id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.selected_agents === undefined) || (!(func0.call(data, "selected_agents")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "selected_agents"},message:"must have required property '"+"selected_agents"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.agent_count === undefined) || (!(func0.call(data, "agent_count")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agent_count"},message:"must have required property '"+"agent_count"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.meeting_id !== undefined && func0.call(data, "meeting_id")){
+let data0 = data.meeting_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err3 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/meeting_id",schemaPath:"#/properties/meeting_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.selected_agents !== undefined && func0.call(data, "selected_agents")){
+let data1 = data.selected_agents;
+if(Array.isArray(data1)){
+if(data1.length > 1000){
+const err5 = {instancePath:instancePath+"/selected_agents",schemaPath:"#/properties/selected_agents/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err6 = {instancePath:instancePath+"/selected_agents/" + i0,schemaPath:"#/properties/selected_agents/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/selected_agents/" + i0,schemaPath:"#/properties/selected_agents/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/selected_agents",schemaPath:"#/properties/selected_agents/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.agent_count !== undefined && func0.call(data, "agent_count")){
+let data3 = data.agent_count;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err9 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err10 = {instancePath:instancePath+"/agent_count",schemaPath:"#/properties/agent_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate103.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/payload/theboard.meeting.started" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate103(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+errors = vErrors.length;
+}
+validate102.errors = vErrors;
+return errors === 0;
+}
+
+export const $envelope = validate105;
+
+
+const pattern0 = new RegExp("^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,5}$", "u");
+
+
+
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!((((((((data === "manual") || (data === "agent")) || (data === "scheduled")) || (data === "file_watch")) || (data === "hook")) || (data === "heartbeat")) || (data === "webhook")) || (data === "service"))){
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: ["manual","agent","scheduled","file_watch","hook","heartbeat","webhook","service"]},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/source.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.app === undefined){
+data.app = null;
+}
+if(data.meta === undefined){
+data.meta = null;
+}
+if((data.host === undefined) || (!(func0.call(data, "host")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.type === undefined) || (!(func0.call(data, "type")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.host !== undefined && func0.call(data, "host")){
+let data0 = data.host;
+if(typeof data0 === "string"){
+if(func48(data0) > 255){
+const err2 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.type !== undefined && func0.call(data, "type")){
+if(!(validate108(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+errors = vErrors.length;
+}
+}
+let data2 = data.app;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/app",schemaPath:"#/properties/app/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func48(data2) > 255){
+const err5 = {instancePath:instancePath+"/app",schemaPath:"#/properties/app/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+let data3 = data.meta;
+if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/meta",schemaPath:"#/properties/meta/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate107.errors = vErrors;
+return errors === 0;
+}
+
+
+
+
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(((((((((data === "claude-code") || (data === "claude-chat")) || (data === "gemini-cli")) || (data === "gemini-code")) || (data === "letta")) || (data === "agno")) || (data === "smolagent")) || (data === "atomic-agent")) || (data === "custom"))){
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: ["claude-code","claude-chat","gemini-cli","gemini-code","letta","agno","smolagent","atomic-agent","custom"]},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate112.errors = vErrors;
+return errors === 0;
+}
+
+
+
+function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/code-state.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.repo_url === undefined){
+data.repo_url = null;
+}
+if(data.branch === undefined){
+data.branch = null;
+}
+if(data.working_diff === undefined){
+data.working_diff = null;
+}
+if(data.branch_diff === undefined){
+data.branch_diff = null;
+}
+if(data.last_commit_hash === undefined){
+data.last_commit_hash = null;
+}
+let data0 = data.repo_url;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(typeof data0 === "string"){
+if(func48(data0) > 8192){
+const err1 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+let data1 = data.branch;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err3 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+let data2 = data.working_diff;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func48(data2) > 1000000){
+const err5 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+let data3 = data.branch_diff;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 1000000){
+const err7 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let data4 = data.last_commit_hash;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err8 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func48(data4) > 255){
+const err9 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate114.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/agent-context.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+data.name = null;
+}
+if(data.system_prompt === undefined){
+data.system_prompt = null;
+}
+if(data.instance_id === undefined){
+data.instance_id = null;
+}
+if(data.mcp_servers === undefined){
+data.mcp_servers = null;
+}
+if(data.file_references === undefined){
+data.file_references = null;
+}
+if(data.url_references === undefined){
+data.url_references = null;
+}
+if(data.code_state === undefined){
+data.code_state = null;
+}
+if(data.checkpoint_id === undefined){
+data.checkpoint_id = null;
+}
+if(data.meta === undefined){
+data.meta = null;
+}
+if((data.type === undefined) || (!(func0.call(data, "type")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.type !== undefined && func0.call(data, "type")){
+if(!(validate112(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData}))){
+vErrors = vErrors === null ? validate112.errors : vErrors.concat(validate112.errors);
+errors = vErrors.length;
+}
+}
+let data1 = data.name;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+let data2 = data.system_prompt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func48(data2) > 1000000){
+const err4 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+let data3 = data.instance_id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func48(data3) > 255){
+const err6 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+let data4 = data.mcp_servers;
+if((!(Array.isArray(data4))) && (data4 !== null)){
+const err7 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(Array.isArray(data4)){
+if(data4.length > 1000){
+const err8 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(typeof data5 === "string"){
+if(func48(data5) > 255){
+const err9 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+let data6 = data.file_references;
+if((!(Array.isArray(data6))) && (data6 !== null)){
+const err11 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(Array.isArray(data6)){
+if(data6.length > 10000){
+const err12 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+let data7 = data6[i1];
+if(typeof data7 === "string"){
+if(func48(data7) > 8192){
+const err13 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+let data8 = data.url_references;
+if((!(Array.isArray(data8))) && (data8 !== null)){
+const err15 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(Array.isArray(data8)){
+if(data8.length > 10000){
+const err16 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+const len2 = data8.length;
+for(let i2=0; i2<len2; i2++){
+let data9 = data8[i2];
+if(typeof data9 === "string"){
+if(func48(data9) > 8192){
+const err17 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+let data10 = data.code_state;
+const _errs21 = errors;
+let valid7 = false;
+const _errs22 = errors;
+if(!(validate114(data10, {instancePath:instancePath+"/code_state",parentData:data,parentDataProperty:"code_state",rootData}))){
+vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs22 === errors;
+valid7 = valid7 || _valid0;
+if(!valid7){
+const _errs23 = errors;
+if(data10 !== null){
+const err19 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid7 = valid7 || _valid0;
+}
+if(!valid7){
+const err20 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+let data11 = data.checkpoint_id;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err21 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(typeof data11 === "string"){
+if(func48(data11) > 255){
+const err22 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+let data12 = data.meta;
+if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){
+const err23 = {instancePath:instancePath+"/meta",schemaPath:"#/properties/meta/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+validate111.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/envelope.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.version === undefined){
+data.version = "1.0.0";
+}
+if(data.correlation_ids === undefined){
+data.correlation_ids = [];
+}
+if(data.agent_context === undefined){
+data.agent_context = null;
+}
+if((data.event_type === undefined) || (!(func0.call(data, "event_type")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "event_type"},message:"must have required property '"+"event_type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((data.source === undefined) || (!(func0.call(data, "source")))){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((data.payload === undefined) || (!(func0.call(data, "payload")))){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "payload"},message:"must have required property '"+"payload"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.event_id !== undefined && func0.call(data, "event_id")){
+let data0 = data.event_id;
+if(typeof data0 === "string"){
+if(!(formats8.test(data0))){
+const err3 = {instancePath:instancePath+"/event_id",schemaPath:"#/properties/event_id/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/event_id",schemaPath:"#/properties/event_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.event_type !== undefined && func0.call(data, "event_type")){
+let data1 = data.event_type;
+if(typeof data1 === "string"){
+if(func48(data1) > 255){
+const err5 = {instancePath:instancePath+"/event_type",schemaPath:"#/properties/event_type/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!pattern0.test(data1)){
+const err6 = {instancePath:instancePath+"/event_type",schemaPath:"#/properties/event_type/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,5}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){1,5}$"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/event_type",schemaPath:"#/properties/event_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.timestamp !== undefined && func0.call(data, "timestamp")){
+let data2 = data.timestamp;
+if(typeof data2 === "string"){
+if(!(formats0.validate(data2))){
+const err8 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/timestamp",schemaPath:"#/properties/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+let data3 = data.version;
+if(typeof data3 === "string"){
+if(func48(data3) > 32){
+const err10 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(data.source !== undefined && func0.call(data, "source")){
+if(!(validate107(data.source, {instancePath:instancePath+"/source",parentData:data,parentDataProperty:"source",rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+errors = vErrors.length;
+}
+}
+let data5 = data.correlation_ids;
+if(Array.isArray(data5)){
+if(data5.length > 256){
+const err12 = {instancePath:instancePath+"/correlation_ids",schemaPath:"#/properties/correlation_ids/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+if(typeof data6 === "string"){
+if(!(formats8.test(data6))){
+const err13 = {instancePath:instancePath+"/correlation_ids/" + i0,schemaPath:"#/properties/correlation_ids/items/format",keyword:"format",params:{format: "uuid"},message:"must match format \""+"uuid"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/correlation_ids/" + i0,schemaPath:"#/properties/correlation_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/correlation_ids",schemaPath:"#/properties/correlation_ids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+let data7 = data.agent_context;
+const _errs15 = errors;
+let valid3 = false;
+const _errs16 = errors;
+if(!(validate111(data7, {instancePath:instancePath+"/agent_context",parentData:data,parentDataProperty:"agent_context",rootData}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs16 === errors;
+valid3 = valid3 || _valid0;
+if(!valid3){
+const _errs17 = errors;
+if(data7 !== null){
+const err16 = {instancePath:instancePath+"/agent_context",schemaPath:"#/properties/agent_context/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs17 === errors;
+valid3 = valid3 || _valid0;
+}
+if(!valid3){
+const err17 = {instancePath:instancePath+"/agent_context",schemaPath:"#/properties/agent_context/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data.payload !== undefined && func0.call(data, "payload")){
+let data8 = data.payload;
+if(!(data8 && typeof data8 == "object" && !Array.isArray(data8))){
+const err18 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+else {
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+validate106.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/envelope" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+validate105.errors = vErrors;
+return errors === 0;
+}
+

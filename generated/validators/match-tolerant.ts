@@ -2,4 +2,778 @@
 // @ts-nocheck — ajv standalone output (branch matchers of the consume walk: tolerant, never change data)
 /* eslint-disable */
 import { ajvRuntime as __ajvRuntime } from 'bloodbank/codegen-runtime';
-export const $envelope_m0 = validate0;const schema5 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/_common/agent-context.json","title":"AgentContext","description":"Describes the AI agent that produced an event; intended when source.type is agent (not enforced, as in the original).","type":"object","properties":{"type":{"$ref":"https://bloodbank.dev/schemas/_common/enums.json#/definitions/AgentType","description":"Kind of agent."},"name":{"type":["string","null"],"maxLength":255,"default":null,"description":"Agent name. Null when absent. At most 255 characters."},"system_prompt":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"The agent's system prompt. Null when absent. At most 1,000,000 characters."},"instance_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Identifier of the running agent instance. Null when absent. At most 255 characters."},"mcp_servers":{"type":["array","null"],"items":{"type":"string","maxLength":255},"maxItems":1000,"default":null,"description":"MCP servers available to the agent, or null (default null; the original helper sets []). At most 1,000 items of at most 255 characters each."},"file_references":{"type":["array","null"],"items":{"type":"string","maxLength":8192},"maxItems":10000,"default":null,"description":"Files the agent referenced, or null (default null; the original helper sets []). At most 10,000 items of at most 8,192 characters each."},"url_references":{"type":["array","null"],"items":{"type":"string","maxLength":8192},"maxItems":10000,"default":null,"description":"URLs the agent referenced, or null (default null; the original helper sets []). At most 10,000 items of at most 8,192 characters each."},"code_state":{"anyOf":[{"$ref":"https://bloodbank.dev/schemas/_common/code-state.json#"},{"type":"null"}],"default":null,"description":"Git state the agent worked in. Null when absent (default)."},"checkpoint_id":{"type":["string","null"],"maxLength":255,"default":null,"description":"Checkpoint identifier for resuming the agent. Null when absent. At most 255 characters."},"meta":{"type":["object","null"],"default":null,"description":"Additional agent metadata (the original helper sets {}). Free-form object (kept open), or null (default)."}},"required":["type"]};const func0 = Object.prototype.hasOwnProperty;const func5 = __ajvRuntime["ajv/dist/runtime/ucs2length"].default;const schema6 = {"title":"AgentType","description":"The kind of AI agent behind an event (AgentContext.type).","type":"string","enum":["claude-code","claude-chat","gemini-cli","gemini-code","letta","agno","smolagent","atomic-agent","custom"]};function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(typeof data !== "string"){const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(!(((((((((data === "claude-code") || (data === "claude-chat")) || (data === "gemini-cli")) || (data === "gemini-code")) || (data === "letta")) || (data === "agno")) || (data === "smolagent")) || (data === "atomic-agent")) || (data === "custom"))){const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema6.enum},message:"must be equal to one of the allowed values"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}validate14.errors = vErrors;return errors === 0;}const schema7 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://bloodbank.dev/schemas/_common/code-state.json","title":"CodeState","description":"Snapshot of the git state an agent worked in. All fields optional. Diffs may be large: each is capped at 1,000,000 characters so that a real working tree fits while a runaway dump is rejected.","type":"object","properties":{"repo_url":{"type":["string","null"],"maxLength":8192,"default":null,"description":"Repository URL. Null when absent. At most 8,192 characters."},"branch":{"type":["string","null"],"maxLength":255,"default":null,"description":"Current branch name. Null when absent. At most 255 characters."},"working_diff":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Unstaged changes (git diff). May be large. Null when absent. At most 1,000,000 characters."},"branch_diff":{"type":["string","null"],"maxLength":1000000,"default":null,"description":"Diff of the branch against main. May be large. Null when absent. At most 1,000,000 characters."},"last_commit_hash":{"type":["string","null"],"maxLength":255,"default":null,"description":"Hash of the last commit. Null when absent. At most 255 characters."}}};function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/code-state.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.repo_url !== undefined && func0.call(data, "repo_url")){let data0 = data.repo_url;if((typeof data0 !== "string") && (data0 !== null)){const err0 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/type",keyword:"type",params:{type: schema7.properties.repo_url.type},message:"must be string,null"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(typeof data0 === "string"){if(func5(data0) > 8192){const err1 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}}}if(data.branch !== undefined && func0.call(data, "branch")){let data1 = data.branch;if((typeof data1 !== "string") && (data1 !== null)){const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: schema7.properties.branch.type},message:"must be string,null"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(typeof data1 === "string"){if(func5(data1) > 255){const err3 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}}if(data.working_diff !== undefined && func0.call(data, "working_diff")){let data2 = data.working_diff;if((typeof data2 !== "string") && (data2 !== null)){const err4 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/type",keyword:"type",params:{type: schema7.properties.working_diff.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data2 === "string"){if(func5(data2) > 1000000){const err5 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}}if(data.branch_diff !== undefined && func0.call(data, "branch_diff")){let data3 = data.branch_diff;if((typeof data3 !== "string") && (data3 !== null)){const err6 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/type",keyword:"type",params:{type: schema7.properties.branch_diff.type},message:"must be string,null"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(typeof data3 === "string"){if(func5(data3) > 1000000){const err7 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}}if(data.last_commit_hash !== undefined && func0.call(data, "last_commit_hash")){let data4 = data.last_commit_hash;if((typeof data4 !== "string") && (data4 !== null)){const err8 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/type",keyword:"type",params:{type: schema7.properties.last_commit_hash.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data4 === "string"){if(func5(data4) > 255){const err9 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}}}else {const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}validate10.errors = vErrors;return errors === 0;}function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/agent-context.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if((data.type === undefined) || (!(func0.call(data, "type")))){const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(data.type !== undefined && func0.call(data, "type")){if(!(validate14(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData}))){vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);errors = vErrors.length;}}if(data.name !== undefined && func0.call(data, "name")){let data1 = data.name;if((typeof data1 !== "string") && (data1 !== null)){const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema5.properties.name.type},message:"must be string,null"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}if(typeof data1 === "string"){if(func5(data1) > 255){const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}}}if(data.system_prompt !== undefined && func0.call(data, "system_prompt")){let data2 = data.system_prompt;if((typeof data2 !== "string") && (data2 !== null)){const err3 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/type",keyword:"type",params:{type: schema5.properties.system_prompt.type},message:"must be string,null"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}if(typeof data2 === "string"){if(func5(data2) > 1000000){const err4 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}}}if(data.instance_id !== undefined && func0.call(data, "instance_id")){let data3 = data.instance_id;if((typeof data3 !== "string") && (data3 !== null)){const err5 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/type",keyword:"type",params:{type: schema5.properties.instance_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}if(typeof data3 === "string"){if(func5(data3) > 255){const err6 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}}}if(data.mcp_servers !== undefined && func0.call(data, "mcp_servers")){let data4 = data.mcp_servers;if((!(Array.isArray(data4))) && (data4 !== null)){const err7 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/type",keyword:"type",params:{type: schema5.properties.mcp_servers.type},message:"must be array,null"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}if(Array.isArray(data4)){if(data4.length > 1000){const err8 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}const len0 = data4.length;for(let i0=0; i0<len0; i0++){let data5 = data4[i0];if(typeof data5 === "string"){if(func5(data5) > 255){const err9 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}else {const err10 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}}}}if(data.file_references !== undefined && func0.call(data, "file_references")){let data6 = data.file_references;if((!(Array.isArray(data6))) && (data6 !== null)){const err11 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/type",keyword:"type",params:{type: schema5.properties.file_references.type},message:"must be array,null"};if(vErrors === null){vErrors = [err11];}else {vErrors.push(err11);}errors++;}if(Array.isArray(data6)){if(data6.length > 10000){const err12 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};if(vErrors === null){vErrors = [err12];}else {vErrors.push(err12);}errors++;}const len1 = data6.length;for(let i1=0; i1<len1; i1++){let data7 = data6[i1];if(typeof data7 === "string"){if(func5(data7) > 8192){const err13 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err13];}else {vErrors.push(err13);}errors++;}}else {const err14 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err14];}else {vErrors.push(err14);}errors++;}}}}if(data.url_references !== undefined && func0.call(data, "url_references")){let data8 = data.url_references;if((!(Array.isArray(data8))) && (data8 !== null)){const err15 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/type",keyword:"type",params:{type: schema5.properties.url_references.type},message:"must be array,null"};if(vErrors === null){vErrors = [err15];}else {vErrors.push(err15);}errors++;}if(Array.isArray(data8)){if(data8.length > 10000){const err16 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};if(vErrors === null){vErrors = [err16];}else {vErrors.push(err16);}errors++;}const len2 = data8.length;for(let i2=0; i2<len2; i2++){let data9 = data8[i2];if(typeof data9 === "string"){if(func5(data9) > 8192){const err17 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err17];}else {vErrors.push(err17);}errors++;}}else {const err18 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};if(vErrors === null){vErrors = [err18];}else {vErrors.push(err18);}errors++;}}}}if(data.code_state !== undefined && func0.call(data, "code_state")){let data10 = data.code_state;const _errs21 = errors;let valid7 = false;const _errs22 = errors;if(!(validate10(data10, {instancePath:instancePath+"/code_state",parentData:data,parentDataProperty:"code_state",rootData}))){vErrors = vErrors === null ? validate10.errors : vErrors.concat(validate10.errors);errors = vErrors.length;}var _valid0 = _errs22 === errors;valid7 = valid7 || _valid0;if(!valid7){const _errs23 = errors;if(data10 !== null){const err19 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};if(vErrors === null){vErrors = [err19];}else {vErrors.push(err19);}errors++;}var _valid0 = _errs23 === errors;valid7 = valid7 || _valid0;}if(!valid7){const err20 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};if(vErrors === null){vErrors = [err20];}else {vErrors.push(err20);}errors++;}else {errors = _errs21;if(vErrors !== null){if(_errs21){vErrors.length = _errs21;}else {vErrors = null;}}}}if(data.checkpoint_id !== undefined && func0.call(data, "checkpoint_id")){let data11 = data.checkpoint_id;if((typeof data11 !== "string") && (data11 !== null)){const err21 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/type",keyword:"type",params:{type: schema5.properties.checkpoint_id.type},message:"must be string,null"};if(vErrors === null){vErrors = [err21];}else {vErrors.push(err21);}errors++;}if(typeof data11 === "string"){if(func5(data11) > 255){const err22 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err22];}else {vErrors.push(err22);}errors++;}}}if(data.meta !== undefined && func0.call(data, "meta")){let data12 = data.meta;if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){const err23 = {instancePath:instancePath+"/meta",schemaPath:"#/properties/meta/type",keyword:"type",params:{type: schema5.properties.meta.type},message:"must be object,null"};if(vErrors === null){vErrors = [err23];}else {vErrors.push(err23);}errors++;}}}else {const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err24];}else {vErrors.push(err24);}errors++;}validate13.errors = vErrors;return errors === 0;}function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/match/$envelope_m0" */;let vErrors = null;let errors = 0;if(!(validate13(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);errors = vErrors.length;}validate0.errors = vErrors;return errors === 0;}export const $envelope_m1 = validate18;function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(data !== null){const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "null"},message:"must be null"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}validate19.errors = vErrors;return errors === 0;}function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/match/$envelope_m1" */;let vErrors = null;let errors = 0;if(!(validate19(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);errors = vErrors.length;}validate18.errors = vErrors;return errors === 0;}export const $envelope_m2 = validate21;function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="https://bloodbank.dev/schemas/_common/code-state.json" */;let vErrors = null;let errors = 0;if(data && typeof data == "object" && !Array.isArray(data)){if(data.repo_url !== undefined && func0.call(data, "repo_url")){let data0 = data.repo_url;if((typeof data0 !== "string") && (data0 !== null)){const err0 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/type",keyword:"type",params:{type: schema7.properties.repo_url.type},message:"must be string,null"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}if(typeof data0 === "string"){if(func5(data0) > 8192){const err1 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};if(vErrors === null){vErrors = [err1];}else {vErrors.push(err1);}errors++;}}}if(data.branch !== undefined && func0.call(data, "branch")){let data1 = data.branch;if((typeof data1 !== "string") && (data1 !== null)){const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: schema7.properties.branch.type},message:"must be string,null"};if(vErrors === null){vErrors = [err2];}else {vErrors.push(err2);}errors++;}if(typeof data1 === "string"){if(func5(data1) > 255){const err3 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err3];}else {vErrors.push(err3);}errors++;}}}if(data.working_diff !== undefined && func0.call(data, "working_diff")){let data2 = data.working_diff;if((typeof data2 !== "string") && (data2 !== null)){const err4 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/type",keyword:"type",params:{type: schema7.properties.working_diff.type},message:"must be string,null"};if(vErrors === null){vErrors = [err4];}else {vErrors.push(err4);}errors++;}if(typeof data2 === "string"){if(func5(data2) > 1000000){const err5 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err5];}else {vErrors.push(err5);}errors++;}}}if(data.branch_diff !== undefined && func0.call(data, "branch_diff")){let data3 = data.branch_diff;if((typeof data3 !== "string") && (data3 !== null)){const err6 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/type",keyword:"type",params:{type: schema7.properties.branch_diff.type},message:"must be string,null"};if(vErrors === null){vErrors = [err6];}else {vErrors.push(err6);}errors++;}if(typeof data3 === "string"){if(func5(data3) > 1000000){const err7 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};if(vErrors === null){vErrors = [err7];}else {vErrors.push(err7);}errors++;}}}if(data.last_commit_hash !== undefined && func0.call(data, "last_commit_hash")){let data4 = data.last_commit_hash;if((typeof data4 !== "string") && (data4 !== null)){const err8 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/type",keyword:"type",params:{type: schema7.properties.last_commit_hash.type},message:"must be string,null"};if(vErrors === null){vErrors = [err8];}else {vErrors.push(err8);}errors++;}if(typeof data4 === "string"){if(func5(data4) > 255){const err9 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};if(vErrors === null){vErrors = [err9];}else {vErrors.push(err9);}errors++;}}}}else {const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};if(vErrors === null){vErrors = [err10];}else {vErrors.push(err10);}errors++;}validate22.errors = vErrors;return errors === 0;}function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/match/$envelope_m2" */;let vErrors = null;let errors = 0;if(!(validate22(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);errors = vErrors.length;}validate21.errors = vErrors;return errors === 0;}export const $envelope_m3 = validate24;function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){let vErrors = null;let errors = 0;if(data !== null){const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "null"},message:"must be null"};if(vErrors === null){vErrors = [err0];}else {vErrors.push(err0);}errors++;}validate25.errors = vErrors;return errors === 0;}function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){/*# sourceURL="bloodbank:/match/$envelope_m3" */;let vErrors = null;let errors = 0;if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData}))){vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);errors = vErrors.length;}validate24.errors = vErrors;return errors === 0;}
+
+export const $envelope_m0 = validate0;
+
+
+const func0 = Object.prototype.hasOwnProperty;
+const func5 = __ajvRuntime["ajv/dist/runtime/ucs2length"].default;
+
+
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(((((((((data === "claude-code") || (data === "claude-chat")) || (data === "gemini-cli")) || (data === "gemini-code")) || (data === "letta")) || (data === "agno")) || (data === "smolagent")) || (data === "atomic-agent")) || (data === "custom"))){
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: ["claude-code","claude-chat","gemini-cli","gemini-code","letta","agno","smolagent","atomic-agent","custom"]},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate14.errors = vErrors;
+return errors === 0;
+}
+
+
+
+function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/code-state.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.repo_url !== undefined && func0.call(data, "repo_url")){
+let data0 = data.repo_url;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(typeof data0 === "string"){
+if(func5(data0) > 8192){
+const err1 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+if(data.branch !== undefined && func0.call(data, "branch")){
+let data1 = data.branch;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func5(data1) > 255){
+const err3 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+if(data.working_diff !== undefined && func0.call(data, "working_diff")){
+let data2 = data.working_diff;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func5(data2) > 1000000){
+const err5 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+if(data.branch_diff !== undefined && func0.call(data, "branch_diff")){
+let data3 = data.branch_diff;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func5(data3) > 1000000){
+const err7 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+if(data.last_commit_hash !== undefined && func0.call(data, "last_commit_hash")){
+let data4 = data.last_commit_hash;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err8 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func5(data4) > 255){
+const err9 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate10.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/agent-context.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.type === undefined) || (!(func0.call(data, "type")))){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.type !== undefined && func0.call(data, "type")){
+if(!(validate14(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+}
+if(data.name !== undefined && func0.call(data, "name")){
+let data1 = data.name;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func5(data1) > 255){
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+if(data.system_prompt !== undefined && func0.call(data, "system_prompt")){
+let data2 = data.system_prompt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func5(data2) > 1000000){
+const err4 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+if(data.instance_id !== undefined && func0.call(data, "instance_id")){
+let data3 = data.instance_id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func5(data3) > 255){
+const err6 = {instancePath:instancePath+"/instance_id",schemaPath:"#/properties/instance_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+if(data.mcp_servers !== undefined && func0.call(data, "mcp_servers")){
+let data4 = data.mcp_servers;
+if((!(Array.isArray(data4))) && (data4 !== null)){
+const err7 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(Array.isArray(data4)){
+if(data4.length > 1000){
+const err8 = {instancePath:instancePath+"/mcp_servers",schemaPath:"#/properties/mcp_servers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(typeof data5 === "string"){
+if(func5(data5) > 255){
+const err9 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/mcp_servers/" + i0,schemaPath:"#/properties/mcp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+}
+if(data.file_references !== undefined && func0.call(data, "file_references")){
+let data6 = data.file_references;
+if((!(Array.isArray(data6))) && (data6 !== null)){
+const err11 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(Array.isArray(data6)){
+if(data6.length > 10000){
+const err12 = {instancePath:instancePath+"/file_references",schemaPath:"#/properties/file_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+let data7 = data6[i1];
+if(typeof data7 === "string"){
+if(func5(data7) > 8192){
+const err13 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/file_references/" + i1,schemaPath:"#/properties/file_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+}
+if(data.url_references !== undefined && func0.call(data, "url_references")){
+let data8 = data.url_references;
+if((!(Array.isArray(data8))) && (data8 !== null)){
+const err15 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/type",keyword:"type",params:{type: ["array","null"]},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(Array.isArray(data8)){
+if(data8.length > 10000){
+const err16 = {instancePath:instancePath+"/url_references",schemaPath:"#/properties/url_references/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+const len2 = data8.length;
+for(let i2=0; i2<len2; i2++){
+let data9 = data8[i2];
+if(typeof data9 === "string"){
+if(func5(data9) > 8192){
+const err17 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/url_references/" + i2,schemaPath:"#/properties/url_references/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+}
+if(data.code_state !== undefined && func0.call(data, "code_state")){
+let data10 = data.code_state;
+const _errs21 = errors;
+let valid7 = false;
+const _errs22 = errors;
+if(!(validate10(data10, {instancePath:instancePath+"/code_state",parentData:data,parentDataProperty:"code_state",rootData}))){
+vErrors = vErrors === null ? validate10.errors : vErrors.concat(validate10.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs22 === errors;
+valid7 = valid7 || _valid0;
+if(!valid7){
+const _errs23 = errors;
+if(data10 !== null){
+const err19 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid7 = valid7 || _valid0;
+}
+if(!valid7){
+const err20 = {instancePath:instancePath+"/code_state",schemaPath:"#/properties/code_state/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.checkpoint_id !== undefined && func0.call(data, "checkpoint_id")){
+let data11 = data.checkpoint_id;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err21 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(typeof data11 === "string"){
+if(func5(data11) > 255){
+const err22 = {instancePath:instancePath+"/checkpoint_id",schemaPath:"#/properties/checkpoint_id/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+if(data.meta !== undefined && func0.call(data, "meta")){
+let data12 = data.meta;
+if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){
+const err23 = {instancePath:instancePath+"/meta",schemaPath:"#/properties/meta/type",keyword:"type",params:{type: ["object","null"]},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+validate13.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/match/$envelope_m0" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate13(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
+errors = vErrors.length;
+}
+validate0.errors = vErrors;
+return errors === 0;
+}
+
+export const $envelope_m1 = validate18;
+
+
+
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data !== null){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate19.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/match/$envelope_m1" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate19(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+errors = vErrors.length;
+}
+validate18.errors = vErrors;
+return errors === 0;
+}
+
+export const $envelope_m2 = validate21;
+
+
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://bloodbank.dev/schemas/_common/code-state.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.repo_url !== undefined && func0.call(data, "repo_url")){
+let data0 = data.repo_url;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(typeof data0 === "string"){
+if(func5(data0) > 8192){
+const err1 = {instancePath:instancePath+"/repo_url",schemaPath:"#/properties/repo_url/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+if(data.branch !== undefined && func0.call(data, "branch")){
+let data1 = data.branch;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(typeof data1 === "string"){
+if(func5(data1) > 255){
+const err3 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+if(data.working_diff !== undefined && func0.call(data, "working_diff")){
+let data2 = data.working_diff;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func5(data2) > 1000000){
+const err5 = {instancePath:instancePath+"/working_diff",schemaPath:"#/properties/working_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+if(data.branch_diff !== undefined && func0.call(data, "branch_diff")){
+let data3 = data.branch_diff;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func5(data3) > 1000000){
+const err7 = {instancePath:instancePath+"/branch_diff",schemaPath:"#/properties/branch_diff/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+if(data.last_commit_hash !== undefined && func0.call(data, "last_commit_hash")){
+let data4 = data.last_commit_hash;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err8 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/type",keyword:"type",params:{type: ["string","null"]},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(func5(data4) > 255){
+const err9 = {instancePath:instancePath+"/last_commit_hash",schemaPath:"#/properties/last_commit_hash/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate22.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/match/$envelope_m2" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate22(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+errors = vErrors.length;
+}
+validate21.errors = vErrors;
+return errors === 0;
+}
+
+export const $envelope_m3 = validate24;
+
+
+
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data !== null){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate25.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="bloodbank:/match/$envelope_m3" */;
+let vErrors = null;
+let errors = 0;
+if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+

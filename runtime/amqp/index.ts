@@ -56,3 +56,24 @@ export type {
   RetryOptions,
   RetryPolicy,
 } from '../delivery/rules.js';
+export {
+  HISTORY_MARKER_HEADER,
+  historyQueueArguments,
+  historyQueueName,
+  readHistory,
+  replayHistory,
+  scanHistory,
+  setupHistory,
+} from './history.js';
+export type {
+  HistoryEvent,
+  HistoryQuery,
+  HistoryReader,
+  HistoryRetention,
+  ReplayOptions,
+  ReplayProgress,
+  ReplayResult,
+  ScanStats,
+  SetupResult,
+  StoredMessage,
+} from './history.js';

@@ -36,6 +36,7 @@ import { UnroutableError } from '../errors/unroutable-error.js';
 import { parseAccessRefusal, type AccessRefusal } from '../errors/access-refused-error.js';
 import { PublishRefusedError } from '../errors/publish-refused-error.js';
 import { deterministicId } from '../ids.js';
+import { DeprecationNotices } from '../deprecation.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
 import { RecentMap } from '../recent-map.js';
@@ -162,6 +163,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   readonly #source: SourceInput;
   readonly #logger: Logger;
   readonly #metrics: BloodbankMetrics | undefined;
+  readonly #deprecations: DeprecationNotices;
   readonly #tracker: PublisherTracker | undefined;
   readonly #trackerTimeoutMs: number;
   readonly #maxInFlight: number;
@@ -214,6 +216,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     this.#source = options.source ?? { host: hostname(), type: 'manual' };
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'publisher' });
     this.#metrics = options.metrics;
+    this.#deprecations = new DeprecationNotices(this.#logger, this.#metrics);
     this.#tracker = options.tracker;
     this.#trackerTimeoutMs = options.trackerTimeoutMs ?? 250;
     this.#maxInFlight = positive('maxInFlight', options.maxInFlight ?? 1000);
@@ -260,6 +263,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /** Synchronous up to the hand-over, so that the order of `publish()` calls is the order on the wire. */
   #publish(eventType: string, payload: unknown, options: PublishOptions): Promise<PublishReceipt> {
     const definition = this.#registry.require(eventType);
+    this.#deprecations.note(definition);
     const result = definition.validatePublish(payload);
     if (!result.ok) {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });

@@ -141,6 +141,8 @@ async function enterGate(
     return 'acquired';
   }
   if (state === 'acquired') return 'acquired';
+  // `bb replay --force` marks its copies: handle them again although the service handled the event.
+  if (state === 'done' && message.headers[HEADERS.replayForce] === true) return 'open';
   const eventType = envelope.event_type;
   if (state === 'done') {
     s.metrics?.deduplicated.inc({ service: s.service });

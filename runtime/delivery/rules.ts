@@ -31,6 +31,10 @@ export const HEADERS = {
   deadLetteredFrom: 'bb-dead-lettered-from',
   redrivenFrom: 'bb-redriven-from',
   deferrals: 'bb-deferrals',
+  /** On a copy sent by `bb replay` (runtime/amqp/history.ts): when. */
+  replayedAt: 'bb-replayed-at',
+  /** On a copy sent by `bb replay --force`: an idempotent consumer handles it again. */
+  replayForce: 'bb-replay-force',
 } as const;
 
 /** Why a message ended in a dead-letter queue (`bb-dead-letter-reason`). */

@@ -20,6 +20,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../bus.js';
+import { DeprecationNotices } from '../deprecation.js';
 import { createEnvelope, type Envelope, type SourceInput } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
 import { PayloadValidationError } from '../errors/payload-validation-error.js';
@@ -132,6 +133,7 @@ class MemoryBusImpl<M extends Catalog> {
   readonly #gate: IdempotencyGate & { clear?: () => void };
   readonly #metrics: BloodbankMetrics | null;
   readonly #logger: Logger;
+  readonly #deprecations: DeprecationNotices;
   readonly #exchange: string;
   readonly #queues = new Map<string, ServiceQueue>();
   #published: Envelope[] = [];
@@ -147,6 +149,7 @@ class MemoryBusImpl<M extends Catalog> {
     this.#gate = options.idempotency ?? createMemoryIdempotency();
     this.#metrics = options.metrics ?? null;
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#deprecations = new DeprecationNotices(this.#logger, this.#metrics);
     this.#exchange = options.exchange ?? DEFAULT_EXCHANGE;
   }
 
@@ -154,6 +157,7 @@ class MemoryBusImpl<M extends Catalog> {
 
   async publish(eventType: string, payload: unknown, options: PublishOptions = {}): Promise<PublishReceipt> {
     const def = this.#registry.require(eventType);
+    this.#deprecations.note(def);
     const checked = def.validatePublish(payload);
     if (!checked.ok) {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });

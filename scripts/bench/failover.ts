@@ -18,7 +18,10 @@ export interface FailoverResult {
   readonly 'republished (total)': number;
 }
 
-export async function benchFailover(runs = 5): Promise<FailoverResult> {
+export async function benchFailover(
+  options: { readonly runs?: number; readonly log?: (line: string) => void } = {},
+): Promise<FailoverResult> {
+  const runs = options.runs ?? Number(process.env['BENCH_FAILOVER_RUNS'] ?? 5);
   const cluster = await startPrivateCluster();
   const exchange = 'bench.failover';
   try {

@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|cli|contract|history|all] [--quick] [--profile] [--full] [--keep]` (default: all).
  *
  *   codegen  scripts/bench/codegen.ts (codegen speed, import time; see its header for the flags)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
  *            runtime-consume.ts (benchConsume), tracker.ts (benchTracker); they need RabbitMQ / Redis
  *   gateway  scripts/bench/gateway.ts (HTTP gateway vs bare Fastify + amqplib)
  *   cli      scripts/bench/cli.ts (start-up of the built `bb` vs `node -e 0`)
+ *   history  scripts/bench/history.ts (history stream scan vs raw amqplib; the cost of the stream on publish)
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchCodegen } from './codegen.js';
 
-const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'all'] as const;
+const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'contract', 'history', 'all'] as const;
 type Suite = (typeof SUITES)[number];
 
 const RUNTIME_BENCHES = [
@@ -26,6 +27,23 @@ const GATEWAY_BENCHES = [
     file: 'gateway-peers',
     exportName: 'benchGatewayPeers',
     title: "gateway: /events/custom beside the wire-format baseline and the original's FastAPI stack",
+  },
+] as const;
+
+const CONTRACT_BENCHES = [
+  { file: 'contract', exportName: 'benchContract', title: 'contract: semantic diff vs @asyncapi/diff' },
+] as const;
+
+const HISTORY_BENCHES = [
+  {
+    file: 'history',
+    exportName: 'benchHistory',
+    title: 'history: stream scan vs raw amqplib; publish with/without the stream',
+  },
+  {
+    file: 'failover',
+    exportName: 'benchFailover',
+    title: "failover: SIGKILL of the publisher's cluster node → first confirm on another node",
   },
 ] as const;
 
@@ -96,11 +114,13 @@ async function main(): Promise<number> {
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|gateway|cli|all] [--quick] [--profile] [--full] [--keep]\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|cli|contract|all] [--quick] [--profile] [--full] [--keep]\n' +
         '  codegen   codegen speed and generated-registry import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
+        '  contract  semantic contract diff vs @asyncapi/diff (scripts/bench/contract.ts)\n' +
+        '  history   history stream scan vs raw amqplib; publish with and without the stream (BENCH_HISTORY_EVENTS)\n' +
         '  all       every suite (default)\n' +
         '  --quick   codegen: the shipped catalogue only (no synthetic catalogues)\n' +
         '  --profile profile the 1,000-event codegen run (node --cpu-prof) and print where time goes\n' +
@@ -110,7 +130,8 @@ async function main(): Promise<number> {
     return unknown.length > 0 ? 2 : 0;
   }
   const suites = new Set<Suite>(positional.length > 0 ? (positional as Suite[]) : ['all']);
-  const want = (s: 'codegen' | 'runtime' | 'gateway' | 'cli') => suites.has(s) || suites.has('all');
+  const want = (s: 'codegen' | 'runtime' | 'gateway' | 'cli' | 'contract' | 'history') =>
+    suites.has(s) || suites.has('all');
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
@@ -127,6 +148,8 @@ async function main(): Promise<number> {
   if (want('runtime')) ok = (await runBenches(RUNTIME_BENCHES)) && ok;
   if (want('gateway')) ok = (await runBenches(GATEWAY_BENCHES)) && ok;
   if (want('cli')) ok = (await runBenches(CLI_BENCHES)) && ok;
+  if (want('contract')) ok = (await runBenches(CONTRACT_BENCHES)) && ok;
+  if (want('history')) ok = (await runBenches(HISTORY_BENCHES)) && ok;
   return ok ? 0 : 1;
 }
 

@@ -43,6 +43,11 @@ describe('loadConfig: defaults', () => {
       jwt: undefined,
       tlsCa: undefined,
       brokerPasswords: undefined,
+      history: 'on',
+      historyMaxAge: '7D',
+      historyMaxBytes: 5 * 1024 * 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      maxConnections: 10_000,
     } satisfies BloodbankConfig);
   });
 
@@ -65,6 +70,20 @@ describe('loadConfig: defaults', () => {
 });
 
 const cases: Array<[string, { env: Record<string, string>; want: Partial<BloodbankConfig> }]> = [
+  [
+    'history retention',
+    {
+      env: { BLOODBANK_HISTORY_MAX_AGE: '90s', BLOODBANK_HISTORY_MAX_BYTES: '512MiB' },
+      want: { historyMaxAge: '90s', historyMaxBytes: 512 * 1024 * 1024 },
+    },
+  ],
+  [
+    'gateway timeouts and connection cap',
+    {
+      env: { BLOODBANK_REQUEST_TIMEOUT_MS: '2000', BLOODBANK_MAX_CONNECTIONS: '0' },
+      want: { requestTimeoutMs: 2000, maxConnections: 0 },
+    },
+  ],
   [
     'amqps URL',
     {
@@ -368,6 +387,26 @@ const errors: Array<[string, { env: Record<string, string>; variable: string; me
     },
   ],
 ];
+
+errors.push(
+  [
+    'BLOODBANK_HISTORY_MAX_AGE unit',
+    {
+      env: { BLOODBANK_HISTORY_MAX_AGE: '7 days' },
+      variable: 'BLOODBANK_HISTORY_MAX_AGE',
+      message:
+        'BLOODBANK_HISTORY_MAX_AGE must be a positive integer followed by one unit of Y, M, D, h, m or s',
+    },
+  ],
+  [
+    'BLOODBANK_REQUEST_TIMEOUT_MS zero',
+    {
+      env: { BLOODBANK_REQUEST_TIMEOUT_MS: '0' },
+      variable: 'BLOODBANK_REQUEST_TIMEOUT_MS',
+      message: 'BLOODBANK_REQUEST_TIMEOUT_MS must be an integer between 1 and 3600000',
+    },
+  ],
+);
 
 describe('loadConfig: env → error naming the variable and the rule', () => {
   it.each(errors)('%s', (_name, { env, variable, message }) => {

@@ -43,6 +43,7 @@ export async function serveCommandsCommand(
 ): Promise<void> {
   const { serveCommands } = await import('../../command-processor/serve.js');
   const processor = await serveCommands({
+    history: true,
     ...(globals.registry ? { registryModule: globals.registry } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),

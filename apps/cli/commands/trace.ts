@@ -3,9 +3,9 @@
  * (its parents, their parents…) and its descendants. An event reached twice is drawn once and marked.
  */
 import type { CorrelationTracker } from '../../../runtime/redis/correlation-tracker.js';
-import { getConfig, openTracker, type GlobalOptions } from '../support/context.js';
+import { getConfig, openConnection, openTracker, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
-import { out, printJson, UUID_RE } from '../support/output.js';
+import { info, out, printJson, UUID_RE } from '../support/output.js';
 
 export type TraceDirection = 'ancestors' | 'descendants' | 'both';
 
@@ -100,23 +100,57 @@ export async function trace(
 ): Promise<void> {
   if (!UUID_RE.test(eventId))
     throw new CliError(`${JSON.stringify(eventId)} is not an event id (a UUID)`, EXIT.usage);
-  const tracker = await openTracker(await getConfig(), true);
+  const result = await traceWithHistory(eventId, options.direction);
+  if (options.json) {
+    printJson(result);
+    return;
+  }
+  if (result.workflow_id) out(`workflow ${result.workflow_id}`);
+  if (result.ancestors) {
+    out('\nancestors (each line caused by the lines below it):');
+    for (const line of drawTree(result.ancestors)) out(`  ${line}`);
+  }
+  if (result.descendants) {
+    out('\ndescendants (each line caused the lines below it):');
+    for (const line of drawTree(result.descendants)) out(`  ${line}`);
+  }
+}
+
+/**
+ * The chain from Redis; when Redis has none for the event (or cannot be reached), from the history
+ * stream (trace-history.ts). Throws the Redis error when history has nothing either.
+ */
+async function traceWithHistory(eventId: string, direction: TraceDirection): Promise<Trace> {
+  const config = await getConfig();
+  let redisError: CliError;
   try {
-    const result = await buildTrace(tracker, eventId, options.direction);
-    if (options.json) {
-      printJson(result);
-      return;
+    const tracker = await openTracker(config, true);
+    try {
+      return await buildTrace(tracker, eventId, direction);
+    } finally {
+      await tracker.close();
     }
-    if (result.workflow_id) out(`workflow ${result.workflow_id}`);
-    if (result.ancestors) {
-      out('\nancestors (each line caused by the lines below it):');
-      for (const line of drawTree(result.ancestors)) out(`  ${line}`);
-    }
-    if (result.descendants) {
-      out('\ndescendants (each line caused the lines below it):');
-      for (const line of drawTree(result.descendants)) out(`  ${line}`);
-    }
+  } catch (error) {
+    if (
+      !(error instanceof CliError) ||
+      (error.exitCode !== EXIT.notFound && error.exitCode !== EXIT.unavailable)
+    )
+      throw error;
+    redisError = error;
+  }
+  const { traceFromHistory } = await import('./trace-history.js');
+  const connection = await openConnection(config, 'trace').catch(() => null);
+  if (!connection) throw redisError;
+  try {
+    const found = await traceFromHistory(
+      { connection, exchange: config.exchangeName },
+      eventId,
+      direction,
+    ).catch(() => null);
+    if (!found) throw redisError;
+    info(`bb: ${redisError.message.split(':')[0]}; drawn from the history stream instead`);
+    return found;
   } finally {
-    await tracker.close();
+    await connection.close();
   }
 }

@@ -22,7 +22,7 @@ export function createMcpServer(registry: AppRegistry, bus: () => Promise<ToolBu
     {
       capabilities: { tools: {} },
       instructions:
-        'Bloodbank is an event bus. list_event_types and get_event_schema describe the events; publish_event records facts; one tool per command asks a processor to act; trace_event shows what caused what.',
+        'Bloodbank is an event bus. list_event_types and get_event_schema describe the events; publish_event records facts; one tool per command asks a processor to act; trace_event shows what caused what; query_history reads stored events.',
     },
   );
   const tools = buildTools(registry);
@@ -59,15 +59,40 @@ function lazyBus(globals: GlobalOptions): { get: () => Promise<ToolBus>; close: 
         return { commandId, reply };
       },
       async trace(eventId, direction) {
-        if (bus.tracker.degraded)
+        const reader = { connection: bus.connection, exchange: bus.config.exchangeName };
+        const fromHistory = async () =>
+          (await import('../commands/trace-history.js'))
+            .traceFromHistory(reader, eventId, direction)
+            .catch(() => null);
+        if (bus.tracker.degraded) {
+          const found = await fromHistory();
+          if (found) return found;
           throw new Error('Redis is not reachable, so correlation chains cannot be read (check REDIS_URL)');
+        }
         try {
           return await buildTrace(bus.tracker, eventId, direction);
         } catch (error) {
           if ((error as Error).name === 'CliError')
-            return { event_id: eventId, found: false, note: (error as Error).message };
+            return (
+              (await fromHistory()) ?? { event_id: eventId, found: false, note: (error as Error).message }
+            );
           throw error;
         }
+      },
+      async history(query) {
+        const { readHistory } = await import('../../../runtime/amqp/history.js');
+        const events: unknown[] = [];
+        for await (const e of readHistory(
+          { connection: bus.connection, exchange: bus.config.exchangeName },
+          query,
+        ))
+          events.push({
+            offset: e.offset,
+            routing_key: e.routingKey,
+            workflow_id: e.workflowId,
+            envelope: e.envelope,
+          });
+        return { count: events.length, complete: events.length < query.limit, events };
       },
       deterministicId: (eventType, fields) =>
         deterministicId(eventType, fields as Record<string, IdFieldValue>),

@@ -1,6 +1,6 @@
 /**
  * The MCP tools of `bb mcp`, built from the registry:
- * - `list_event_types`, `get_event_schema`, `trace_event` (read-only);
+ * - `list_event_types`, `get_event_schema`, `trace_event`, `query_history` (read-only);
  * - `publish_event(event_type, payload, parent_event_ids?, idempotency_fields?)` for facts;
  * - one tool per command (`agent_thread_prompt`), whose arguments are the command's payload plus
  *   `wait`, `timeout_ms` and `parent_event_ids`;
@@ -14,6 +14,7 @@ import type { AppRegistry } from '../../shared/registry.js';
 import { describeType, filterTypes } from '../commands/catalog.js';
 import type { TraceDirection } from '../commands/trace.js';
 import { UUID_RE } from '../support/output.js';
+import { parseTimeSpec, TIME_RULE } from '../../shared/time.js';
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 const MAX_PARENTS = 16;
@@ -53,8 +54,20 @@ export interface ToolBus {
     options: { parents: readonly string[]; timeoutMs: number },
   ): Promise<{ commandId: string; reply: unknown }>;
   trace(eventId: string, direction: TraceDirection): Promise<unknown>;
+  /** Stored events from the history stream, oldest first (`bb history`). */
+  history(query: HistoryToolQuery): Promise<unknown>;
   deterministicId(eventType: string, fields: Record<string, unknown>): string;
 }
+
+export interface HistoryToolQuery {
+  readonly pattern: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly correlation?: string;
+  readonly limit: number;
+}
+
+export const MAX_HISTORY_TOOL_LIMIT = 1_000;
 
 /** A failure the agent can act on. */
 export class ToolError extends Error {
@@ -199,6 +212,28 @@ export function buildTools(registry: AppRegistry): ToolSpec[] {
         additionalProperties: false,
       },
       annotations: { title: 'Trace an event', ...READ_ONLY },
+    },
+    {
+      name: 'query_history',
+      description:
+        'Stored events from the history stream, oldest first: filter by routing-key pattern (* one word, # any), time window (since/until: a duration back from now such as 10m, 2h, 7d, or an ISO time) and correlation (an event id: the event, its workflow and its children).',
+      inputSchema: {
+        $schema: DRAFT_07,
+        type: 'object',
+        properties: {
+          pattern: {
+            type: 'string',
+            default: '#',
+            description: 'Topic pattern, e.g. llm.# or fireflies.*.ready',
+          },
+          since: { type: 'string', description: 'Duration back from now (10m, 2h, 7d) or ISO 8601 time' },
+          until: { type: 'string', description: 'Duration back from now or ISO 8601 time (default: now)' },
+          correlation: { type: 'string', format: 'uuid' },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_TOOL_LIMIT, default: 100 },
+        },
+        additionalProperties: false,
+      },
+      annotations: { title: 'Query event history', ...READ_ONLY },
     },
   ];
 
@@ -388,6 +423,8 @@ async function dispatch(
         );
       return text((await (await bus()).trace(id, direction)) as Record<string, unknown>);
     }
+    case 'query_history':
+      return text((await (await bus()).history(historyArgs(args))) as Record<string, unknown>);
     case 'publish_event': {
       const def = requireType(registry, name, args['event_type']);
       if (def.kind === 'command')
@@ -501,4 +538,36 @@ export function collectRefs(schema: JsonSchema | unknown, refs: string[] = []): 
       else collectRefs(v, refs);
     }
   return refs;
+}
+
+function historyArgs(args: Record<string, unknown>): HistoryToolQuery {
+  const issues: string[] = [];
+  const time = (name: string): Date | undefined => {
+    const v = args[name];
+    if (v === undefined) return undefined;
+    const at = typeof v === 'string' ? parseTimeSpec(v) : null;
+    if (!at) issues.push(`- /${name}: ${TIME_RULE}`);
+    return at ?? undefined;
+  };
+  const pattern = args['pattern'] ?? '#';
+  if (typeof pattern !== 'string' || !/^(?:[A-Za-z0-9_-]+|\*|#)(?:\.(?:[A-Za-z0-9_-]+|\*|#))*$/.test(pattern))
+    issues.push(
+      '- /pattern: must be a topic pattern (dot-separated words, * for one word, # for any number)',
+    );
+  const correlation = args['correlation'];
+  if (correlation !== undefined && (typeof correlation !== 'string' || !UUID_RE.test(correlation)))
+    issues.push('- /correlation: must be an event id (a UUID)');
+  const limit = args['limit'] ?? 100;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_TOOL_LIMIT)
+    issues.push(`- /limit: must be an integer from 1 to ${MAX_HISTORY_TOOL_LIMIT}`);
+  const since = time('since');
+  const until = time('until');
+  if (issues.length > 0) throw new ToolError(`Invalid arguments for query_history:\n${issues.join('\n')}`);
+  return {
+    pattern: pattern as string,
+    limit: limit as number,
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+    ...(typeof correlation === 'string' ? { correlation } : {}),
+  };
 }

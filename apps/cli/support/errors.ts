@@ -53,7 +53,7 @@ export function toCliError(error: unknown): CliError {
       return new CliError(`${e.message}${cause}`, EXIT.unavailable, { cause: e });
     case 'UnroutableError':
       return new CliError(
-        `${e.message}: nobody would receive it. Start a consumer (or \`bb tail\`) first, or pass --allow-unroutable`,
+        `${e.message}: nobody would receive it. Start a consumer (or \`bb tail\`) first, run \`bb setup\` to keep every event in history, or pass --allow-unroutable`,
         EXIT.unroutable,
         { cause: e },
       );

@@ -14,7 +14,8 @@ const exchanges: string[] = [];
 function exchange(name: string): Record<string, string> {
   const ex = uniqueExchange(name);
   exchanges.push(ex);
-  return { EXCHANGE_NAME: ex };
+  // These tests run `bb serve …` on throwaway exchanges: no history stream to leave behind.
+  return { EXCHANGE_NAME: ex, BLOODBANK_HISTORY: 'off' };
 }
 
 beforeAll(() => ensureCliBuilt(), 300_000);

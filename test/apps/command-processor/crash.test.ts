@@ -60,7 +60,13 @@ function startChild(exchange: string, args: readonly string[]): Child {
     process.execPath,
     [MAIN, '--lease-ms', '3000', '--retry-delays', String(RETRY_DELAY), ...args],
     {
-      env: { ...process.env, EXCHANGE_NAME: exchange, RABBIT_URL: SHARED_URL, BLOODBANK_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        EXCHANGE_NAME: exchange,
+        BLOODBANK_HISTORY: 'off',
+        RABBIT_URL: SHARED_URL,
+        BLOODBANK_LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

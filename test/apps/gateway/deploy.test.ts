@@ -38,7 +38,8 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
   };
   const s = compose.services;
   const byDefault = Object.keys(s).filter((name) => s[name]?.profiles === undefined);
-  expect(byDefault.sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis']);
+  expect(byDefault.sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis', 'setup']);
+  expect(s['setup']?.command).toEqual(['node', 'dist/apps/cli/main.js', 'setup']);
   // Profile `cluster`: three RabbitMQ 3.10 nodes (README "Running on a cluster").
   const cluster = Object.keys(s).filter((name) => s[name]?.profiles?.includes('cluster'));
   expect(cluster.sort()).toEqual(['rabbit1', 'rabbit2', 'rabbit3']);
@@ -51,7 +52,7 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
     'node',
     'dist/apps/command-processor/main.js',
   ]);
-  for (const cmd of [s['gateway']?.command, s['command-processor']?.command]) {
+  for (const cmd of [s['gateway']?.command, s['command-processor']?.command, s['setup']?.command]) {
     const entry = (cmd?.[1] ?? '').replace(/^dist\//, '').replace(/\.js$/, '.ts');
     expect(existsSync(new URL(entry, root)), entry).toBe(true);
   }

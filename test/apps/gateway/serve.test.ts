@@ -12,6 +12,8 @@ let exchange: string;
 beforeEach(() => {
   exchange = uniqueName('gwserve');
   process.env['EXCHANGE_NAME'] = exchange;
+  // A bus without history: the unroutable case below needs nothing bound (history-on is tested in history.test.ts).
+  process.env['BLOODBANK_HISTORY'] = 'off';
   process.env['BLOODBANK_LOG_LEVEL'] = 'silent';
   delete process.env['HTTP_HOST'];
   delete process.env['BLOODBANK_API_KEYS'];

@@ -51,7 +51,7 @@ afterAll(async () => {
   await client?.close();
   await ch?.close().catch(() => {});
   await conn?.close().catch(() => {});
-  await deleteTopology(EXCHANGE).catch(() => {});
+  await deleteTopology(EXCHANGE, [`${EXCHANGE}.history`]).catch(() => {});
 });
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallResult> {
@@ -82,6 +82,7 @@ describe('bb mcp', () => {
         'get_event_schema',
         'publish_event',
         'trace_event',
+        'query_history',
         'publish_llm_prompt',
         'publish_llm_response',
         'publish_artifact',
@@ -95,7 +96,7 @@ describe('bb mcp', () => {
       for (const ref of collectRefs(tool.inputSchema)) expect(ref, tool.name).toMatch(/^#\/definitions\//);
     }
     const byName = new Map(tools.map((t) => [t.name, t]));
-    for (const name of ['list_event_types', 'get_event_schema', 'trace_event'])
+    for (const name of ['list_event_types', 'get_event_schema', 'trace_event', 'query_history'])
       expect(byName.get(name)?.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     for (const name of ['publish_event', 'publish_llm_prompt', 'publish_llm_response', 'publish_artifact'])
       expect(byName.get(name)?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
@@ -144,6 +145,32 @@ describe('bb mcp', () => {
       source: { app: 'bloodbank-mcp' },
       payload: { kind: 'document', uri: 'file:///tmp/doc.md', title: 'Doc', metadata: {} },
     });
+  });
+
+  it('query_history reads stored events; bad arguments name their pointer', async () => {
+    const history = `${EXCHANGE}.history`;
+    await ch.assertQueue(history, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+    await ch.bindQueue(history, EXCHANGE, '#');
+    const published = resultOf(
+      await call('publish_event', {
+        event_type: 'artifact.created',
+        payload: { kind: 'document', uri: 'file:///tmp/h.md', title: 'H' },
+      }),
+    );
+    const r = await call('query_history', {
+      pattern: 'artifact.#',
+      since: '10m',
+      correlation: published.event_id,
+    });
+    expect(r.isError, r.content[0]?.text).toBeFalsy();
+    expect(resultOf(r)).toMatchObject({
+      count: 1,
+      complete: true,
+      events: [{ routing_key: 'artifact.created', envelope: { event_id: published.event_id } }],
+    });
+    const bad = await call('query_history', { since: 'yesterday', limit: 0 });
+    expect(bad.isError).toBe(true);
+    expect(bad.content[0]?.text).toMatch(/\/limit: must be an integer[\s\S]*\/since: must be a duration/);
   });
 
   it('invalid arguments come back as a tool error naming each pointer and how to recover', async () => {
