@@ -7,6 +7,7 @@
  * failed and its rule. An empty variable (`REDIS_URL=`) counts as unset. URLs may hold credentials:
  * log them only through `redactUrl()`.
  */
+import { accessSync, constants } from 'node:fs';
 import { ConfigError, type ConfigIssue } from './errors/config-error.js';
 
 export { ConfigError, isConfigError, type ConfigIssue } from './errors/config-error.js';
@@ -81,6 +82,25 @@ export interface BloodbankConfig {
   readonly requestTimeoutMs: number;
   /** `BLOODBANK_MAX_CONNECTIONS`: open sockets the gateway accepts at once (0: no cap). */
   readonly maxConnections: number;
+  /** Bearer JWTs at the gateway: set when `BLOODBANK_JWKS_URL` or `BLOODBANK_JWT_PUBLIC_KEY` is. */
+  readonly jwt: JwtConfig | undefined;
+  /** `BLOODBANK_BROKER_PASSWORDS`: file of `service=password` lines for `bb broker definitions`. */
+  readonly brokerPasswords: string | undefined;
+  /** `BLOODBANK_TLS_CA`: PEM file of the CA(s) trusted for amqps:// and rediss:// (beside the system's). */
+  readonly tlsCa: string | undefined;
+}
+
+export interface JwtConfig {
+  /** `BLOODBANK_JWKS_URL`. */
+  readonly jwksUrl?: string;
+  /** `BLOODBANK_JWT_PUBLIC_KEY`: PEM, JWK JSON, or a file holding one. */
+  readonly publicKey?: string;
+  /** `BLOODBANK_JWT_ISSUER` (required with a key source). */
+  readonly issuer: string;
+  /** `BLOODBANK_JWT_AUDIENCE` (required with a key source). */
+  readonly audience: string;
+  /** `BLOODBANK_JWT_SCOPE_CLAIM` (default `scope`). */
+  readonly scopeClaim: string;
 }
 
 export interface RedisSentinelAddress {
@@ -190,6 +210,33 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'OPENAI_BASE_URL', default: null, description: 'OpenAI-compatible API base URL override' },
   { name: 'FIREFLIES_WEBHOOK_SECRET', default: null, description: 'Secret that signs Fireflies webhooks' },
   {
+    name: 'BLOODBANK_JWKS_URL',
+    default: null,
+    description: "Identity provider's JWKS URL: the gateway accepts bearer JWTs signed by its keys",
+  },
+  {
+    name: 'BLOODBANK_JWT_PUBLIC_KEY',
+    default: null,
+    description: 'A static public key (PEM, JWK JSON, or a file) for bearer JWTs, instead of a JWKS URL',
+  },
+  { name: 'BLOODBANK_JWT_ISSUER', default: null, description: 'Required `iss` of bearer JWTs' },
+  { name: 'BLOODBANK_JWT_AUDIENCE', default: null, description: 'Required `aud` of bearer JWTs' },
+  {
+    name: 'BLOODBANK_JWT_SCOPE_CLAIM',
+    default: 'scope',
+    description: 'JWT claim whose `publish:<pattern>` entries grant publishing (space-separated or array)',
+  },
+  {
+    name: 'BLOODBANK_BROKER_PASSWORDS',
+    default: null,
+    description: 'File of `service=password` lines for `bb broker definitions` (keep out of the repository)',
+  },
+  {
+    name: 'BLOODBANK_TLS_CA',
+    default: null,
+    description: 'PEM file of CA certificates trusted for amqps:// and rediss:// (beside the system ones)',
+  },
+  {
     name: 'BLOODBANK_HISTORY',
     default: 'on',
     description: '`off`: the gateway, `bb serve commands` and `bb setup` do not declare the history stream',
@@ -258,6 +305,9 @@ export function loadConfig(env: Env = process.env): BloodbankConfig {
     openaiApiKey: r.string('OPENAI_API_KEY'),
     openaiBaseUrl: r.url('OPENAI_BASE_URL', ['http', 'https']),
     firefliesWebhookSecret: r.string('FIREFLIES_WEBHOOK_SECRET'),
+    jwt: jwtConfig(r),
+    tlsCa: r.file('BLOODBANK_TLS_CA'),
+    brokerPasswords: r.string('BLOODBANK_BROKER_PASSWORDS'),
     history: r.oneOf('BLOODBANK_HISTORY', ['on', 'off'] as const) ?? 'on',
     historyMaxAge: r.streamAge('BLOODBANK_HISTORY_MAX_AGE') ?? defaultOf('BLOODBANK_HISTORY_MAX_AGE'),
     historyMaxBytes: r.bytes('BLOODBANK_HISTORY_MAX_BYTES') ?? 5 * 1024 * MIB,
@@ -280,6 +330,43 @@ export function logLevelFromEnv(env: Env = process.env): LogLevel {
   const [first, ...rest] = r.issues;
   if (first) throw new ConfigError([first, ...rest]);
   return level ?? 'info';
+}
+
+function jwtConfig(r: Reader): JwtConfig | undefined {
+  const jwksUrl = r.url('BLOODBANK_JWKS_URL', ['https', 'http']);
+  const publicKey = r.string('BLOODBANK_JWT_PUBLIC_KEY');
+  const issuer = r.string('BLOODBANK_JWT_ISSUER');
+  const audience = r.string('BLOODBANK_JWT_AUDIENCE');
+  const scopeClaim = r.string('BLOODBANK_JWT_SCOPE_CLAIM') ?? defaultOf('BLOODBANK_JWT_SCOPE_CLAIM');
+  if (jwksUrl === undefined && publicKey === undefined) return undefined;
+  if (jwksUrl !== undefined && publicKey !== undefined)
+    r.issues.push({
+      variable: 'BLOODBANK_JWT_PUBLIC_KEY',
+      rule: 'set either BLOODBANK_JWKS_URL or BLOODBANK_JWT_PUBLIC_KEY, not both',
+      value: '(set)',
+    });
+  for (const [name, value] of [
+    ['BLOODBANK_JWT_ISSUER', issuer],
+    ['BLOODBANK_JWT_AUDIENCE', audience],
+  ] as const)
+    if (value === undefined)
+      r.issues.push({ variable: name, rule: 'is required when bearer JWTs are accepted', value: '' });
+  return {
+    ...(jwksUrl === undefined ? {} : { jwksUrl }),
+    ...(publicKey === undefined ? {} : { publicKey }),
+    issuer: issuer ?? '',
+    audience: audience ?? '',
+    scopeClaim,
+  };
+}
+
+/** `BLOODBANK_TLS_CA` alone, for connections opened without the full configuration (runtime/tls.ts). */
+export function tlsCaFromEnv(env: Env = process.env): string | undefined {
+  const r = new Reader(env);
+  const ca = r.file('BLOODBANK_TLS_CA');
+  const [first, ...rest] = r.issues;
+  if (first) throw new ConfigError([first, ...rest]);
+  return ca;
 }
 
 /** `BLOODBANK_DEBUG` alone: read where an error is reported, when the configuration may be what failed. */
@@ -313,6 +400,19 @@ class Reader {
   string(name: string): string | undefined {
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value;
+  }
+
+  /** The path of a readable file. */
+  file(name: string): string | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    try {
+      accessSync(value, constants.R_OK);
+    } catch {
+      this.issues.push({ variable: name, rule: 'must be the path of a readable file', value });
+      return undefined;
+    }
+    return value;
   }
 
   url(

@@ -6,12 +6,15 @@
  * check. test/architecture checks that every file starting such a node is listed here.
  */
 export const PRIVATE_NODE_TESTS = [
+  'test/apps/cli/broker.test.ts',
   'test/apps/cli/dlq-list.test.ts',
   'test/apps/gateway/broker-down.test.ts',
+  'test/runtime/amqp/access.test.ts',
   'test/runtime/amqp/cluster-failover.test.ts',
   'test/runtime/amqp/consumer-fault.test.ts',
   'test/runtime/amqp/publisher-fault.test.ts',
   'test/runtime/end-to-end-fault.test.ts',
   'test/runtime/redis/outage.test.ts',
   'test/runtime/redis/sentinel-failover.test.ts',
+  'test/runtime/tls.test.ts',
 ];

@@ -323,6 +323,38 @@ dlq
   .option('--json', 'print JSON')
   .action(lazy(dlqModule, (m) => m.dlqPurge));
 
+const broker = program
+  .command('broker')
+  .description('least-privilege RabbitMQ users and permissions from the policy beside the contract');
+const brokerModule = () => import('./commands/broker.js');
+const withPolicyOptions = (command: Command) =>
+  command
+    .option('--policy <file>', 'the policy (default: ./policy.yaml, else the catalogue’s)')
+    .option('--passwords <file>', 'service=password lines (default: BLOODBANK_BROKER_PASSWORDS)')
+    .option('--generate-passwords', 'add random passwords for services without one to the passwords file')
+    .option('--vhost <vhost>', 'virtual host (default: the one in RABBIT_URL, else /)');
+withPolicyOptions(
+  broker
+    .command('definitions')
+    .description('print the RabbitMQ definitions document (rabbitmqctl import_definitions format)'),
+)
+  .addHelpText(
+    'after',
+    '\nExample:\n  $ bb broker definitions --passwords ~/.bloodbank/broker-passwords > defs.json',
+  )
+  .action(lazy(brokerModule, (m) => m.definitions));
+withPolicyOptions(
+  broker
+    .command('apply')
+    .description('show the changes, then apply the definitions (management API, else rabbitmqctl)'),
+)
+  .option('--dry-run', 'only show the plan')
+  .option('--ctl', 'use rabbitmqctl even when the management API answers')
+  .option('--rabbitmqctl <path>', 'the rabbitmqctl executable')
+  .option('--node <name>', 'rabbitmqctl -n <node>')
+  .addHelpText('after', '\nExample:\n  $ bb broker apply --dry-run --passwords ~/.bloodbank/broker-passwords')
+  .action(lazy(brokerModule, (m) => m.apply));
+
 program
   .command('unbind')
   .description(

@@ -10,10 +10,12 @@ import type { Registry } from '../../runtime/registry.js';
 import type { ApiKey, KeyStore } from './auth.js';
 import type { Broker } from './broker.js';
 import type { CommandRequester } from './commands.js';
+import type { Credentials } from './credentials.js';
 import { HttpError } from './http-error.js';
+import { isTokenPrincipal } from './jwt.js';
 import type { LiveStream } from './live-stream.js';
 
-/** `keys`: API keys required; `open`: no keys configured (loopback only); `off`: BLOODBANK_AUTH=off. */
+/** `keys`: credentials (API keys or bearer tokens) required; `open`: no keys configured (loopback only); `off`: BLOODBANK_AUTH=off. */
 export type AuthMode = 'keys' | 'open' | 'off';
 
 export interface GatewayMetrics {
@@ -37,6 +39,8 @@ export interface GatewayContext {
   readonly gatewayMetrics: GatewayMetrics;
   readonly authMode: AuthMode;
   readonly keys: KeyStore;
+  /** API keys and bearer tokens: who the caller is and what it may publish. */
+  readonly credentials: Credentials;
   readonly webhookSecret: string | undefined;
   readonly retryAfterSeconds: number;
   readonly commandTimeout: { readonly defaultMs: number; readonly maxMs: number };
@@ -62,8 +66,12 @@ export function authorize(ctx: GatewayContext, request: FastifyRequest, routingK
   if (ctx.authMode !== 'keys') return;
   const key = request.principal;
   if (!key) throw new HttpError(401, 'unauthorized', 'an API key is required');
-  if (!ctx.keys.allows(key, routingKey))
-    throw new HttpError(403, 'forbidden', `the API key ${key.id} may not publish ${routingKey}`, {
+  if (!ctx.credentials.allows(key, routingKey))
+    throw new HttpError(403, 'forbidden', `${describe(key)} may not publish ${routingKey}`, {
       details: { event_type: routingKey, scopes: key.scopes },
     });
+}
+
+function describe(principal: ApiKey): string {
+  return isTokenPrincipal(principal) ? `the token of ${principal.subject}` : `the API key ${principal.id}`;
 }

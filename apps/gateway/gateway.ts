@@ -19,9 +19,11 @@ import { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
 import type { Registry } from '../../runtime/registry.js';
 import { parseApiKeys, presentedKey, type KeyStore } from './auth.js';
 import { createBroker, type Broker } from './broker.js';
+import { createCredentials } from './credentials.js';
 import { loadRequester, type CommandRequester } from './commands.js';
 import type { AuthMode, GatewayContext, GatewayMetrics } from './context.js';
-import { HttpError, isHttpError } from './http-error.js';
+import { isHttpError, type HttpError } from './http-error.js';
+import { createTokenVerifier, type JwtOptions, type TokenVerifier } from './jwt.js';
 import { LiveStream } from './live-stream.js';
 import { registerRateLimit } from './rate-limit.js';
 import { createGatewayHistory, registerHistoryRoutes } from './routes-history.js';
@@ -50,6 +52,8 @@ export interface GatewayOptions {
   readonly metrics?: BloodbankMetrics;
   /** `BLOODBANK_API_KEYS` (spec or keys file) or a parsed store. Empty: no keys. */
   readonly apiKeys?: string | KeyStore;
+  /** Bearer JWTs from an identity provider (`BLOODBANK_JWKS_URL`, …), beside the API keys. */
+  readonly jwt?: JwtOptions | TokenVerifier;
   /** `BLOODBANK_AUTH`: `off` disables authentication entirely. */
   readonly auth?: 'on' | 'off';
   /** Largest body in bytes (default 16 MiB). */
@@ -152,7 +156,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
   const metrics = options.metrics ?? createMetrics();
   const keys = typeof options.apiKeys === 'object' ? options.apiKeys : parseApiKeys(options.apiKeys);
-  const authMode: AuthMode = options.auth === 'off' ? 'off' : keys.size > 0 ? 'keys' : 'open';
+  const tokens =
+    options.jwt === undefined
+      ? null
+      : 'verify' in options.jwt
+        ? options.jwt
+        : createTokenVerifier(options.jwt);
+  const credentials = createCredentials(keys, tokens);
+  const authMode: AuthMode = options.auth === 'off' ? 'off' : credentials.configured ? 'keys' : 'open';
   const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
 
@@ -202,6 +213,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     gatewayMetrics: gatewayMetrics(metrics),
     authMode,
     keys,
+    credentials,
     webhookSecret: options.firefliesWebhookSecret,
     retryAfterSeconds,
     commandTimeout: {
@@ -286,24 +298,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.addHook('onRequest', (request, _reply, done) => {
     if (authMode !== 'keys') return done();
     const presented = presentedKey(request.headers);
-    if (presented !== undefined) request.principal = keys.lookup(presented) ?? null;
-    if (request.routeOptions.config.auth !== true) return done();
-    if (presented === undefined)
-      return done(
-        new HttpError(
-          401,
-          'unauthorized',
-          'an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>',
-          { headers: { 'www-authenticate': 'Bearer' } },
-        ),
-      );
-    if (!request.principal)
-      return done(
-        new HttpError(401, 'unauthorized', 'unknown API key', {
-          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-        }),
-      );
-    done();
+    if (request.routeOptions.config.auth !== true) {
+      if (presented !== undefined) request.principal = keys.lookup(presented) ?? null;
+      return done();
+    }
+    let principal: ReturnType<typeof credentials.authenticate>;
+    try {
+      principal = credentials.authenticate(presented);
+    } catch (error) {
+      return done(error as HttpError);
+    }
+    if (!(principal instanceof Promise)) {
+      request.principal = principal;
+      return done();
+    }
+    principal.then((p) => {
+      request.principal = p;
+      done();
+    }, done);
   });
 
   // One labelled child per route and status, found by a string key (prom-client hashes label objects).

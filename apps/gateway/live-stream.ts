@@ -7,7 +7,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { createConnection, type BloodbankConnection } from '../../runtime/amqp/connection.js';
-import { assertEventExchange } from '../../runtime/amqp/topology.js';
+import { ensureEventExchange } from '../../runtime/amqp/topology.js';
 import { ConnectionError } from '../../runtime/errors/connection-error.js';
 
 export interface LiveSubscription {
@@ -105,12 +105,12 @@ export class LiveStream {
 
   #openChannel(conn: BloodbankConnection): Promise<Channel> {
     if (!this.#channel) {
-      this.#channel = conn.createChannel().then(async (ch) => {
+      this.#channel = ensureEventExchange(conn, this.#options.exchange).then(async () => {
+        const ch = await conn.createChannel();
         ch.on('error', (error: Error) => this.#logger.warn({ err: error }, 'stream channel error'));
         ch.on('close', () => {
           if (this.#channel && !this.#closed) this.#channel = null;
         });
-        await assertEventExchange(ch, this.#options.exchange);
         return ch;
       });
       this.#channel.catch(() => {

@@ -15,7 +15,7 @@ import type { WebSocket } from 'ws';
 import { assertTopicPattern } from '../../runtime/delivery/topic.js';
 import { presentedKey, type ApiKey } from './auth.js';
 import type { GatewayContext } from './context.js';
-import { HttpError } from './http-error.js';
+import { HttpError, isHttpError } from './http-error.js';
 
 export const CLOSE_BAD_PATTERN = 4400;
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -62,7 +62,7 @@ export function registerWsRoutes(app: FastifyInstance, ctx: GatewayContext): voi
         'this endpoint speaks WebSocket (ws://…/ws/events?pattern=…)',
       );
     },
-    wsHandler: (socket, request) => {
+    wsHandler: async (socket, request) => {
       const fail = (code: number, error: string, message: string) => {
         socket.send(JSON.stringify({ type: 'error', error, message }));
         socket.close(code, message.slice(0, 120));
@@ -70,13 +70,16 @@ export function registerWsRoutes(app: FastifyInstance, ctx: GatewayContext): voi
       let principal: ApiKey | null = null;
       if (ctx.authMode === 'keys') {
         const presented = presentedKey(request.headers) ?? queryKey(request);
-        principal = presented === undefined ? null : (ctx.keys.lookup(presented) ?? null);
-        if (!principal) {
-          fail(
-            CLOSE_UNAUTHORIZED,
-            'unauthorized',
-            presented ? 'unknown API key' : 'an API key is required (header or ?api_key=)',
-          );
+        try {
+          principal = await ctx.credentials.authenticate(presented);
+        } catch (error) {
+          const message =
+            presented === undefined
+              ? 'an API key is required (header or ?api_key=)'
+              : isHttpError(error)
+                ? error.message
+                : 'the credentials cannot be checked';
+          fail(CLOSE_UNAUTHORIZED, 'unauthorized', message);
           return;
         }
       }
@@ -116,7 +119,7 @@ export function registerWsRoutes(app: FastifyInstance, ctx: GatewayContext): voi
       };
       const deliver = (routingKey: string, body: Buffer) => {
         if (closed || socket.readyState !== socket.OPEN) return;
-        if (key && !ctx.keys.allows(key, routingKey)) return;
+        if (key && !ctx.credentials.allows(key, routingKey)) return;
         if (socket.bufferedAmount > ctx.ws.maxBufferedBytes) {
           drop('slow');
           return;

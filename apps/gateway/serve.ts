@@ -73,7 +73,7 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
   const { host, warning } = listenHost({
     requested: options.host ?? config.httpHostSet,
     configured: config.httpHost,
-    keys: keys.size,
+    keys: keys.size + (config.jwt ? 1 : 0),
     auth: config.auth,
   });
   if (warning) (config.auth === 'off' ? logger.error.bind(logger) : logger.warn.bind(logger))(warning);
@@ -89,6 +89,7 @@ export async function serveGateway(options: ServeGatewayOptions = {}): Promise<S
       : {}),
     correlationTtlDays: config.correlationTtlDays,
     apiKeys: keys,
+    ...(config.jwt ? { jwt: config.jwt } : {}),
     auth: config.auth,
     bodyLimit: config.bodyLimit,
     corsOrigins: config.corsOrigins ?? false,

@@ -28,6 +28,7 @@ import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { pino, type Logger } from 'pino';
 import { redactUrl, splitUrlList } from '../config.js';
 import { ConnectionError } from '../errors/connection-error.js';
+import { describeTlsFailure, trustedCas } from '../tls.js';
 import { coalesceWrites } from './coalesce.js';
 
 export interface ConnectionOptions {
@@ -50,6 +51,8 @@ export interface ConnectionOptions {
   readonly initialMaxRetries?: number;
   /** AMQP heartbeat in seconds (default 10, so a dead peer is noticed in ~20 s). */
   readonly heartbeatSeconds?: number;
+  /** PEM file of CAs trusted for amqps:// beside the system's (default `BLOODBANK_TLS_CA`). */
+  readonly tlsCa?: string;
 }
 
 export interface BloodbankConnection {
@@ -167,6 +170,7 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
       withHeartbeat(url, options.heartbeatSeconds ?? 10),
       {
         noDelay: true,
+        ...(url.startsWith('amqps:') ? trustedCas(options.tlsCa) : {}),
         clientProperties: {
           connection_name: options.name,
           product: 'bloodbank',
@@ -223,7 +227,11 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
       this.emit('disconnected', error);
     });
     model.on('connect-failed', (error: Error) => {
-      if (current()) logger.warn({ err: error, url: safeUrl }, 'connection attempt failed');
+      if (current())
+        logger.warn(
+          { err: error, url: safeUrl },
+          describeTlsFailure(error, safeUrl) ?? 'connection attempt failed',
+        );
     });
     model.on('reconnect-scheduled', (info: { attempt: number; delay: number }) => {
       logger.debug(info, 'reconnect scheduled');
@@ -285,9 +293,11 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
 
   #fail(error: Error, safeUrl: string): void {
     this.#connected = false;
-    this.#failure = new ConnectionError(`connection ${this.name} gave up reconnecting to ${safeUrl}`, {
-      cause: error,
-    });
+    const tls = describeTlsFailure(error, safeUrl);
+    this.#failure = new ConnectionError(
+      `connection ${this.name} gave up reconnecting to ${safeUrl}${tls ? `: ${tls}` : ''}`,
+      { cause: error },
+    );
     this.#logger.error({ err: error, url: safeUrl }, 'recovery gave up');
     for (const w of this.#upWaiters.splice(0)) w.reject(this.#failure);
     this.emit('failed', this.#failure);
@@ -301,7 +311,10 @@ class RecoveringConnection extends EventEmitter implements BloodbankConnection {
       try {
         await this.#up();
       } catch (error) {
-        throw new ConnectionError(`connection ${this.name} could not connect`, { cause: error });
+        const tls = describeTlsFailure(error, this.node);
+        throw new ConnectionError(`connection ${this.name} could not connect${tls ? `: ${tls}` : ''}`, {
+          cause: error,
+        });
       }
       return;
     }

@@ -9,6 +9,11 @@ import { pino, type Logger } from 'pino';
 import type { EventSubscriber, Handler, MessageContext, SubscribeOptions, Subscription } from '../bus.js';
 import type { Envelope } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
+import {
+  AccessRefusedError,
+  parseAccessRefusal,
+  type AccessRefusal,
+} from '../errors/access-refused-error.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, KeysMatching, Registry } from '../registry.js';
 import { assertTopicPattern, compileTopicPatterns } from '../delivery/topic.js';
@@ -27,7 +32,7 @@ import {
   type RetryPolicy,
 } from '../delivery/rules.js';
 import { DEFAULT_DELIVERY_LIMIT, dlqArguments, mainQueueArguments, retryQueueArguments } from './queues.js';
-import { assertExchangeBinding, createExchangeRouter, type QueueBinding } from './topology.js';
+import { createExchangeRouter, ensureEventExchange, type QueueBinding } from './topology.js';
 
 /**
  * What the consumer needs from a connection. `createConnection()` (connection.ts) provides it: channel
@@ -342,11 +347,11 @@ class SubscriptionImpl implements AmqpSubscription {
 
   async #open(): Promise<void> {
     const { connection, names, bindings } = this.#cfg;
+    for (const b of bindings) await ensureEventExchange(connection, b.exchange);
     const ch = await connection.createConfirmChannel();
     ch.on('error', (error: Error) => this.#cfg.logger.warn({ err: error }, 'channel error'));
     ch.on('close', () => this.#onChannelClosed(ch));
     try {
-      for (const b of bindings) await assertExchangeBinding(ch, b.exchange);
       await ch.assertQueue(names.dlq, { durable: true, arguments: dlqArguments() });
       for (const delay of this.#retryDelays())
         await ch.assertQueue(names.retry(delay), {
@@ -377,6 +382,8 @@ class SubscriptionImpl implements AmqpSubscription {
     } catch (error) {
       await ch.close().catch(() => {});
       const code = (error as { code?: number }).code;
+      const refusal = code === 403 ? parseAccessRefusal(error) : undefined;
+      if (refusal) throw subscribeRefused(this.service, names.main, refusal, error);
       if (code === 406)
         throw new BloodbankError(
           `cannot declare the queues of service ${this.service}: a queue exists with other arguments (${(error as Error).message}); ` +
@@ -590,4 +597,23 @@ export function copyProperties(
   if (p.correlationId !== undefined) out.correlationId = p.correlationId as string;
   if (p.replyTo !== undefined) out.replyTo = p.replyTo as string;
   return out;
+}
+
+/** A clear error for a subscription the broker's permissions refuse (403 while declaring or binding). */
+function subscribeRefused(
+  service: string,
+  queue: string,
+  refusal: AccessRefusal,
+  cause: unknown,
+): AccessRefusedError {
+  const what =
+    refusal.kind === 'topic'
+      ? `binding pattern ${refusal.resource} is outside the read topic permissions of user ${refusal.user} on exchange ${refusal.exchange ?? '?'}`
+      : `user ${refusal.user} may not ${refusal.access ?? 'access'} ${refusal.kind} ${refusal.resource}`;
+  return new AccessRefusedError(
+    `cannot subscribe service ${service} (queue ${queue}): ${what} (403 ACCESS_REFUSED); ` +
+      "change the service's policy and re-apply the broker definitions, or subscribe to less",
+    refusal,
+    { cause },
+  );
 }

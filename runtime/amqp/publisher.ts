@@ -33,13 +33,15 @@ import { PayloadValidationError } from '../errors/payload-validation-error.js';
 import { underPayload } from '../validation.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { UnroutableError } from '../errors/unroutable-error.js';
+import { parseAccessRefusal, type AccessRefusal } from '../errors/access-refused-error.js';
+import { PublishRefusedError } from '../errors/publish-refused-error.js';
 import { deterministicId } from '../ids.js';
 import { DeprecationNotices } from '../deprecation.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
 import { RecentMap } from '../recent-map.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
-import { assertExchangeBinding, createExchangeRouter, type ExchangeRouter } from './topology.js';
+import { createExchangeRouter, ensureEventExchange, type ExchangeRouter } from './topology.js';
 import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
 import { encodeMessage, type EncodedMessage } from '../wire.js';
 
@@ -205,6 +207,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   readonly #workflowLookups = new Map<string, Promise<string>>();
   /** Entries whose channel closed before their confirm, in send order; requeued on close. */
   #lost: Entry[] = [];
+  /** The 403 refusal a channel was closed with, until its 'close' event settles the refused message. */
+  readonly #refusals = new WeakMap<ConfirmChannel, AccessRefusal>();
   #seq = 0;
   #pending = 0;
   #counts = { published: 0, confirmed: 0, republished: 0, returned: 0, nacked: 0 };
@@ -690,15 +694,17 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     void (async () => {
       let channel: ConfirmChannel | null = null;
       try {
+        for (const exchange of this.#exchanges.all()) await ensureEventExchange(conn, exchange);
         channel = await conn.createConfirmChannel();
         const ch = channel;
         ch.on('error', (error: Error) => {
           this.#lastError = error.message;
           this.#logger.warn({ err: error }, 'publish channel error');
+          const refusal = parseAccessRefusal(error);
+          if (refusal) this.#refusals.set(ch, refusal);
         });
         ch.on('close', () => this.#onChannelClose(ch));
         ch.on('return', (message: ConsumeMessage) => this.#onReturn(message));
-        for (const exchange of this.#exchanges.all()) await assertExchangeBinding(ch, exchange);
         if (this.#closed) {
           await ch.close().catch(() => undefined);
           return;
@@ -735,6 +741,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #onChannelClose(channel: ConfirmChannel): void {
     // amqplib has already called the confirm callbacks of every unconfirmed message (→ #lost).
     this.#detach(channel);
+    this.#rejectRefused(channel);
     this.#requeueLost();
     if (this.#closed) return;
     this.#logger.warn({ held: this.#buffered() }, 'publish channel closed; holding messages');
@@ -764,6 +771,31 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (this.#channel !== channel) return;
     this.#channel = null;
     this.#draining = false;
+  }
+
+  /**
+   * The broker closed the channel refusing a publish (403 ACCESS_REFUSED, parsed by its 'error' event):
+   * reject the refused messages — those unconfirmed on that channel with the refused routing key (the
+   * first is the one refused; the broker dropped the later ones unread and would refuse each again,
+   * closing the channel again), or all of them when the user may not write to the exchange at all. The
+   * others are sent again on the next channel.
+   */
+  #rejectRefused(channel: ConfirmChannel): void {
+    const refusal = this.#refusals.get(channel);
+    if (!refusal) return;
+    this.#refusals.delete(channel);
+    const refused = this.#lost.filter(
+      (e) => !e.settled && (refusal.kind !== 'topic' || e.envelope.event_type === refusal.resource),
+    );
+    if (refused.length === 0) return;
+    this.#logger.warn(
+      { eventType: refusal.resource, user: refusal.user, rejected: refused.length },
+      'publish refused by the broker (403 ACCESS_REFUSED)',
+    );
+    for (const e of refused) {
+      this.#metrics?.nacked.inc({ event_type: e.envelope.event_type });
+      this.#settle(e, new PublishRefusedError(e.envelope.event_type, e.envelope.event_id, refusal));
+    }
   }
 
   /** Put sent-but-unconfirmed messages back at the head, in their original order. */

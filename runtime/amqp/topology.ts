@@ -95,3 +95,39 @@ export function createExchangeRouter<M extends Catalog>(
     },
   };
 }
+
+/**
+ * Make sure the exchange exists, on channels of its own: declared when the user may configure it, else
+ * (403, a least-privilege user of `bb broker definitions`, which may not redeclare the exchange) checked
+ * passively, which needs no permission. Throws when it is missing and cannot be declared.
+ */
+export async function ensureEventExchange(
+  connection: { createChannel(): Promise<Channel> },
+  exchange: string | ExchangeBinding,
+): Promise<void> {
+  const binding: ExchangeBinding =
+    typeof exchange === 'string' ? { name: exchange, type: EXCHANGE_TYPE, durable: true } : exchange;
+  const attempt = async (use: (ch: Channel) => Promise<unknown>): Promise<void> => {
+    const ch = await connection.createChannel();
+    ch.on('error', () => {});
+    try {
+      await use(ch);
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  };
+  try {
+    await attempt((ch) => assertExchangeBinding(ch, binding));
+  } catch (error) {
+    if ((error as { code?: number }).code !== 403) throw error;
+    try {
+      await attempt((ch) => ch.checkExchange(binding.name));
+    } catch (missing) {
+      throw new Error(
+        `exchange ${binding.name} does not exist and this user may not declare it (${(error as Error).message}); ` +
+          'create it with `bb broker apply`',
+        { cause: missing },
+      );
+    }
+  }
+}

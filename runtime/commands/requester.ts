@@ -36,7 +36,7 @@ import type { Catalog, Registry } from '../registry.js';
 import { createConnection, type BloodbankConnection } from '../amqp/connection.js';
 import { passiveQueueStats } from '../amqp/consumer.js';
 import type { PublisherTracker } from '../amqp/publisher.js';
-import { assertEventExchange, DEFAULT_EXCHANGE } from '../amqp/topology.js';
+import { DEFAULT_EXCHANGE, ensureEventExchange } from '../amqp/topology.js';
 import { encodeMessage } from '../wire.js';
 import type { ReplyKeyOf, RequestableKeys } from './types.js';
 
@@ -178,6 +178,7 @@ export function createRequester<M extends Catalog>(options: RequesterOptions<M>)
 
   const openChannel = async (): Promise<ConfirmChannel> => {
     const conn = await connection;
+    await ensureEventExchange(conn, exchange);
     const ch = await conn.createConfirmChannel();
     const current = channel;
     ch.on('error', (error: Error) => logger.warn({ err: error }, 'requester channel error'));
@@ -190,7 +191,6 @@ export function createRequester<M extends Catalog>(options: RequesterOptions<M>)
       const error = new ConnectionError('the requester channel closed before the reply came');
       for (const id of [...pending.keys()]) settle(id)?.reject(error);
     });
-    await assertEventExchange(ch, exchange);
     await ch.consume(DIRECT_REPLY_TO, onReply, { noAck: true });
     return ch;
   };

@@ -18,3 +18,10 @@ export { NoCommandHandlerError, isNoCommandHandlerError } from './no-command-han
 export { NonRetryableError, isNonRetryableError } from './non-retryable-error.js';
 export { ProviderError, isProviderError } from './provider-error.js';
 export { ManagementApiError, isManagementApiError } from './management-api-error.js';
+export {
+  AccessRefusedError,
+  isAccessRefusedError,
+  parseAccessRefusal,
+  type AccessRefusal,
+} from './access-refused-error.js';
+export { PublishRefusedError, isPublishRefusedError } from './publish-refused-error.js';

@@ -10,6 +10,7 @@
  */
 import { Redis } from 'ioredis';
 import { redactUrl, type BloodbankConfig, type RedisSentinelAddress } from '../config.js';
+import { describeTlsFailure, trustedCas } from '../tls.js';
 import type { Logger } from '../logger.js';
 
 /** Where Redis is: a URL, and optionally the Sentinels that know which server is the master. */
@@ -48,6 +49,8 @@ export interface RedisLinkOptions extends RedisTarget {
   readonly connectTimeoutMs?: number;
   /** Fail a command with no reply after this long (default 2,000 ms). */
   readonly commandTimeoutMs?: number;
+  /** PEM file of CAs trusted for rediss:// beside the system's (default `BLOODBANK_TLS_CA`). */
+  readonly tlsCa?: string;
 }
 
 /** Delay before reconnect attempt `times`: 50 ms doubling, at most 1 s, forever. */
@@ -78,6 +81,7 @@ export class RedisLink {
       commandTimeout: options.commandTimeoutMs ?? 2000,
       retryStrategy: reconnectDelay,
       connectionName: `bloodbank ${options.component}`,
+      ...(options.url.startsWith('rediss:') ? { tls: trustedCas(options.tlsCa) } : {}),
       ...(options.sentinels
         ? {
             sentinels: options.sentinels.map((a) => ({ host: a.host, port: a.port })),
@@ -164,9 +168,10 @@ export class RedisLink {
   #markDown(error: unknown): void {
     if (this.#down || this.#closed) return;
     this.#down = true;
+    const tls = describeTlsFailure(error, redactUrl(this.#url));
     this.#logger.warn(
       { err: error, redis: this.#url },
-      `${this.#component}: Redis unreachable, ${this.#meaning} until it returns (reconnecting in the background)`,
+      `${this.#component}: Redis unreachable${tls ? ` (${tls})` : ''}, ${this.#meaning} until it returns (reconnecting in the background)`,
     );
   }
 

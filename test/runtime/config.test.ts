@@ -41,6 +41,9 @@ describe('loadConfig: defaults', () => {
       rateLimit: 6000,
       corsOrigins: undefined,
       managementUrl: undefined,
+      jwt: undefined,
+      tlsCa: undefined,
+      brokerPasswords: undefined,
       history: 'on',
       historyMaxAge: '7D',
       historyMaxBytes: 5 * 1024 * 1024 * 1024,
@@ -185,6 +188,39 @@ const cases: Array<[string, { env: Record<string, string>; want: Partial<Bloodba
     },
   ],
   [
+    'bearer JWTs from a JWKS, default scope claim',
+    {
+      env: {
+        BLOODBANK_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+        BLOODBANK_JWT_ISSUER: 'https://idp.example/',
+        BLOODBANK_JWT_AUDIENCE: 'bloodbank',
+      },
+      want: {
+        jwt: {
+          jwksUrl: 'https://idp.example/.well-known/jwks.json',
+          issuer: 'https://idp.example/',
+          audience: 'bloodbank',
+          scopeClaim: 'scope',
+        },
+      },
+    },
+  ],
+  [
+    'bearer JWTs with a static key and another scope claim',
+    {
+      env: {
+        BLOODBANK_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----',
+        BLOODBANK_JWT_ISSUER: 'i',
+        BLOODBANK_JWT_AUDIENCE: 'a',
+        BLOODBANK_JWT_SCOPE_CLAIM: 'scp',
+      },
+      want: {
+        jwt: { publicKey: '-----BEGIN PUBLIC KEY-----', issuer: 'i', audience: 'a', scopeClaim: 'scp' },
+      },
+    },
+  ],
+  ['TLS CA file', { env: { BLOODBANK_TLS_CA: 'package.json' }, want: { tlsCa: 'package.json' } }],
+  [
     'an empty variable counts as unset',
     { env: { RABBIT_URL: '', HTTP_PORT: ' ' }, want: { rabbitUrl: 'amqp://localhost:5672', httpPort: 8682 } },
   ],
@@ -197,6 +233,30 @@ describe('loadConfig: env → config', () => {
 });
 
 const errors: Array<[string, { env: Record<string, string>; variable: string; message: string }]> = [
+  [
+    'JWKS without issuer',
+    {
+      env: { BLOODBANK_JWKS_URL: 'https://idp.example/jwks', BLOODBANK_JWT_AUDIENCE: 'a' },
+      variable: 'BLOODBANK_JWT_ISSUER',
+      message: 'BLOODBANK_JWT_ISSUER is required when bearer JWTs are accepted',
+    },
+  ],
+  [
+    'JWKS URL scheme',
+    {
+      env: { BLOODBANK_JWKS_URL: 'file:///jwks', BLOODBANK_JWT_AUDIENCE: 'a', BLOODBANK_JWT_ISSUER: 'i' },
+      variable: 'BLOODBANK_JWKS_URL',
+      message: 'BLOODBANK_JWKS_URL must be a URL with scheme https:// or http://',
+    },
+  ],
+  [
+    'TLS CA not a file',
+    {
+      env: { BLOODBANK_TLS_CA: '/nonexistent/ca.pem' },
+      variable: 'BLOODBANK_TLS_CA',
+      message: 'BLOODBANK_TLS_CA must be the path of a readable file',
+    },
+  ],
   [
     'RABBIT_URL scheme',
     {

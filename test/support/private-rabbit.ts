@@ -33,6 +33,10 @@ export interface PrivateRabbit {
   start(): Promise<void>;
   /** `rabbitmqctl -n <node> …` */
   ctl(...args: string[]): Promise<string>;
+  /** The environment its CLI tools need (private HOME with its cookie): `rabbitmqctl -n <node>` with it. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The rabbitmqctl executable. */
+  readonly rabbitmqctl: string;
   /** The node's queues, bindings and exchanges as `rabbitmqctl` lists them (for failure messages). */
   describe(): Promise<string>;
   /** Close the connections whose `connection_name` is `name` (server-side, 320 CONNECTION_FORCED). */
@@ -83,6 +87,8 @@ function answers(port: number): Promise<boolean> {
 export interface PrivateRabbitOptions {
   /** Enable `rabbitmq_management` on a port of its own (boots a few seconds slower). Default false. */
   readonly management?: boolean;
+  /** Lines appended to its rabbitmq.conf (a TLS listener, …); may use the node's directory as `{dir}`. */
+  readonly config?: string;
 }
 
 export async function startPrivateRabbit(options: PrivateRabbitOptions = {}): Promise<PrivateRabbit> {
@@ -98,7 +104,8 @@ export async function startPrivateRabbit(options: PrivateRabbitOptions = {}): Pr
   await writeFile(join(dir, 'enabled_plugins'), options.management ? '[rabbitmq_management].\n' : '[].\n');
   await writeFile(
     join(dir, 'rabbitmq.conf'),
-    options.management ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${managementPort}\n` : '',
+    (options.management ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${managementPort}\n` : '') +
+      (options.config ? `${options.config.replaceAll('{dir}', dir)}\n` : ''),
   );
   await writeFile(join(dir, 'rabbitmq-env.conf'), '');
   const env: NodeJS.ProcessEnv = {
@@ -170,6 +177,8 @@ export async function startPrivateRabbit(options: PrivateRabbitOptions = {}): Pr
     kill,
     start,
     ctl,
+    env,
+    rabbitmqctl: `${BIN}rabbitmqctl`,
     async describe() {
       const list = (...args: string[]) =>
         ctl(...args, '--no-table-headers', '--silent').catch((error: Error) => error.message);

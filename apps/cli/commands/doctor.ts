@@ -171,6 +171,7 @@ async function redisCheck(url: string, safeUrl: string): Promise<Check> {
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
+    ...(url.startsWith('rediss:') ? { tls: (await import('../../../runtime/tls.js')).trustedCas() } : {}),
   });
   redis.on('error', () => {});
   const started = Date.now();
@@ -188,7 +189,9 @@ async function redisCheck(url: string, safeUrl: string): Promise<Check> {
     return {
       check: 'Redis',
       status: 'fail',
-      detail: `cannot reach ${safeUrl} (${(error as Error).message}): correlation tracking and bb trace need it; set REDIS_URL`,
+      detail:
+        (await import('../../../runtime/tls.js')).describeTlsFailure(error, safeUrl) ??
+        `cannot reach ${safeUrl} (${(error as Error).message}): correlation tracking and bb trace need it; set REDIS_URL`,
     };
   } finally {
     redis.disconnect();

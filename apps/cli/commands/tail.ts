@@ -5,7 +5,7 @@
  */
 import type { ConsumeMessage } from 'amqplib';
 import { decodeBody, decodeMeta } from '../../../runtime/wire.js';
-import { assertEventExchange } from '../../../runtime/amqp/topology.js';
+import { ensureEventExchange } from '../../../runtime/amqp/topology.js';
 import { getConfig, openConnection, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
 import { info, out, truncate } from '../support/output.js';
@@ -33,8 +33,8 @@ export async function tail(
   const connection = await openConnection(config, 'tail');
   let seen = 0;
   try {
+    await ensureEventExchange(connection, config.exchangeName);
     const channel = await connection.createChannel();
-    await assertEventExchange(channel, config.exchangeName);
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
     for (const pattern of patterns) await channel.bindQueue(queue, config.exchangeName, pattern);
 

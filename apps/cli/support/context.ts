@@ -59,6 +59,10 @@ export async function openConnection(config: BloodbankConfig, name: string): Pro
     await connection.waitForConnect();
   } catch (error) {
     const cause = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : '';
+    const { describeTlsFailure } = await import('../../../runtime/tls.js');
+    const tls = describeTlsFailure(error, url);
+    if (tls)
+      throw new CliError(`cannot reach RabbitMQ at ${url}: ${tls}`, EXIT.unavailable, { cause: error });
     throw new CliError(
       `cannot reach RabbitMQ at ${url}${cause ? ` (${cause})` : ''}: is it running? Set RABBIT_URL to point elsewhere`,
       EXIT.unavailable,

@@ -5,7 +5,7 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
-import { assertEventExchange } from '../../../runtime/amqp/topology.js';
+import { ensureEventExchange } from '../../../runtime/amqp/topology.js';
 import { decodeBody, decodeMeta } from '../../../runtime/wire.js';
 
 export interface LiveEvent {
@@ -77,9 +77,9 @@ export async function openLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> 
 
   const setup = async () => {
     try {
+      await ensureEventExchange(connection, options.exchange);
       const ch = await connection.createChannel();
       ch.on('error', () => {});
-      await assertEventExchange(ch, options.exchange);
       const q = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
       await ch.bindQueue(q.queue, options.exchange, pattern);
       await ch.consume(q.queue, onMessage, { noAck: true });
