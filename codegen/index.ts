@@ -4,6 +4,7 @@ import { isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
 import type { Model } from './model.js';
+import { checkPolicy, policyFileOf } from './policy.js';
 import { buildManifest, diffFiles, hashInputs, manifestFile, manifestUpToDate, writeFiles } from './write.js';
 
 export type { GeneratedFile } from './generate.js';
@@ -63,10 +64,16 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
   }
   await model.validation;
   trace('document validated (@asyncapi/parser)');
-  const inputs = hashInputs(
-    dirname(resolve(input)),
-    model.store.docs().map((d) => d.file),
-  );
+  const policy = policyFileOf(resolve(input));
+  if (policy)
+    checkPolicy(
+      policy,
+      model.events.map((e) => e.key),
+    );
+  const inputs = hashInputs(dirname(resolve(input)), [
+    ...model.store.docs().map((d) => d.file),
+    ...(policy ? [policy] : []),
+  ]);
   return { model, files: [...files, manifestFile(buildManifest(inputs, files))] };
 }
 
