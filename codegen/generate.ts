@@ -21,6 +21,7 @@ import {
   type SettlePlanModel,
   settlePlanOf,
 } from './emit/validators.js';
+import type { UpcasterSource } from './emit/upcasters.js';
 import type { EventModel, Model } from './model.js';
 import { isObject, type JsonObject, type Location } from './schema-store.js';
 
@@ -38,8 +39,15 @@ export function header(model: Model): string {
 
 type Statement = string | StatementStructures;
 
-/** `precompiled`: validators compiled ahead (in parallel, see compileValidatorsParallel). */
-export function generate(model: Model, precompiled?: CompiledValidators): GeneratedFile[] {
+/**
+ * `precompiled`: validators compiled ahead (in parallel, see compileValidatorsParallel). `upcasters`: the
+ * hand-written upcaster modules found beside the document (emit/upcasters.ts).
+ */
+export function generate(
+  model: Model,
+  precompiled?: CompiledValidators,
+  upcasters: readonly UpcasterSource[] = [],
+): GeneratedFile[] {
   const types = new TypeTable(model.store, model);
   const files: GeneratedFile[] = [];
   // ts-morph's structure printer, without a Project: the text is all we need, so nothing is parsed back
@@ -68,7 +76,7 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
   );
 
   // ---- catalog.ts
-  emit('catalog.ts', catalogModule(model, types));
+  emit('catalog.ts', catalogModule(model, types, upcasters));
 
   // ---- schemas.ts
   // Each bundled schema also yields the plan of the consume walk (runtime/validation.ts), which follows it.
@@ -137,7 +145,8 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
   emit('validators/index.ts', validatorsModule(model, types, plans, matchers !== null));
 
   // ---- registry.ts, client.ts, index.ts
-  files.push({ path: 'registry.ts', content: registryModule(model, types) });
+  files.push({ path: 'registry.ts', content: registryModule(model, types, upcasters.length > 0) });
+  if (upcasters.length > 0) emit('upcasters.ts', upcastersModule(model, types, upcasters));
   emit('client.ts', clientModule(model, types));
   emit('index.ts', [
     "export * from './catalog.js';",
@@ -324,13 +333,16 @@ function inputName(types: TypeTable, e: EventModel): string {
   return `${types.eventType(e.key).name}Input`;
 }
 
-function catalogModule(model: Model, types: TypeTable): Statement[] {
+function catalogModule(model: Model, types: TypeTable, upcasters: readonly UpcasterSource[]): Statement[] {
   const lit = (s: string) => `'${s}'`;
+  const older = new Map(upcasters.map((u) => [u.to, u.from] as const));
   const entries = model.events.map((e) => {
     const t = types.eventType(e.key);
     const parts = [`payload: ${t.name}`, `input: ${inputName(types, e)}`, `kind: '${e.kind}'`];
     if (e.replyKey) parts.push(`reply: '${e.replyKey}'`);
     if (e.errorKey) parts.push(`error: '${e.errorKey}'`);
+    const from = older.get(e.key);
+    if (from) parts.push(`olderVersion: '${from}'`);
     return `  /** ${e.title}${e.description ? ` — ${firstSentence(e.description)}` : ''} (channel ${e.key}) */\n  ${lit(e.key)}: { ${parts.join('; ')} };`;
   });
   const commands = model.events.filter((e) => e.kind === 'command');
@@ -554,7 +566,7 @@ function validatorsModule(
   return statements;
 }
 
-function registryModule(model: Model, types: TypeTable): string {
+function registryModule(model: Model, types: TypeTable, withUpcasters: boolean): string {
   const versions = eventVersions(model);
   const defs = model.events.map((e) => {
     const t = types.eventType(e.key);
@@ -590,11 +602,12 @@ function registryModule(model: Model, types: TypeTable): string {
     "import type { BloodbankCatalog } from './catalog.js';",
     "import { payloadSchemas } from './schemas.js';",
     "import * as v from './validators/index.js';",
+    ...(withUpcasters ? ["import { upcasters } from './upcasters.js';"] : []),
     '',
     `const definitions: readonly EventDefinition[] = [\n${defs.join('\n')}\n];`,
     '',
     `/** The registry of ${model.title} ${model.version}: every routing key with its schema, kind, reply, examples and precompiled validators. Pass it to the runtime (\`createPublisher({ registry })\`). */`,
-    `export const registry: Registry<BloodbankCatalog> = createRegistry<BloodbankCatalog>(definitions, ${envelope});`,
+    `export const registry: Registry<BloodbankCatalog> = createRegistry<BloodbankCatalog>(definitions, ${envelope}${withUpcasters ? ', upcasters' : ''});`,
     '',
   ].join('\n');
 }
@@ -699,6 +712,60 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       : 'Record<string, never>',
   });
   return statements;
+}
+
+/**
+ * generated/upcasters.ts: imports each hand-written upcaster, checks it against the generated types
+ * (`(old: <older payload>) => <newer input>`), and lists them for the registry.
+ */
+function upcastersModule(model: Model, types: TypeTable, upcasters: readonly UpcasterSource[]): Statement[] {
+  const byKey = new Map(model.events.map((e) => [e.key, e] as const));
+  const names = new Set<string>();
+  const imports: Statement[] = [];
+  const checks: string[] = [];
+  const entries: string[] = [];
+  const map: string[] = [];
+  upcasters.forEach((u, i) => {
+    const to = byKey.get(u.to);
+    if (!to) return;
+    const oldType = types.eventType(u.from).name;
+    const newInput = inputName(types, to);
+    names.add(oldType).add(newInput);
+    imports.push({
+      kind: StructureKind.ImportDeclaration,
+      moduleSpecifier: u.specifier,
+      namedImports: [{ name: 'upcast', alias: `upcast${i}` }],
+    });
+    checks.push(`const upcast${i}Typed: (old: ${oldType}) => ${newInput} = upcast${i};`);
+    entries.push(
+      `  { from: '${u.from}', to: '${u.to}', upcast: (old) => upcast${i}Typed(old as ${oldType}) },`,
+    );
+    map.push(`  '${u.to}': '${u.from}';`);
+  });
+  return [
+    {
+      kind: StructureKind.ImportDeclaration,
+      isTypeOnly: true,
+      moduleSpecifier: RUNTIME_ENTRY,
+      namedImports: ['Upcaster'],
+    },
+    {
+      kind: StructureKind.ImportDeclaration,
+      isTypeOnly: true,
+      moduleSpecifier: './types/index.js',
+      namedImports: [...names].sort(),
+    },
+    ...imports,
+    {
+      kind: StructureKind.TypeAlias,
+      isExported: true,
+      name: 'Upcasters',
+      docs: ['The older routing key of each key an upcaster (upcasters/<key>.ts) upcasts to.'],
+      type: `{\n${map.join('\n')}\n}`,
+    },
+    checks.join('\n'),
+    `/** Every upcaster, for the registry: \`subscribe(key, handler, { acceptOlder: true })\` uses them. */\nexport const upcasters: readonly Upcaster[] = [\n${entries.join('\n')}\n];`,
+  ];
 }
 
 /** Registry fields of an event in a version chain (codegen/contract/versions.ts); none for the others. */

@@ -1,5 +1,5 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
@@ -40,15 +40,22 @@ function phaseTrace(): (phase: string) => void {
     process.stderr.write(`codegen trace: ${Math.round(performance.now() - started)} ms ${phase}\n`);
 }
 
-/** Build every output file (the manifest included) in memory. */
-export async function buildFiles(input: string): Promise<{ model: Model; files: GeneratedFile[] }> {
+/**
+ * Build every output file (the manifest included) in memory. `out` (default `generated/` beside the
+ * document) only decides the relative path by which generated/upcasters.ts imports `upcasters/`.
+ */
+export async function buildFiles(
+  input: string,
+  out: string = join(dirname(input), 'generated'),
+): Promise<{ model: Model; files: GeneratedFile[] }> {
   // Start the parser first (a worker thread when compiled), then load the emitter (ts-morph, ajv) meanwhile.
   const trace = phaseTrace();
   const modelPromise = loadModel(input);
   trace('model read, parser started');
-  const [{ generate }, { compileValidatorsParallel }, model] = await Promise.all([
+  const [{ generate }, { compileValidatorsParallel }, { findUpcasters }, model] = await Promise.all([
     import('./generate.js'),
     import('./emit/validators.js'),
+    import('./emit/upcasters.js'),
     modelPromise,
   ]);
   trace('emitter loaded (ts-morph, ajv)');
@@ -56,7 +63,7 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
   try {
     const validators = await compileValidatorsParallel(model);
     trace('validators compiled');
-    files = generate(model, validators);
+    files = generate(model, validators, findUpcasters(input, out, model));
     trace('files generated');
   } catch (error) {
     if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;
@@ -81,7 +88,7 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenResult
   if (options.check && !options.full && manifestUpToDate(options.out, dirname(options.input))) {
     return { model: null, files: [], changed: [], fast: true };
   }
-  const { model, files } = await buildFiles(options.input);
+  const { model, files } = await buildFiles(options.input, options.out);
   // The manifest is output too: one that names other sources or other package versions than those
   // installed is stale, even when every other file is the same.
   const changed = options.check ? diffFiles(options.out, files) : writeFiles(options.out, files);

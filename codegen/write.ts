@@ -20,7 +20,14 @@ export const CONTRACT_LOCK = 'contract.lock.json';
  * and those of everything they depend on, are part of the manifest's key. A test checks that codegen
  * imports no other package (chokidar, used by `--watch` only, is the exception).
  */
-export const OUTPUT_PACKAGES = ['@asyncapi/parser', 'ajv', 'ajv-formats', 'js-yaml', 'ts-morph', 'yaml'] as const;
+export const OUTPUT_PACKAGES = [
+  '@asyncapi/parser',
+  'ajv',
+  'ajv-formats',
+  'js-yaml',
+  'ts-morph',
+  'yaml',
+] as const;
 
 export interface Manifest {
   /**

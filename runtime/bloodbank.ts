@@ -21,6 +21,7 @@ import {
 import { createPublisher, type Publisher } from './amqp/publisher.js';
 import type { RetryOptions } from './delivery/rules.js';
 import type {
+  AcceptOlderOption,
   EventPublisher,
   EventSubscriber,
   Handler,
@@ -71,7 +72,7 @@ export interface Bloodbank<M extends Catalog> extends EventPublisher<M>, EventSu
   subscribe<P extends string>(
     patterns: P | readonly P[],
     handler: Handler<M, KeysMatching<P, keyof M & string>>,
-    options: SubscribeOptions,
+    options: SubscribeOptions & AcceptOlderOption<M, KeysMatching<P, keyof M & string>>,
   ): Promise<AmqpSubscription>;
   /**
    * Declare the exchange and the history stream `${exchange}.history` (what `bb setup` does; idempotent),

@@ -68,6 +68,11 @@ export interface MessageContext {
   readonly replyTo?: string;
   /** AMQP `correlation_id` of the delivery (request/reply), when set. */
   readonly correlationId?: string;
+  /**
+   * Set when the event was published as an older version and upcast (`acceptOlder: true`): the routing key
+   * it was published with (`x.y`). The envelope then carries the newer `event_type`, the same `event_id`.
+   */
+  readonly upcastFrom?: string;
 }
 
 export type Handler<M extends Catalog, K extends keyof M & string> = (
@@ -95,6 +100,33 @@ export interface SubscribeOptions {
   readonly onDuplicate?: (envelope: Envelope, context: MessageContext) => void | Promise<void>;
 }
 
+/**
+ * `acceptOlder: true`: also receive the older version of each subscribed key that has an upcaster
+ * (`upcasters/<key>.ts`): the older routing key is bound too, and its events reach the handler upcast to
+ * the newer version (same event_id, newer event_type; `context.upcastFrom` names the older key).
+ */
+export interface AcceptOlder {
+  readonly acceptOlder?: boolean;
+}
+
+/** Keys of `M` whose older version an upcaster turns into them (`olderVersion` in the catalogue). */
+export type UpcastableKeys<M extends Catalog> = {
+  [K in keyof M & string]: M[K] extends { readonly olderVersion: string } ? K : never;
+}[keyof M & string];
+
+/**
+ * `acceptOlder` is allowed only when every key a subscription matches has an upcaster; otherwise its
+ * type is `never` and `acceptOlder: true` does not compile. An untyped catalogue allows it (checked at
+ * run time).
+ */
+export type AcceptOlderOption<M extends Catalog, K extends string> = string extends keyof M
+  ? AcceptOlder
+  : [K] extends [never]
+    ? { readonly acceptOlder?: never }
+    : [K] extends [UpcastableKeys<M>]
+      ? AcceptOlder
+      : { readonly acceptOlder?: never };
+
 export interface Subscription {
   readonly queue: string;
   /** Stop taking deliveries, finish and ack what was prefetched, then close. */
@@ -105,7 +137,7 @@ export interface EventSubscriber<M extends Catalog = Catalog> {
   subscribe<P extends string>(
     patterns: P | readonly P[],
     handler: Handler<M, KeysMatching<P, keyof M & string>>,
-    options: SubscribeOptions,
+    options: SubscribeOptions & AcceptOlderOption<M, KeysMatching<P, keyof M & string>>,
   ): Promise<Subscription>;
 }
 

@@ -13,12 +13,15 @@ export type {
   JsonSchema,
   KeysMatching,
   Registry,
+  Upcaster,
   ValidationIssue,
   ValidationResult,
   Validator,
 } from './registry.js';
 export { createRegistry } from './registry.js';
 export type {
+  AcceptOlder,
+  AcceptOlderOption,
   CommandContext,
   CommandHandler,
   CommandKeys,
@@ -33,6 +36,7 @@ export type {
   ReplyInputOf,
   SubscribeOptions,
   Subscription,
+  UpcastableKeys,
 } from './bus.js';
 export type { Envelope } from './envelope.js';
 export { consumeValidator, fillingNow, publishValidator, wrapValidator } from './validation.js';

@@ -35,6 +35,8 @@ export interface CatalogEntry {
   readonly kind: EventKind;
   readonly reply?: string;
   readonly error?: string;
+  /** The older version's routing key, when an upcaster (`upcasters/<key>.ts`) turns it into this one. */
+  readonly olderVersion?: string;
 }
 
 export type Catalog = { readonly [key: string]: CatalogEntry };
@@ -94,12 +96,24 @@ export interface EnvelopeValidators {
   readonly validateConsume: Validator;
 }
 
+/**
+ * Turns a payload of the older version `from` into the publish input of `to` (a hand-written
+ * `upcasters/<to>.ts`, wired by codegen). Subscriptions with `acceptOlder: true` use it.
+ */
+export interface Upcaster {
+  readonly from: string;
+  readonly to: string;
+  readonly upcast: (old: unknown) => unknown;
+}
+
 /** Lookups over a generated catalogue. `M` is a phantom type carrying the typed catalogue. */
 export interface Registry<M extends Catalog = Catalog> {
   /** Phantom: never set at run time. */
   readonly __catalog?: M;
   /** Validators of the whole envelope (without its payload), when the document uses the Bloodbank envelope. */
   readonly envelope: EnvelopeValidators | null;
+  /** Upcasters from an older version to a newer one (absent or empty: none). */
+  readonly upcasters?: readonly Upcaster[];
   get(key: string): EventDefinition | undefined;
   /** Like `get`, but throws `UnknownEventTypeError`. */
   require(key: string): EventDefinition;
@@ -113,12 +127,14 @@ export interface Registry<M extends Catalog = Catalog> {
 export function createRegistry<M extends Catalog>(
   definitions: readonly EventDefinition[],
   envelope: EnvelopeValidators | null,
+  upcasters: readonly Upcaster[] = [],
 ): Registry<M> {
   const byKey = new Map(definitions.map((d) => [d.key, d] as const));
   const domains = [...new Set(definitions.map((d) => d.domain))].sort();
   const commands = definitions.filter((d) => d.kind === 'command');
   return {
     envelope,
+    upcasters,
     get: (key) => byKey.get(key),
     require(key) {
       const def = byKey.get(key);

@@ -81,6 +81,26 @@ program
   .action(lazy(catalog, (m) => m.show));
 
 program
+  .command('diff')
+  .description('classify every payload change against an older contract (the codegen contract report)')
+  .option('--against <ref>', 'compare with asyncapi.yaml as it was at this git commit (main, HEAD~1)')
+  .option('--base <file>', 'compare with this older document instead')
+  .option('--input <file>', 'the new document', 'asyncapi.yaml')
+  .option('--mode <mode>', 'full|backward|forward|none for channels that do not say')
+  .option('--json', 'print { compatible, changes: [...] }')
+  .option('--color', 'colour the report (default: when stdout is a terminal)')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 compatible, 1 breaking, 2 invalid input.\n\nExample:\n  $ bb diff --against main',
+  )
+  .action(
+    lazy(
+      () => import('./commands/contract-diff.js'),
+      (m) => m.diff,
+    ),
+  );
+
+program
   .command('publish')
   .description('validate a payload and publish it; prints the event_id')
   .argument('<type>', 'routing key of the event (bb list-events)')

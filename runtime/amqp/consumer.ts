@@ -6,7 +6,15 @@
  */
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { pino, type Logger } from 'pino';
-import type { EventSubscriber, Handler, MessageContext, SubscribeOptions, Subscription } from '../bus.js';
+import type {
+  AcceptOlder,
+  AcceptOlderOption,
+  EventSubscriber,
+  Handler,
+  MessageContext,
+  SubscribeOptions,
+  Subscription,
+} from '../bus.js';
 import type { Envelope } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
 import {
@@ -15,9 +23,9 @@ import {
   type AccessRefusal,
 } from '../errors/access-refused-error.js';
 import type { BloodbankMetrics } from '../metrics.js';
-import type { Catalog, KeysMatching, Registry } from '../registry.js';
+import type { Catalog, KeysMatching, Registry, Upcaster } from '../registry.js';
 import { assertTopicPattern, compileTopicPatterns } from '../delivery/topic.js';
-import { deliver, type InboundMessage, type PipelineSettings } from '../delivery/pipeline.js';
+import { deliver, olderVersions, type InboundMessage, type PipelineSettings } from '../delivery/pipeline.js';
 import {
   HEADERS,
   backoffDelay,
@@ -133,7 +141,7 @@ export interface AmqpSubscriber<M extends Catalog = Catalog> extends EventSubscr
   subscribe<P extends string>(
     patterns: P | readonly P[],
     handler: Handler<M, KeysMatching<P, keyof M & string>>,
-    options: AmqpSubscribeOptions,
+    options: AmqpSubscribeOptions & AcceptOlderOption<M, KeysMatching<P, keyof M & string>>,
   ): Promise<AmqpSubscription>;
   /** Depth and consumer count of any queue (passive declare); null when it does not exist. */
   queueStats(queue: string): Promise<QueueStats | null>;
@@ -194,13 +202,19 @@ export async function createSubscriber<M extends Catalog>(
         list,
       );
       const maxAttempts = subscribeOptions.maxAttempts ?? policy.maxAttempts;
+      const older = olderVersions(
+        options.registry as unknown as Registry,
+        list,
+        (subscribeOptions as AcceptOlder).acceptOlder,
+      );
       const sub = new SubscriptionImpl({
         connection,
         registry: options.registry as unknown as Registry,
         bindings: router.bindingsFor(list),
         names,
         service: subscribeOptions.service,
-        patterns: list,
+        patterns: [...list, ...older.bindings],
+        upcasts: older.upcasts,
         handler: handler as unknown as RawHandler,
         policy: resolveRetryPolicy({ maxAttempts, delaysMs: policy.delaysMs }),
         deliveryLimit,
@@ -263,6 +277,7 @@ interface SubscriptionConfig {
   readonly names: QueueNames;
   readonly service: string;
   readonly patterns: readonly string[];
+  readonly upcasts: ReadonlyMap<string, Upcaster>;
   readonly handler: RawHandler;
   readonly policy: RetryPolicy;
   readonly deliveryLimit: number;
@@ -316,6 +331,7 @@ class SubscriptionImpl implements AmqpSubscription {
       service: cfg.service,
       patterns: cfg.patterns,
       subscribed: compileTopicPatterns(cfg.patterns),
+      upcasts: cfg.upcasts,
       policy: cfg.policy,
       gate: cfg.gate,
       onDuplicate: cfg.onDuplicate ?? null,

@@ -16,7 +16,8 @@ import type { Logger } from 'pino';
 import type { MessageContext } from '../bus.js';
 import type { Envelope } from '../envelope.js';
 import type { BloodbankMetrics } from '../metrics.js';
-import type { Registry } from '../registry.js';
+import type { Registry, Upcaster, ValidationIssue } from '../registry.js';
+import { compileTopicPatterns } from './topic.js';
 import {
   HEADERS,
   attemptOf,
@@ -77,6 +78,29 @@ export interface PipelineSettings {
   readonly signal: AbortSignal;
   /** The time failure headers carry (the in-memory bus may run on a manual clock). */
   readonly now: () => Date;
+  /** `acceptOlder: true`: the older routing keys this subscription upcasts, by older key (olderVersions). */
+  readonly upcasts?: ReadonlyMap<string, Upcaster>;
+}
+
+/**
+ * What `acceptOlder: true` adds to a subscription of `patterns`: the older routing keys to bind too, and
+ * the upcaster of each (an older key the patterns match already is delivered as itself, not upcast).
+ * Throws when none of the matched keys has an upcaster (typed code cannot get here: a compile error).
+ */
+export function olderVersions(
+  registry: Registry,
+  patterns: readonly string[],
+  acceptOlder: boolean | undefined,
+): { readonly bindings: readonly string[]; readonly upcasts: ReadonlyMap<string, Upcaster> } {
+  const upcasts = new Map<string, Upcaster>();
+  if (!acceptOlder) return { bindings: [], upcasts };
+  const matches = compileTopicPatterns(patterns);
+  for (const u of registry.upcasters ?? []) if (matches(u.to) && !matches(u.from)) upcasts.set(u.from, u);
+  if (upcasts.size === 0)
+    throw new RangeError(
+      `acceptOlder: none of ${patterns.join(', ')} has an upcaster (write upcasters/<key>.ts and run codegen)`,
+    );
+  return { bindings: [...upcasts.keys()], upcasts };
 }
 
 /** Runs one delivery through the pipeline. Never throws: every failure ends in one settle call. */
@@ -107,7 +131,20 @@ async function admit(
     await deadLetter(message, settle, s, decoded.reason, decoded.message, attempt, eventType, extra);
     return null;
   }
-  const { envelope } = decoded;
+  let { envelope } = decoded;
+  const upcaster = s.upcasts?.get(envelope.event_type);
+  if (upcaster) {
+    const upcast = upcastEnvelope(envelope, upcaster, s.registry);
+    if (!upcast.ok) {
+      s.metrics?.validationFailures.inc({ event_type: upcaster.to, stage: 'consume' });
+      s.logger.warn({ reason: 'validation', eventType: envelope.event_type }, upcast.message);
+      const extra =
+        upcast.issues.length > 0 ? { [HEADERS.validationIssues]: issuesHeader(upcast.issues) } : {};
+      await deadLetter(message, settle, s, 'validation', upcast.message, attempt, envelope.event_type, extra);
+      return null;
+    }
+    envelope = upcast.envelope;
+  }
   if (!s.subscribed(envelope.event_type)) {
     const reason = notSubscribedMessage(envelope.event_type, s.patterns, s.queue);
     s.logger.warn(
@@ -118,6 +155,38 @@ async function admit(
     return null;
   }
   return envelope;
+}
+
+/**
+ * The upcast step: the older payload (already valid under the older consume validator) goes through the
+ * upcaster, and its result through the newer version's publish validator (strict, defaults applied). The
+ * envelope keeps its event_id and every other field; event_type becomes the newer key.
+ */
+function upcastEnvelope(
+  envelope: Envelope,
+  upcaster: Upcaster,
+  registry: Registry,
+):
+  | { readonly ok: true; readonly envelope: Envelope }
+  | { readonly ok: false; readonly message: string; readonly issues: readonly ValidationIssue[] } {
+  let payload: unknown;
+  try {
+    payload = upcaster.upcast(envelope.payload);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, message: `upcaster ${upcaster.from} → ${upcaster.to} threw: ${reason}`, issues: [] };
+  }
+  const result = registry.require(upcaster.to).validatePublish(payload);
+  if (!result.ok) {
+    const first = result.issues[0];
+    const where = first ? ` (${first.pointer || '/'}: ${first.rule})` : '';
+    return {
+      ok: false,
+      message: `upcaster ${upcaster.from} → ${upcaster.to} returned an invalid ${upcaster.to} payload${where}`,
+      issues: result.issues,
+    };
+  }
+  return { ok: true, envelope: { ...envelope, event_type: upcaster.to, payload: result.value } };
 }
 
 /**
@@ -274,7 +343,9 @@ function renewLease(gate: IdempotencyGate, s: PipelineSettings, eventId: string)
 
 function contextOf(message: InboundMessage, s: PipelineSettings, attempt: number): MessageContext {
   const workflow = message.headers['bb-correlation-id'];
+  const upcast = s.upcasts?.has(message.routingKey) ? { upcastFrom: message.routingKey } : {};
   return {
+    ...upcast,
     attempt,
     redelivered: message.redelivered,
     headers: message.headers,

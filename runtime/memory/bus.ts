@@ -11,6 +11,7 @@
  * Messages travel serialised (handlers never share objects with the publisher).
  */
 import type {
+  AcceptOlder,
   EnvelopeOf,
   EventPublisher,
   EventSubscriber,
@@ -28,9 +29,9 @@ import { underPayload } from '../validation.js';
 import { UnroutableError } from '../errors/unroutable-error.js';
 import { deterministicId } from '../ids.js';
 import type { BloodbankMetrics } from '../metrics.js';
-import type { Catalog, Registry } from '../registry.js';
+import type { Catalog, Registry, Upcaster } from '../registry.js';
 import { pino, type Logger } from 'pino';
-import { deliver, type PipelineSettings } from '../delivery/pipeline.js';
+import { deliver, olderVersions, type PipelineSettings } from '../delivery/pipeline.js';
 import {
   DEFAULT_EXCHANGE,
   assertOneBindingSet,
@@ -237,7 +238,7 @@ class MemoryBusImpl<M extends Catalog> {
   async subscribe(
     patterns: string | readonly string[],
     handler: (event: Envelope, context: MessageContext) => void | Promise<void>,
-    options: SubscribeOptions,
+    options: SubscribeOptions & AcceptOlder,
   ): Promise<Subscription> {
     if (this.#closed) throw new BloodbankError('memory bus is closed');
     const list = typeof patterns === 'string' ? [patterns] : [...patterns];
@@ -255,9 +256,11 @@ class MemoryBusImpl<M extends Catalog> {
       q = new ServiceQueue(name, options.service);
       this.#queues.set(options.service, q);
     }
-    for (const p of list) q.bindings.add(p);
+    const older = olderVersions(this.registry, list, options.acceptOlder);
+    for (const p of [...list, ...older.bindings]) q.bindings.add(p);
     const sub = new MemorySubscription(this, q, handler, {
-      patterns: list,
+      patterns: [...list, ...older.bindings],
+      upcasts: older.upcasts,
       concurrency: options.concurrency ?? 1,
       policy: resolveRetryPolicy({
         maxAttempts: options.maxAttempts ?? this.#policy.maxAttempts,
@@ -425,6 +428,7 @@ class MemoryBusImpl<M extends Catalog> {
 
 interface SubscriptionSettings {
   readonly patterns: readonly string[];
+  readonly upcasts: ReadonlyMap<string, Upcaster>;
   readonly concurrency: number;
   readonly policy: RetryPolicy;
   readonly allowUnknown: boolean;
@@ -454,6 +458,7 @@ class MemorySubscription implements Subscription {
       service: q.service,
       patterns: settings.patterns,
       subscribed: compileTopicPatterns(settings.patterns),
+      upcasts: settings.upcasts,
       policy: settings.policy,
       gate: settings.idempotent ? bus.gate : null,
       onDuplicate: settings.onDuplicate ?? null,

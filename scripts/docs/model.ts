@@ -32,6 +32,8 @@ export interface DocsEvent {
   readonly summary: string;
   readonly description: string;
   readonly messageName: string;
+  /** The message says `deprecated: true` (an older version kept while producers move on). */
+  readonly deprecated: boolean;
   readonly contentType: string;
   readonly tags: readonly string[];
   readonly channelBinding: AmqpChannelBinding | null;
@@ -188,6 +190,7 @@ export function buildModel(doc: Json): DocsModel {
       summary: str(message['summary'], str(raw['summary'])),
       description: str(raw['description'], str(message['description'])),
       messageName: str(message['name'], key),
+      deprecated: message['deprecated'] === true,
       contentType: str(message['contentType'], str(doc['defaultContentType'], 'application/json')),
       tags,
       channelBinding: amqp

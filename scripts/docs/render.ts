@@ -4,6 +4,9 @@
  * so the site works from any folder, from a web server or opened from disk.
  */
 import { schemaRows, type SchemaRow } from '../../apps/cli/tui/schema-rows.js';
+import { diffSchemas } from '../../codegen/contract/schema-diff.js';
+import { parseVersion } from '../../codegen/contract/versions.js';
+import type { Json as SchemaJson } from '../../codegen/schema-store.js';
 import { SEARCH_JS, STYLE_CSS } from './assets.js';
 import type { DocsEvent, DocsModel } from './model.js';
 
@@ -150,6 +153,41 @@ function bindingFacts(e: DocsEvent): string {
   return `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
 }
 
+/**
+ * The versions of `e`'s event (`x.y`, `x.y.v2`, …; DESIGN.md §3), oldest first, and what changed from each
+ * version to the next (codegen/contract's payload diff: rule, pointer, who it breaks). Empty for one version.
+ */
+export function versionsSection(model: DocsModel, e: DocsEvent, root: string): string {
+  const base = parseVersion(e.key).base;
+  const chain = model.events
+    .filter((x) => parseVersion(x.key).base === base)
+    .sort((a, b) => parseVersion(a.key).version - parseVersion(b.key).version);
+  if (chain.length < 2) return '';
+  const items = chain.map((x, i) => {
+    const v = parseVersion(x.key).version;
+    const label = x.key === e.key ? `<b><code>${h(x.key)}</code></b> (this page)` : eventLink(x.key, root);
+    const older = chain[i - 1];
+    let changes = '';
+    if (older) {
+      try {
+        const list = diffSchemas(older.payloadSchema as SchemaJson, x.payloadSchema as SchemaJson);
+        changes = list.length
+          ? `<ul>${list
+              .map(
+                (c) =>
+                  `<li><code>${h(c.pointer || '/')}</code> <code>${h(c.rule)}</code>${c.backward && c.forward ? '' : ` <span class="req-yes">${c.backward ? 'not forward compatible' : c.forward ? 'not backward compatible' : 'breaking both ways'}</span>`}: ${h(c.explanation)}</li>`,
+              )
+              .join('')}</ul>`
+          : '<ul><li>No payload change.</li></ul>';
+      } catch (error) {
+        changes = `<ul><li>Could not compare with ${h(older.key)}: ${h((error as Error).message)}</li></ul>`;
+      }
+    }
+    return `<li>v${v} ${label}${x.deprecated ? ' — deprecated' : ''}${older ? `, changes from v${parseVersion(older.key).version}:` : ''}${changes}</li>`;
+  });
+  return `<h2>Versions</h2><ol class="versions">${items.join('\n')}</ol>`;
+}
+
 function eventPage(model: DocsModel, e: DocsEvent): string {
   const root = '../';
   const flow: string[] = [];
@@ -184,6 +222,7 @@ function eventPage(model: DocsModel, e: DocsEvent): string {
 <h1><code>${h(e.key)}</code> ${badge(e.kind)}</h1>
 <p class="lead"><strong>${h(e.title)}.</strong> ${h(e.description)}</p>
 ${flow.length ? `<h2>${e.kind === 'command' ? 'Reply and failure' : 'Part of a command'}</h2><div class="flow">${flow.join('')}</div>` : ''}
+${versionsSection(model, e, root)}
 <h2>AMQP binding</h2>
 ${bindingFacts(e)}
 <h2>Payload</h2>

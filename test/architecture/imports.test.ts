@@ -2,7 +2,9 @@
  * DESIGN.md §1 import rules, enforced by reading every import:
  * - runtime/ imports neither codegen/ nor generated/ nor apps/;
  * - codegen/ imports neither generated/ nor apps/;
- * - generated/ imports only the narrow runtime entry (`bloodbank/codegen-runtime`) and itself;
+ * - generated/ imports only the narrow runtime entry (`bloodbank/codegen-runtime`), itself and the
+ *   catalogue's hand-written upcasters/ (issue 11: generated/upcasters.ts wires `upcasters/<key>.ts`);
+ * - upcasters/ imports only generated/ (the payload types it converts between) and itself;
  * - only apps/ (and test/) import generated/;
  * - the transports runtime/amqp and runtime/memory never import each other;
  * and the top level holds no unknown folder.
@@ -17,6 +19,7 @@ const KNOWN_TOP = new Set([
   'schemas',
   'codegen',
   'generated',
+  'upcasters',
   'runtime',
   'apps',
   'scripts',
@@ -110,10 +113,23 @@ describe('import direction (DESIGN.md §1)', () => {
     ).toEqual([]);
   });
 
-  it('generated/ imports only bloodbank/codegen-runtime and itself', () => {
+  it('generated/ imports only bloodbank/codegen-runtime, itself and upcasters/', () => {
     expect(
-      violations('generated', (t, spec) => t === 'generated' || spec === 'bloodbank/codegen-runtime'),
+      violations(
+        'generated',
+        (t, spec) => t === 'generated' || t === 'upcasters' || spec === 'bloodbank/codegen-runtime',
+      ),
     ).toEqual([]);
+  });
+
+  it('upcasters/ (when the catalogue has any) imports only generated/ and itself', () => {
+    let out: string[] = [];
+    try {
+      out = violations('upcasters', (t) => t === 'generated' || t === 'upcasters');
+    } catch {
+      // no upcasters/ folder
+    }
+    expect(out).toEqual([]);
   });
 
   it('only apps/ and test/ import generated/', () => {

@@ -1,5 +1,5 @@
 /** `bb list-events`, `bb list-commands`, `bb show`: the registry as a catalogue. */
-import type { EventDefinition } from '../../../runtime/registry.js';
+import type { EventDefinition, Registry } from '../../../runtime/registry.js';
 import { generateMock } from '../../shared/mock.js';
 import { getRegistry, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
@@ -106,6 +106,59 @@ export function findType(all: readonly EventDefinition[], name: string): EventDe
   );
 }
 
+/** One version of an event in `bb show` (`version`, `supersedes`, `supersededBy`, `deprecated`). */
+export interface VersionRow {
+  readonly event_type: string;
+  readonly version: number;
+  readonly deprecated: boolean;
+  readonly supersedes: string | null;
+  readonly superseded_by: string | null;
+  /** The older key an upcaster turns into this one (`acceptOlder: true` works for it). */
+  readonly upcast_from: string | null;
+}
+
+/** Every version of `def`'s event, oldest first (walking supersedes / supersededBy); [] outside a chain. */
+export function versionsOf(
+  registry: Pick<Registry, 'get' | 'upcasters'>,
+  def: EventDefinition,
+): VersionRow[] {
+  if (def.version === undefined) return [];
+  let first = def;
+  const seen = new Set<string>([def.key]);
+  while (first.supersedes) {
+    const older = registry.get(first.supersedes);
+    if (!older || seen.has(older.key)) break;
+    seen.add(older.key);
+    first = older;
+  }
+  const rows: VersionRow[] = [];
+  for (let d: EventDefinition | undefined = first; d && rows.length <= seen.size + 16;) {
+    rows.push({
+      event_type: d.key,
+      version: d.version ?? 1,
+      deprecated: d.deprecated ?? false,
+      supersedes: d.supersedes ?? null,
+      superseded_by: d.supersededBy ?? null,
+      upcast_from: registry.upcasters?.find((u) => u.to === d?.key)?.from ?? null,
+    });
+    const next: string | null | undefined = d.supersededBy;
+    d = next && !rows.some((r) => r.event_type === next) ? registry.get(next) : undefined;
+  }
+  return rows;
+}
+
+/** The `versions:` lines of `bb show`. */
+export function versionLines(rows: readonly VersionRow[], current: string): string[] {
+  return rows.map((r) => {
+    const notes = [
+      r.event_type === current ? 'this one' : null,
+      r.deprecated ? 'deprecated' : null,
+      r.upcast_from ? `upcasts from ${r.upcast_from}: subscribe with acceptOlder` : null,
+    ].filter((n): n is string => n !== null);
+    return `    v${r.version}  ${r.event_type}${notes.length ? `  (${notes.join('; ')})` : ''}`;
+  });
+}
+
 export async function show(globals: GlobalOptions, name: string, options: { json?: boolean }): Promise<void> {
   const registry = await getRegistry(globals);
   const def = findType(registry.list(), name);
@@ -113,6 +166,7 @@ export async function show(globals: GlobalOptions, name: string, options: { json
   if (options.json) {
     printJson({
       ...describeType(def),
+      versions: versionsOf(registry, def),
       schema: def.schema,
       examples: def.examples.length ? def.examples : [example],
     });
@@ -122,6 +176,11 @@ export async function show(globals: GlobalOptions, name: string, options: { json
   out(`  title:    ${def.title}`);
   out(`  domain:   ${def.domain}  (group ${def.group})`);
   out(`  payload:  ${def.typeName}`);
+  const versions = versionsOf(registry, def);
+  if (versions.length > 0) {
+    out('  versions:');
+    for (const line of versionLines(versions, def.key)) out(line);
+  }
   if (def.kind === 'command') {
     out(`  reply:    ${def.replyKey ?? '-'}`);
     out(`  failure:  ${def.errorKey ?? '-'}`);
