@@ -45,17 +45,12 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
   const trace = phaseTrace();
   const modelPromise = loadModel(input);
   trace('model read, parser started');
-  const [{ generate }, { compileValidatorsParallel }, model] = await Promise.all([
-    import('./generate.js'),
-    import('./emit/validators.js'),
-    modelPromise,
-  ]);
+  const [{ generate }, model] = await Promise.all([import('./generate.js'), modelPromise]);
   trace('emitter loaded (ts-morph, ajv)');
   let files: GeneratedFile[];
   try {
-    const validators = await compileValidatorsParallel(model);
-    trace('validators compiled');
-    files = generate(model, validators);
+    // Validators are compiled per domain inside generate (generated/<domain>/validators/).
+    files = generate(model);
     trace('files generated');
   } catch (error) {
     if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;

@@ -325,9 +325,9 @@ export function settlePlanOf(
 export function compileMatchers(
   model: Model,
   matchers: readonly MatcherRoot[],
+  input: AjvInput = ajvInput(model),
 ): { match: string; matchTolerant: string } | null {
   if (matchers.length === 0) return null;
-  const input = ajvInput(model);
   const roots = (list: readonly MatcherRoot[]): Root[] =>
     list.map((m) => ({
       id: `bloodbank:/match/${m.exportName}`,
@@ -384,6 +384,30 @@ export function compileValidators(model: Model): CompiledValidators {
     publish: publishStage(model, input),
     consume: compileStage('consume', input),
     exports: exportsOf(model),
+  };
+}
+
+/**
+ * Both stages for some of the roots only (one domain's events, or the envelope alone), so each domain's
+ * validator code is its own module (generated/<domain>/validators/). Examples are checked as for all.
+ */
+export function compileValidatorSubset(
+  model: Model,
+  input: AjvInput,
+  exportNames: ReadonlySet<string>,
+): { publish: string; consume: string } {
+  const roots = input.roots.filter((r) => exportNames.has(r.exportName));
+  return {
+    publish: compileStage(
+      'publish',
+      input,
+      (key, validate) => {
+        const event = model.events.find((e) => e.key === key);
+        if (event) checkExamples(model, key, model.store.deref(event.payload), validate);
+      },
+      roots,
+    ),
+    consume: compileStage('consume', input, undefined, roots),
   };
 }
 
