@@ -798,16 +798,13 @@ function emitDomains(
       events.map((e) => e.key),
       new Set(events.map((e) => e.names.base)),
     );
-    emit(
-      `${dir}/validators/index.ts`,
-      [
-        ...validatorsModule(model, types, plans, hasMatchers, { events, envelope: false, root: '../..' }),
-        // The shared envelope validators, for the domain registry (the same bindings from every domain).
-        ...(model.envelope
-          ? ["export { validateEnvelope, validateEnvelopeConsume } from '../../validators/envelope/index.js';"]
-          : []),
-      ],
-    );
+    emit(`${dir}/validators/index.ts`, [
+      ...validatorsModule(model, types, plans, hasMatchers, { events, envelope: false, root: '../..' }),
+      // The shared envelope validators, for the domain registry (the same bindings from every domain).
+      ...(model.envelope
+        ? ["export { validateEnvelope, validateEnvelopeConsume } from '../../validators/envelope/index.js';"]
+        : []),
+    ]);
     // The registry and typed client of the domain: the whole-catalogue emitters over the domain's events.
     const sub: Model = { ...model, events };
     files.push({
