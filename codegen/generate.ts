@@ -85,22 +85,49 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
   );
   const envelopeSchema = model.envelope ? bundled('$envelope', '$envelope', model.envelope) : null;
   // Data tables are written as text: parsing megabytes of literals through ts-morph buys nothing.
+  // Each domain's schemas are their own module (<domain>/schemas.ts), the envelope's too
+  // (validators/envelope/schema.ts): schemas.ts gathers them, so a domain loads only its own data.
+  const schemaOf = new Map(schemaEntries);
+  for (const [domain, events] of domainsOf(model)) {
+    files.push({
+      path: `${domainFolder(domain)}/schemas.ts`,
+      content: [
+        header(model),
+        `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
+        '',
+        `/** Self-contained JSON Schema (draft-07) of each payload of domain ${domain}, \`$ref\`s gathered under \`definitions\`. */`,
+        `export const payloadSchemas: Readonly<Record<${events.map((e) => `'${e.key}'`).join(' | ')}, JsonSchema>> = ${JSON.stringify(Object.fromEntries(events.map((e) => [e.key, schemaOf.get(e.key)])), null, 2)};`,
+        '',
+      ].join('\n'),
+    });
+  }
+  if (envelopeSchema)
+    files.push({
+      path: 'validators/envelope/schema.ts',
+      content: [
+        header(model),
+        `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
+        '',
+        '/** The envelope every message travels in. */',
+        `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
+        '',
+      ].join('\n'),
+    });
+  const domainSchemas = domainsOf(model).map(([domain]) => domain);
+  const alias = (domain: string) => `d${domainSchemas.indexOf(domain)}`;
   files.push({
     path: 'schemas.ts',
     content: [
       header(model),
       `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
       "import type { EventType } from './catalog.js';",
+      ...domainSchemas.map(
+        (d) => `import { payloadSchemas as ${alias(d)} } from './${domainFolder(d)}/schemas.js';`,
+      ),
+      ...(envelopeSchema ? ["export { envelopeSchema } from './validators/envelope/schema.js';"] : []),
       '',
-      '/** Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions`. */',
-      `export const payloadSchemas: Readonly<Record<EventType, JsonSchema>> = ${JSON.stringify(Object.fromEntries(schemaEntries), null, 2)};`,
-      ...(envelopeSchema
-        ? [
-            '',
-            '/** The envelope every message travels in. */',
-            `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
-          ]
-        : []),
+      "/** Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions` (from each domain's schemas.ts). */",
+      `export const payloadSchemas: Readonly<Record<EventType, JsonSchema>> = {\n${model.events.map((e) => `  ${JSON.stringify(e.key)}: ${alias(e.domain)}[${JSON.stringify(e.key)}],`).join('\n')}\n};`,
       '',
     ].join('\n'),
   });
@@ -399,6 +426,8 @@ interface ValidatorScope {
   readonly envelope: boolean;
   /** Relative path of the generated root from the module (`../..`). */
   readonly root: string;
+  /** The module that exports `payloadSchemas` and/or `envelopeSchema`. */
+  readonly schemas: string;
 }
 
 function validatorsModule(
@@ -434,7 +463,7 @@ function validatorsModule(
     },
     {
       kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: `${scope.root}/schemas.js`,
+      moduleSpecifier: scope.schemas,
       namedImports: [...(envelope ? ['envelopeSchema'] : []), ...(events.length ? ['payloadSchemas'] : [])],
     },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './consume.js', namespaceImport: 'consume' },
@@ -799,7 +828,12 @@ function emitDomains(
       new Set(events.map((e) => e.names.base)),
     );
     emit(`${dir}/validators/index.ts`, [
-      ...validatorsModule(model, types, plans, hasMatchers, { events, envelope: false, root: '../..' }),
+      ...validatorsModule(model, types, plans, hasMatchers, {
+        events,
+        envelope: false,
+        root: '../..',
+        schemas: '../schemas.js',
+      }),
       // The shared envelope validators, for the domain registry (the same bindings from every domain).
       ...(model.envelope
         ? ["export { validateEnvelope, validateEnvelopeConsume } from '../../validators/envelope/index.js';"]
@@ -809,7 +843,7 @@ function emitDomains(
     const sub: Model = { ...model, events };
     files.push({
       path: `${dir}/registry.ts`,
-      content: relocated(registryModule(sub, types), ['validators/index.js']),
+      content: relocated(registryModule(sub, types), ['schemas.js', 'validators/index.js']),
     });
     emit(`${dir}/client.ts`, [relocated(printed(clientModule(sub, types)), [])]);
     emit(`${dir}/index.ts`, [
@@ -829,7 +863,12 @@ function emitDomains(
     const hasMatchers = stages('validators/envelope', ['$envelope'], new Set(['$envelope']));
     emit(
       'validators/envelope/index.ts',
-      validatorsModule(model, types, plans, hasMatchers, { events: [], envelope: true, root: '../..' }),
+      validatorsModule(model, types, plans, hasMatchers, {
+        events: [],
+        envelope: true,
+        root: '../..',
+        schemas: './schema.js',
+      }),
     );
   }
   emit('validators/index.ts', [

@@ -47,6 +47,9 @@ describe('per-domain entry points', () => {
     expect(loaded).toContain('agent/validators/consume.js');
     expect(loaded).toContain('validators/envelope/publish.js');
     const foreign = loaded.filter((p) => !p.startsWith('agent/') && !p.startsWith('validators/envelope/'));
+    expect(loaded).toContain('agent/schemas.js');
+    // Not the whole catalogue's schemas (each domain's data is its own module).
+    expect(loaded).not.toContain('schemas.js');
     // Shared data and types only: no other domain's module, not the whole-catalogue validators or registry.
     expect(foreign.filter((p) => /validators|registry|client/.test(p))).toEqual([]);
     expect(foreign.filter((p) => /^(artifact|fireflies|github|llm|theboard)\//.test(p))).toEqual([]);
