@@ -16,7 +16,6 @@ import { bundleSchema } from './emit/bundle.js';
 import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
 import {
   ajvInput,
-  type CompiledValidators,
   compileMatchers,
   compileValidatorSubset,
   type SettlePlanModel,
@@ -39,8 +38,14 @@ export function header(model: Model): string {
 
 type Statement = string | StatementStructures;
 
-/** `precompiled`: validators compiled ahead (in parallel, see compileValidatorsParallel). */
-export function generate(model: Model, precompiled?: CompiledValidators): GeneratedFile[] {
+/**
+ * `precompiled`: both stages of each validators folder (see validatorGroups), compiled ahead (the consume
+ * ones in a worker, see buildFiles); else compiled here.
+ */
+export function generate(
+  model: Model,
+  precompiled?: ReadonlyMap<string, { publish: string; consume: string }>,
+): GeneratedFile[] {
   const types = new TypeTable(model.store, model);
   const files: GeneratedFile[] = [];
   // ts-morph's structure printer, without a Project: the text is all we need, so nothing is parsed back
@@ -134,8 +139,7 @@ export function generate(model: Model, precompiled?: CompiledValidators): Genera
 
   // ---- validators: one set of modules per domain (generated/<domain>/validators/) and one for the
   // envelope (validators/envelope/); validators/index.ts re-exports them all, so no code is emitted twice.
-  void precompiled; // compiled per domain below (see compileValidatorSubset)
-  emitDomains(model, types, plans, files, emit);
+  emitDomains(model, types, plans, files, emit, precompiled);
 
   // ---- registry.ts, client.ts, index.ts
   files.push({ path: 'registry.ts', content: registryModule(model, types) });
@@ -757,6 +761,17 @@ export function domainFolder(domain: string): string {
 }
 
 /** Events grouped by domain, domains sorted; each keeps the catalogue's order. */
+/** Each validators folder with the export names its modules hold: one per domain, one for the envelope. */
+export function validatorGroups(model: Model): Array<{ dir: string; exportNames: string[] }> {
+  return [
+    ...domainsOf(model).map(([domain, events]) => ({
+      dir: `${domainFolder(domain)}/validators`,
+      exportNames: events.map((e) => e.names.base),
+    })),
+    ...(model.envelope ? [{ dir: 'validators/envelope', exportNames: ['$envelope'] }] : []),
+  ];
+}
+
 function domainsOf(model: Model): Array<[string, EventModel[]]> {
   const byDomain = new Map<string, EventModel[]>();
   for (const e of model.events) byDomain.set(e.domain, [...(byDomain.get(e.domain) ?? []), e]);
@@ -793,11 +808,12 @@ function emitDomains(
   plans: ReadonlyMap<string, SettlePlanModel | null>,
   files: GeneratedFile[],
   emit: (path: string, statements: Statement[]) => void,
+  precompiled: ReadonlyMap<string, { publish: string; consume: string }> | undefined,
 ): void {
   const input = ajvInput(model);
   /** Compile and emit the stage modules of some roots in the folder `dir`; true when it has matchers. */
   const stages = (dir: string, keys: readonly string[], exportNames: ReadonlySet<string>): boolean => {
-    const compiled = compileValidatorSubset(model, input, exportNames);
+    const compiled = precompiled?.get(dir) ?? compileValidatorSubset(model, input, exportNames);
     const matchers = compileMatchers(
       model,
       keys.flatMap((k) => plans.get(k)?.matchers ?? []),

@@ -45,12 +45,33 @@ export async function buildFiles(input: string): Promise<{ model: Model; files: 
   const trace = phaseTrace();
   const modelPromise = loadModel(input);
   trace('model read, parser started');
-  const [{ generate }, model] = await Promise.all([import('./generate.js'), modelPromise]);
+  const [
+    { generate, validatorGroups },
+    { ajvInput, compileConsumeGroupsInWorker, compileValidatorSubset },
+    model,
+  ] = await Promise.all([import('./generate.js'), import('./emit/validators.js'), modelPromise]);
   trace('emitter loaded (ts-morph, ajv)');
   let files: GeneratedFile[];
   try {
-    // Validators are compiled per domain inside generate (generated/<domain>/validators/).
-    files = generate(model);
+    // Validators are compiled per domain (generated/<domain>/validators/): the consume stages in a
+    // worker thread when one is used, while this thread compiles the publish stages.
+    const groups = validatorGroups(model);
+    const consume = compileConsumeGroupsInWorker(
+      model,
+      groups.map((g) => g.exportNames),
+    );
+    let precompiled: Map<string, { publish: string; consume: string }> | undefined;
+    if (consume) {
+      const input = ajvInput(model);
+      const publish = groups.map(
+        (g) => compileValidatorSubset(model, input, new Set(g.exportNames), '').publish,
+      );
+      const consumed = await consume;
+      precompiled = new Map(
+        groups.map((g, i) => [g.dir, { publish: publish[i] ?? '', consume: consumed[i] ?? '' }]),
+      );
+    }
+    files = generate(model, precompiled);
     trace('files generated');
   } catch (error) {
     if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;
