@@ -797,8 +797,8 @@ const STAGE_DOC = {
 
 /** A module emitted for the whole catalogue, its relative imports moved one folder down (`./x` → `../x`). */
 function relocated(content: string, keep: readonly string[]): string {
-  return content.replace(/from '\.\/([^']+)'/g, (whole, path: string) =>
-    keep.includes(path) ? whole : `from '../${path}'`,
+  return content.replace(/(?<=from )'\.\/([^']+)'/g, (whole, path: string) =>
+    keep.includes(path) ? whole : `'../${path}'`,
   );
 }
 
