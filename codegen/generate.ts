@@ -15,9 +15,9 @@ import type { VersionInfo } from './contract/versions.js';
 import { bundleSchema } from './emit/bundle.js';
 import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
 import {
-  type CompiledValidators,
+  ajvInput,
   compileMatchers,
-  compileValidators,
+  compileValidatorSubset,
   type SettlePlanModel,
   settlePlanOf,
 } from './emit/validators.js';
@@ -40,12 +40,13 @@ export function header(model: Model): string {
 type Statement = string | StatementStructures;
 
 /**
- * `precompiled`: validators compiled ahead (in parallel, see compileValidatorsParallel). `upcasters`: the
- * hand-written upcaster modules found beside the document (emit/upcasters.ts).
+ * `precompiled`: both stages of each validators folder (see validatorGroups), compiled ahead (the consume
+ * ones in a worker, see buildFiles); else compiled here. `upcasters`: the hand-written upcaster modules
+ * found beside the document (emit/upcasters.ts).
  */
 export function generate(
   model: Model,
-  precompiled?: CompiledValidators,
+  precompiled?: ReadonlyMap<string, { publish: string; consume: string }>,
   upcasters: readonly UpcasterSource[] = [],
 ): GeneratedFile[] {
   const types = new TypeTable(model.store, model);
@@ -92,57 +93,56 @@ export function generate(
   );
   const envelopeSchema = model.envelope ? bundled('$envelope', '$envelope', model.envelope) : null;
   // Data tables are written as text: parsing megabytes of literals through ts-morph buys nothing.
+  // Each domain's schemas are their own module (<domain>/schemas.ts), the envelope's too
+  // (validators/envelope/schema.ts): schemas.ts gathers them, so a domain loads only its own data.
+  const schemaOf = new Map(schemaEntries);
+  for (const [domain, events] of domainsOf(model)) {
+    files.push({
+      path: `${domainFolder(domain)}/schemas.ts`,
+      content: [
+        header(model),
+        `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
+        '',
+        `/** Self-contained JSON Schema (draft-07) of each payload of domain ${domain}, \`$ref\`s gathered under \`definitions\`. */`,
+        `export const payloadSchemas: Readonly<Record<${events.map((e) => `'${e.key}'`).join(' | ')}, JsonSchema>> = ${JSON.stringify(Object.fromEntries(events.map((e) => [e.key, schemaOf.get(e.key)])), null, 2)};`,
+        '',
+      ].join('\n'),
+    });
+  }
+  if (envelopeSchema)
+    files.push({
+      path: 'validators/envelope/schema.ts',
+      content: [
+        header(model),
+        `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
+        '',
+        '/** The envelope every message travels in. */',
+        `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
+        '',
+      ].join('\n'),
+    });
+  const domainSchemas = domainsOf(model).map(([domain]) => domain);
+  const alias = (domain: string) => `d${domainSchemas.indexOf(domain)}`;
   files.push({
     path: 'schemas.ts',
     content: [
       header(model),
       `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
       "import type { EventType } from './catalog.js';",
+      ...domainSchemas.map(
+        (d) => `import { payloadSchemas as ${alias(d)} } from './${domainFolder(d)}/schemas.js';`,
+      ),
+      ...(envelopeSchema ? ["export { envelopeSchema } from './validators/envelope/schema.js';"] : []),
       '',
-      '/** Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions`. */',
-      `export const payloadSchemas: Readonly<Record<EventType, JsonSchema>> = ${JSON.stringify(Object.fromEntries(schemaEntries), null, 2)};`,
-      ...(envelopeSchema
-        ? [
-            '',
-            '/** The envelope every message travels in. */',
-            `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
-          ]
-        : []),
+      "/** Self-contained JSON Schema (draft-07) of each payload, `$ref`s gathered under `definitions` (from each domain's schemas.ts). */",
+      `export const payloadSchemas: Readonly<Record<EventType, JsonSchema>> = {\n${model.events.map((e) => `  ${JSON.stringify(e.key)}: ${alias(e.domain)}[${JSON.stringify(e.key)}],`).join('\n')}\n};`,
       '',
     ].join('\n'),
   });
 
-  // ---- validators
-  const compiled = precompiled ?? compileValidators(model);
-  const matchers = compileMatchers(
-    model,
-    [...plans.values()].flatMap((p) => p?.matchers ?? []),
-  );
-  const stages = {
-    publish: [compiled.publish, 'strict: unknown fields are errors; defaults applied'],
-    consume: [
-      compiled.consume,
-      'tolerant: unknown fields allowed (the consume walk drops them), naive timestamps accepted; defaults applied',
-    ],
-    ...(matchers
-      ? {
-          match: [matchers.match, 'branch matchers of the consume walk: strict, never change data'],
-          'match-tolerant': [
-            matchers.matchTolerant,
-            'branch matchers of the consume walk: tolerant, never change data',
-          ],
-        }
-      : {}),
-  };
-  for (const [stage, [code, what]] of Object.entries(stages)) {
-    files.push({
-      path: `validators/${stage}.ts`,
-      content:
-        `${header(model)}\n// @ts-nocheck — ajv standalone output (${what})\n` +
-        `/* eslint-disable */\nimport { ajvRuntime as __ajvRuntime } from '${RUNTIME_ENTRY}';\n${code}\n`,
-    });
-  }
-  emit('validators/index.ts', validatorsModule(model, types, plans, matchers !== null));
+  // ---- validators: one set of modules per domain (generated/<domain>/validators/) and one for the
+  // envelope (validators/envelope/); validators/index.ts re-exports them all, so no code is emitted twice.
+  emitDomains(model, types, plans, files, emit, precompiled, upcasters);
 
   // ---- registry.ts, client.ts, index.ts
   files.push({ path: 'registry.ts', content: registryModule(model, types, upcasters.length > 0) });
@@ -431,12 +431,25 @@ function catalogModule(model: Model, types: TypeTable, upcasters: readonly Upcas
   ];
 }
 
+/** What one validators module covers: some events and/or the envelope, and where the shared modules are. */
+interface ValidatorScope {
+  readonly events: readonly EventModel[];
+  readonly envelope: boolean;
+  /** Relative path of the generated root from the module (`../..`). */
+  readonly root: string;
+  /** The module that exports `payloadSchemas` and/or `envelopeSchema`. */
+  readonly schemas: string;
+}
+
 function validatorsModule(
   model: Model,
   types: TypeTable,
   plans: ReadonlyMap<string, SettlePlanModel | null>,
   hasMatchers: boolean,
+  scope: ValidatorScope,
 ): Statement[] {
+  const events = scope.events;
+  const envelope = scope.envelope && model.envelope !== null;
   const planOf = (key: string, schema: string): string => {
     const plan = plans.get(key);
     if (!plan) return 'null';
@@ -453,7 +466,7 @@ function validatorsModule(
       namedImports: [
         'type AjvValidateFunction',
         'consumeValidator',
-        ...(model.events.some((e) => nowFields(model, e).length > 0) ? ['fillingNow'] : []),
+        ...(events.some((e) => nowFields(model, e).length > 0) ? ['fillingNow'] : []),
         'publishValidator',
         'type SettlePlan',
         'type Validator',
@@ -461,8 +474,8 @@ function validatorsModule(
     },
     {
       kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: '../schemas.js',
-      namedImports: [...(model.envelope ? ['envelopeSchema'] : []), 'payloadSchemas'],
+      moduleSpecifier: scope.schemas,
+      namedImports: [...(envelope ? ['envelopeSchema'] : []), ...(events.length ? ['payloadSchemas'] : [])],
     },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './consume.js', namespaceImport: 'consume' },
     ...(hasMatchers
@@ -480,10 +493,10 @@ function validatorsModule(
         ]
       : []),
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './publish.js', namespaceImport: 'publish' },
-    typeImports(types, model.events, '../types/index.js', false),
+    ...(events.length ? [typeImports(types, events, `${scope.root}/types/index.js`, false)] : []),
     'const fn = (m: Record<string, unknown>, name: string) => m[name] as AjvValidateFunction;',
   ];
-  for (const e of model.events) {
+  for (const e of events) {
     const t = types.eventType(e.key).name;
     const plan = plans.get(e.key) ? `plan${e.names.base}` : 'null';
     if (plans.get(e.key))
@@ -526,7 +539,7 @@ function validatorsModule(
       ],
     });
   }
-  if (model.envelope) {
+  if (envelope) {
     const plan = plans.get('$envelope') ? 'planEnvelope' : 'null';
     if (plans.get('$envelope'))
       statements.push({
@@ -798,4 +811,162 @@ function nowFields(model: Model, e: EventModel): string[] {
     const p = props[k];
     return isObject(p) && p['x-bloodbank-default'] === 'now';
   });
+}
+
+// ---- per-domain entry points (generated/<domain>/): a service importing one domain loads only its code.
+
+/** Folder names the whole-catalogue output already uses: a domain with such a name gets a suffix. */
+const RESERVED_FOLDERS = new Set(['types', 'validators']);
+
+/** The folder of a domain (its first routing-key token) under the output folder. */
+export function domainFolder(domain: string): string {
+  return RESERVED_FOLDERS.has(domain) ? `${domain}-domain` : domain;
+}
+
+/** Events grouped by domain, domains sorted; each keeps the catalogue's order. */
+/** Each validators folder with the export names its modules hold: one per domain, one for the envelope. */
+export function validatorGroups(model: Model): Array<{ dir: string; exportNames: string[] }> {
+  return [
+    ...domainsOf(model).map(([domain, events]) => ({
+      dir: `${domainFolder(domain)}/validators`,
+      exportNames: events.map((e) => e.names.base),
+    })),
+    ...(model.envelope ? [{ dir: 'validators/envelope', exportNames: ['$envelope'] }] : []),
+  ];
+}
+
+function domainsOf(model: Model): Array<[string, EventModel[]]> {
+  const byDomain = new Map<string, EventModel[]>();
+  for (const e of model.events) byDomain.set(e.domain, [...(byDomain.get(e.domain) ?? []), e]);
+  return [...byDomain.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function stageFile(model: Model, path: string, code: string, what: string): GeneratedFile {
+  return {
+    path,
+    content:
+      `${header(model)}\n// @ts-nocheck — ajv standalone output (${what})\n` +
+      `/* eslint-disable */\nimport { ajvRuntime as __ajvRuntime } from '${RUNTIME_ENTRY}';\n${code}\n`,
+  };
+}
+
+const STAGE_DOC = {
+  publish: 'strict: unknown fields are errors; defaults applied',
+  consume:
+    'tolerant: unknown fields allowed (the consume walk drops them), naive timestamps accepted; defaults applied',
+  match: 'branch matchers of the consume walk: strict, never change data',
+  'match-tolerant': 'branch matchers of the consume walk: tolerant, never change data',
+} as const;
+
+/** A module emitted for the whole catalogue, its relative imports moved one folder down (`./x` → `../x`). */
+function relocated(content: string, keep: readonly string[]): string {
+  return content.replace(/(?<=from )'\.\/([^']+)'/g, (whole, path: string) =>
+    keep.includes(path) ? whole : `'../${path}'`,
+  );
+}
+
+function emitDomains(
+  model: Model,
+  types: TypeTable,
+  plans: ReadonlyMap<string, SettlePlanModel | null>,
+  files: GeneratedFile[],
+  emit: (path: string, statements: Statement[]) => void,
+  precompiled: ReadonlyMap<string, { publish: string; consume: string }> | undefined,
+  upcasters: readonly UpcasterSource[],
+): void {
+  const input = ajvInput(model);
+  /** Compile and emit the stage modules of some roots in the folder `dir`; true when it has matchers. */
+  const stages = (dir: string, keys: readonly string[], exportNames: ReadonlySet<string>): boolean => {
+    const compiled = precompiled?.get(dir) ?? compileValidatorSubset(model, input, exportNames);
+    const matchers = compileMatchers(
+      model,
+      keys.flatMap((k) => plans.get(k)?.matchers ?? []),
+      input,
+    );
+    const codes: Array<readonly [keyof typeof STAGE_DOC, string]> = [
+      ['publish', compiled.publish],
+      ['consume', compiled.consume],
+      ...(matchers
+        ? ([
+            ['match', matchers.match],
+            ['match-tolerant', matchers.matchTolerant],
+          ] as const)
+        : []),
+    ];
+    for (const [stage, code] of codes)
+      files.push(stageFile(model, `${dir}/${stage}.ts`, code, STAGE_DOC[stage]));
+    return matchers !== null;
+  };
+
+  const domains = domainsOf(model);
+  const typeModules = new Set(types.list().map((t) => t.module));
+  for (const [domain, events] of domains) {
+    const dir = domainFolder(domain);
+    const hasMatchers = stages(
+      `${dir}/validators`,
+      events.map((e) => e.key),
+      new Set(events.map((e) => e.names.base)),
+    );
+    emit(`${dir}/validators/index.ts`, [
+      ...validatorsModule(model, types, plans, hasMatchers, {
+        events,
+        envelope: false,
+        root: '../..',
+        schemas: '../schemas.js',
+      }),
+      // The shared envelope validators, for the domain registry (the same bindings from every domain).
+      ...(model.envelope
+        ? ["export { validateEnvelope, validateEnvelopeConsume } from '../../validators/envelope/index.js';"]
+        : []),
+    ]);
+    // The registry and typed client of the domain: the whole-catalogue emitters over the domain's events.
+    const sub: Model = { ...model, events };
+    files.push({
+      path: `${dir}/registry.ts`,
+      content: relocated(
+        registryModule(
+          sub,
+          types,
+          upcasters.some((u) => events.some((e) => e.key === u.to)),
+        ),
+        ['schemas.js', 'validators/index.js'],
+      ),
+    });
+    emit(`${dir}/client.ts`, [relocated(printed(clientModule(sub, types)), [])]);
+    emit(`${dir}/index.ts`, [
+      `/** Domain ${domain}: its events' types, registry, validators and typed client. The envelope validators are shared (../validators/envelope/). */`,
+      ...(typeModules.has(domain) ? [`export * from '../types/${domain}.js';`] : []),
+      "export type { BloodbankCatalog, CommandMap, EventInputMap, EventMap, EventType } from '../catalog.js';",
+      "export * from './client.js';",
+      "export { registry } from './registry.js';",
+      "export * from './validators/index.js';",
+    ]);
+  }
+
+  // The envelope's validators: one shared module set every domain registry uses.
+  let envelope = false;
+  if (model.envelope) {
+    envelope = true;
+    const hasMatchers = stages('validators/envelope', ['$envelope'], new Set(['$envelope']));
+    emit(
+      'validators/envelope/index.ts',
+      validatorsModule(model, types, plans, hasMatchers, {
+        events: [],
+        envelope: true,
+        root: '../..',
+        schemas: './schema.js',
+      }),
+    );
+  }
+  emit('validators/index.ts', [
+    ...domains.map(([domain]) => `export * from '../${domainFolder(domain)}/validators/index.js';`),
+    ...(envelope ? ["export * from './envelope/index.js';"] : []),
+  ]);
+}
+
+function printed(statements: Statement[]): string {
+  return printStructure(
+    { kind: StructureKind.SourceFile, statements },
+    { indentNumberOfSpaces: 2, useSingleQuote: true, newLine: '\n' },
+  );
 }

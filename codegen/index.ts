@@ -52,7 +52,12 @@ export async function buildFiles(
   const trace = phaseTrace();
   const modelPromise = loadModel(input);
   trace('model read, parser started');
-  const [{ generate }, { compileValidatorsParallel }, { findUpcasters }, model] = await Promise.all([
+  const [
+    { generate, validatorGroups },
+    { ajvInput, compileConsumeGroupsInWorker, compileValidatorSubset },
+    { findUpcasters },
+    model,
+  ] = await Promise.all([
     import('./generate.js'),
     import('./emit/validators.js'),
     import('./emit/upcasters.js'),
@@ -61,9 +66,25 @@ export async function buildFiles(
   trace('emitter loaded (ts-morph, ajv)');
   let files: GeneratedFile[];
   try {
-    const validators = await compileValidatorsParallel(model);
-    trace('validators compiled');
-    files = generate(model, validators, findUpcasters(input, out, model));
+    // Validators are compiled per domain (generated/<domain>/validators/): the consume stages in a
+    // worker thread when one is used, while this thread compiles the publish stages.
+    const groups = validatorGroups(model);
+    const consume = compileConsumeGroupsInWorker(
+      model,
+      groups.map((g) => g.exportNames),
+    );
+    let precompiled: Map<string, { publish: string; consume: string }> | undefined;
+    if (consume) {
+      const input = ajvInput(model);
+      const publish = groups.map(
+        (g) => compileValidatorSubset(model, input, new Set(g.exportNames), '').publish,
+      );
+      const consumed = await consume;
+      precompiled = new Map(
+        groups.map((g, i) => [g.dir, { publish: publish[i] ?? '', consume: consumed[i] ?? '' }]),
+      );
+    }
+    files = generate(model, precompiled, findUpcasters(input, out, model));
     trace('files generated');
   } catch (error) {
     if (!(isCodegenError(error) && error.file !== model.input)) await model.validation;

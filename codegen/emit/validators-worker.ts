@@ -4,7 +4,19 @@ import { isCodegenError } from '../../runtime/errors/codegen-error.js';
 import { compileStage, type AjvInput } from './validators.js';
 
 try {
-  parentPort?.postMessage({ ok: true, code: compileStage('consume', workerData as AjvInput) });
+  const { input, groups } = workerData as { input: AjvInput; groups: string[][] | null };
+  // One consume module for all roots, or one per group of export names (a domain, the envelope).
+  const code = groups
+    ? groups.map((names) =>
+        compileStage(
+          'consume',
+          input,
+          undefined,
+          input.roots.filter((r) => names.includes(r.exportName)),
+        ),
+      )
+    : compileStage('consume', input);
+  parentPort?.postMessage({ ok: true, code });
 } catch (error) {
   parentPort?.postMessage(
     isCodegenError(error)

@@ -325,9 +325,9 @@ export function settlePlanOf(
 export function compileMatchers(
   model: Model,
   matchers: readonly MatcherRoot[],
+  input: AjvInput = ajvInput(model),
 ): { match: string; matchTolerant: string } | null {
   if (matchers.length === 0) return null;
-  const input = ajvInput(model);
   const roots = (list: readonly MatcherRoot[]): Root[] =>
     list.map((m) => ({
       id: `bloodbank:/match/${m.exportName}`,
@@ -388,6 +388,88 @@ export function compileValidators(model: Model): CompiledValidators {
 }
 
 /**
+ * Both stages for some of the roots only (one domain's events, or the envelope alone), so each domain's
+ * validator code is its own module (generated/<domain>/validators/). Examples are checked as for all.
+ */
+export function compileValidatorSubset(
+  model: Model,
+  input: AjvInput,
+  exportNames: ReadonlySet<string>,
+  consume?: string,
+): { publish: string; consume: string } {
+  const roots = input.roots.filter((r) => exportNames.has(r.exportName));
+  return {
+    publish: compileStage(
+      'publish',
+      input,
+      (key, validate) => {
+        const event = model.events.find((e) => e.key === key);
+        if (event) checkExamples(model, key, model.store.deref(event.payload), validate);
+      },
+      roots,
+    ),
+    consume: consume ?? compileStage('consume', input, undefined, roots),
+  };
+}
+
+/**
+ * The consume stage of each group of export names (a domain's events, the envelope), compiled in a worker
+ * thread while the main thread compiles the publish stages; null when no worker is used (the same rule
+ * as compileValidatorsParallel): generate then compiles both stages itself.
+ */
+export function compileConsumeGroupsInWorker(
+  model: Model,
+  groups: ReadonlyArray<readonly string[]>,
+): Promise<string[]> | null {
+  const forced = process.env['BLOODBANK_CODEGEN_VALIDATOR_WORKER'];
+  const useWorker =
+    !import.meta.url.endsWith('.ts') && (forced === undefined ? availableParallelism() > 2 : forced === '1');
+  if (!useWorker) return null;
+  const input = ajvInput(model);
+  const inThread = () =>
+    groups.map((names) =>
+      compileStage(
+        'consume',
+        input,
+        undefined,
+        input.roots.filter((r) => names.includes(r.exportName)),
+      ),
+    );
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./validators-worker.js', import.meta.url), {
+      workerData: { input, groups: groups.map((g) => [...g]) },
+    });
+  } catch {
+    return null;
+  }
+  const codes = new Promise<string[]>((resolve, reject) => {
+    worker.once(
+      'message',
+      (m: { ok: true; code: string[] } | { ok: false; file: string; pointer: string; message: string }) => {
+        if (m.ok) {
+          if (process.env['BLOODBANK_CODEGEN_TRACE'])
+            process.stderr.write('codegen trace: consume validators compiled in a worker thread\n');
+          resolve(m.code);
+        } else reject(new CodegenError(m.file, m.pointer, m.message));
+      },
+    );
+    worker.once('error', (error: Error) => {
+      process.stderr.write(
+        `codegen: the validator worker failed (${error.message}); compiling in the main thread\n`,
+      );
+      try {
+        resolve(inThread());
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }).finally(() => void worker.terminate());
+  codes.catch(() => undefined);
+  return codes;
+}
+
+/**
  * Both stages, the consume one in a worker thread (the two compiles overlap) when running compiled
  * (`bloodbank-codegen`, dist/) on more than 2 cores; else both run in this thread.
  */
@@ -404,7 +486,9 @@ export async function compileValidatorsParallel(model: Model): Promise<CompiledV
   let worker: Worker | null = null;
   const consume = new Promise<string>((resolve, reject) => {
     try {
-      worker = new Worker(new URL('./validators-worker.js', import.meta.url), { workerData: input });
+      worker = new Worker(new URL('./validators-worker.js', import.meta.url), {
+        workerData: { input, groups: null },
+      });
     } catch {
       resolve(compileStage('consume', input));
       return;

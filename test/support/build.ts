@@ -3,9 +3,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 
 /** Make sure dist/ holds a build at least as new as generated/, runtime/ and codegen/ (tests that run plain `node`). */
 export function ensureBuild(): void {
-  const built = 'dist/generated/validators/publish.js';
+  const built = 'dist/generated/validators/index.js';
   const sources = [
-    'generated/validators/publish.ts',
+    'generated/validators/index.ts',
+    'generated/validators/envelope/publish.ts',
     'generated/registry.ts',
     'runtime/codegen-runtime.ts',
     'runtime/validation.ts',
