@@ -210,7 +210,7 @@ export async function createSubscriber<M extends Catalog>(
       const sub = new SubscriptionImpl({
         connection,
         registry: options.registry as unknown as Registry,
-        bindings: router.bindingsFor(list),
+        bindings: router.bindingsFor([...list, ...older.bindings]),
         names,
         service: subscribeOptions.service,
         patterns: [...list, ...older.bindings],
