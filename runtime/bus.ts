@@ -26,6 +26,12 @@ export interface PublishOptions {
   readonly headers?: Readonly<Record<string, string | number | boolean>>;
   /** Free-form metadata stored with the correlation link. */
   readonly correlationMetadata?: Readonly<Record<string, unknown>>;
+  /** Values of the channel address's `{param}` placeholders (a document we did not write, DESIGN.md §3). */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** The routing key, for a channel whose address is `null` (the document leaves it to the caller). */
+  readonly routingKey?: string;
+  /** The message's typed headers (its `headers` schema), validated and sent as AMQP headers. */
+  readonly messageHeaders?: Readonly<Record<string, unknown>>;
 }
 
 export interface PublishReceipt<K extends string = string, P = unknown> {
@@ -73,6 +79,10 @@ export interface MessageContext {
    * it was published with (`x.y`). The envelope then carries the newer `event_type`, the same `event_id`.
    */
   readonly upcastFrom?: string;
+  /** The address parameters parsed from the routing key (a channel with `{param}` placeholders). */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** The message's typed headers (its `headers` schema), validated, when the message declares them. */
+  readonly messageHeaders?: Readonly<Record<string, unknown>>;
 }
 
 export type Handler<M extends Catalog, K extends keyof M & string> = (
@@ -98,6 +108,11 @@ export interface SubscribeOptions {
    * is acked (the command processor answers a repeated request with the stored reply). Errors are logged.
    */
   readonly onDuplicate?: (envelope: Envelope, context: MessageContext) => void | Promise<void>;
+  /**
+   * Values for some `{param}` placeholders of the subscribed channels' addresses; the others match any value
+   * (`*` for a whole word, else `#` and a filter).
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -82,6 +82,34 @@ export interface EventDefinition<K extends string = string> {
   readonly deprecated?: boolean;
   /** The channel's AMQP binding exchange; absent when the channel names none (the default exchange). */
   readonly exchange?: ExchangeBinding;
+  /*
+   * Documents we did not write (issues 17/19, DESIGN.md §3). Absent for our own catalogue, where the key
+   * is the routing key and the channel id, address and message id add nothing.
+   */
+  /** The AsyncAPI channel id (2.x: the channel's name in `channels`). */
+  readonly channelId?: string;
+  /** The message's id within its channel (the key in the channel's `messages`, 2.x: its name or index). */
+  readonly messageId?: string;
+  /**
+   * The channel address as the document writes it, with `{param}` placeholders; `null` when the document
+   * says `address: null` (the caller names the routing key). Absent: the key is the routing key.
+   */
+  readonly address?: string | null;
+  /** The address's `{param}` placeholders, in the order they appear. */
+  readonly parameters?: readonly ParameterDefinition[];
+  /** How the channel meets RabbitMQ (AMQP binding `is`, MQTT topic mapping). Absent: `routingKey`. */
+  readonly delivery?: DeliveryBinding;
+  /**
+   * What tells this message apart from the channel's other messages on consume, beside the AMQP `type`
+   * property: a `const` at `pointer` in the payload. Absent: none (validation against each decides).
+   */
+  readonly discriminator?: { readonly pointer: string; readonly value: unknown };
+  /** The message's `headers` schema, carried as AMQP headers; validated on publish and consume. */
+  readonly headers?: { readonly schema: JsonSchema; readonly validate: Validator };
+  /** Where the message's correlation id lives (AsyncAPI runtime expression, `$message.header#/x`). */
+  readonly correlationIdLocation?: string;
+  /** The reply's address when a runtime expression (`$message.header#/replyTo`): AMQP `reply-to`. */
+  readonly replyAddress?: string;
   readonly title: string;
   readonly description: string;
   readonly examples: readonly unknown[];
@@ -90,6 +118,44 @@ export interface EventDefinition<K extends string = string> {
   /** Tolerant: unknown fields ignored, timestamps without a timezone accepted, defaults applied. */
   readonly validateConsume: Validator;
 }
+
+/** One `{param}` of a channel address (AsyncAPI Parameter Object). */
+export interface ParameterDefinition {
+  readonly name: string;
+  readonly enum?: readonly string[];
+  readonly default?: string;
+  readonly description?: string;
+  readonly examples?: readonly string[];
+  /** AsyncAPI `location` (runtime expression), when given. */
+  readonly location?: string;
+}
+
+/**
+ * How a channel meets the broker. `routingKey` (default): publish to the exchange with the address as key.
+ * `queue` (AMQP binding `is: queue`): publish to the default exchange with the queue name as key, consume
+ * that queue. `mqtt`: the channel is served by an MQTT server: RabbitMQ's MQTT plugin maps the topic
+ * (`/` → `.`, `+`/`#` wildcards) onto `amq.topic`.
+ */
+export type DeliveryBinding =
+  | {
+      readonly is: 'routingKey';
+      readonly messageType?: string;
+      readonly cc?: readonly string[];
+      readonly deliveryMode?: 1 | 2;
+      readonly expiration?: number;
+      readonly priority?: number;
+    }
+  | {
+      readonly is: 'queue';
+      readonly queue: {
+        readonly name: string;
+        readonly durable: boolean;
+        readonly exclusive: boolean;
+        readonly autoDelete: boolean;
+      };
+      readonly messageType?: string;
+    }
+  | { readonly is: 'mqtt'; readonly qos?: 0 | 1 | 2 };
 
 export interface EnvelopeValidators {
   readonly validatePublish: Validator;
