@@ -31,8 +31,8 @@ function stale(): boolean {
 /** Builds dist/ with `tsc -p tsconfig.build.json` when it is older than apps/, runtime/ or generated/. */
 export function ensureCliBuilt(): void {
   if (!stale()) return;
-  const lock = join(ROOT, 'node_modules/.cache/bb-cli-build.lock');
-  mkdirSync(join(ROOT, 'node_modules/.cache'), { recursive: true });
+  // The lock lives beside the checkout's other scratch folders (`.tmp-*`, gitignored), never in node_modules.
+  const lock = join(ROOT, '.tmp-bb-cli-build.lock');
   const deadline = Date.now() + 240_000;
   for (;;) {
     try {
