@@ -91,7 +91,7 @@ describe('bloodbank-codegen CLI', () => {
     // and a regular run repairs it
     expect(run(dir).code).toBe(0);
     expect(run(dir, '--check').code).toBe(0);
-  }, 60_000);
+  }, 240_000);
 
   it('--check fails on a hand-edited generated file', () => {
     const dir = copy();
@@ -104,7 +104,7 @@ describe('bloodbank-codegen CLI', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^ {2}catalog\.ts$/m);
     expect(r.out).not.toMatch(/^ {2}types\//m);
-  }, 60_000);
+  }, 240_000);
 
   it('--check fails on an extra file in the output folder', () => {
     const dir = copy();
@@ -112,7 +112,7 @@ describe('bloodbank-codegen CLI', () => {
     const r = run(dir, '--check');
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^ {2}stray\.ts$/m);
-  }, 60_000);
+  }, 240_000);
 
   it('--check fails when a package that shapes the output has another version than the one that generated it', () => {
     const { root, packageJson } = project('ajv');
@@ -133,7 +133,7 @@ describe('bloodbank-codegen CLI', () => {
       packages: { ajv: `${pkg.version}-other` },
     });
     expect(runWith(cli, dir, '--check').out).toMatch(/up to date \(manifest/);
-  }, 120_000);
+  }, 240_000);
 
   it('--check --full finds an edited output even when the manifest was edited to match it', () => {
     const dir = copy();
@@ -153,13 +153,13 @@ describe('bloodbank-codegen CLI', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^ {2}catalog\.ts$/m);
     expect(r.out).toMatch(/^ {2}\.manifest\.json$/m);
-  }, 60_000);
+  }, 240_000);
 
   it('--check --full passes on the committed output, regenerating', () => {
     const r = run(copy(), '--check', '--full');
     expect(r.out).toMatch(/up to date \(regenerated/);
     expect(r.code).toBe(0);
-  }, 60_000);
+  }, 240_000);
 
   it('--full without --check is a usage error', () => {
     const r = run(copy(), '--full');
@@ -174,7 +174,7 @@ describe('bloodbank-codegen CLI', () => {
     const r = run(dir);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/schemas\/shop\/order\.cancel\.json#\/properties\/reason\/minLength/);
-  }, 60_000);
+  }, 240_000);
 
   it('--watch regenerates when a schema changes', async () => {
     const dir = copy();
@@ -194,14 +194,14 @@ describe('bloodbank-codegen CLI', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await waitFor(/watching/, 30_000);
+    await waitFor(/watching/, 120_000);
     const schema = join(dir, 'schemas/shop/order.placed.json');
     writeFileSync(
       schema,
       readFileSync(schema, 'utf8').replace('An order was placed.', 'An order was placed (watched).'),
     );
-    await waitFor(/changed/, 30_000);
-    const end = Date.now() + 30_000;
+    await waitFor(/changed/, 120_000);
+    const end = Date.now() + 120_000;
     while (
       !readFileSync(join(dir, 'generated/types/shop.ts'), 'utf8').includes('An order was placed (watched).')
     ) {
@@ -209,5 +209,5 @@ describe('bloodbank-codegen CLI', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill();
-  }, 90_000);
+  }, 300_000);
 });

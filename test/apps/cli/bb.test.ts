@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync, appendFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registry } from '../../../generated/registry.js';
 import { deleteTopology, ensureCliBuilt, runBb, spawnBb, uniqueExchange } from './support.js';
 
@@ -18,6 +18,9 @@ function exchange(name: string): Record<string, string> {
   return { EXCHANGE_NAME: ex, BLOODBANK_HISTORY: 'off' };
 }
 
+// Every test spawns several `bb` processes; on a busy machine one start can take seconds. The caps below are
+// there to end a hang, never to measure speed: each test waits for what it checks.
+vi.setConfig({ testTimeout: 240_000 });
 beforeAll(() => ensureCliBuilt(), 300_000);
 afterAll(async () => {
   for (const ex of exchanges) await deleteTopology(ex).catch(() => {});
@@ -192,11 +195,11 @@ describe('bb publish, tail, trace', () => {
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const gateway = spawnBb(['serve', 'gateway', '--host', '127.0.0.1', '--port', port], {
       env: { ...env, BLOODBANK_API_KEYS: 'k1=llm.*' },
-      timeoutMs: 60_000,
+      timeoutMs: 180_000,
     });
     const tail = spawnBb(['tail', 'llm.#', '--json', '--count', '1', '--timeout', '30'], { env });
     try {
-      await gateway.waitFor(/gateway listening on/, 'stderr', 30_000);
+      await gateway.waitFor(/gateway listening on/, 'stderr', 120_000);
       await tail.waitFor(/listening on/, 'stderr');
       const parent = '3f0c1e9a-5b7d-4c2e-9a81-0d6f2b4c8e17';
       const via = { ...env, BLOODBANK_URL: `http://127.0.0.1:${port}`, BLOODBANK_API_KEY: 'k1' };
@@ -215,16 +218,16 @@ describe('bb publish, tail, trace', () => {
       await tail.stop();
       await gateway.stop();
     }
-  }, 60_000);
+  }, 240_000);
 
   it('publish-prompt --wait prints the command processor’s reply; without a processor it says what to start', async () => {
     const env = exchange('prompt');
     const none = await runBb(['publish-prompt', 'echo', 'hi', '--wait'], { env });
     expect(none.code).toBe(6);
     expect(none.stderr).toMatch(/no command processor handles it.*bb serve commands/);
-    const processor = spawnBb(['serve', 'commands'], { env, timeoutMs: 60_000 });
+    const processor = spawnBb(['serve', 'commands'], { env, timeoutMs: 180_000 });
     try {
-      await processor.waitFor(/command processor running: agent\.thread\.prompt/, 'stderr', 30_000);
+      await processor.waitFor(/command processor running: agent\.thread\.prompt/, 'stderr', 120_000);
       const r = await runBb(['publish-prompt', 'echo', 'hello there', '--wait', '--timeout', '20'], { env });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe('Echoing your prompt: hello there\n');
@@ -238,7 +241,7 @@ describe('bb publish, tail, trace', () => {
       `${queue}.dlq`,
       ...[1000, 5000, 30000, 120000].map((d) => `${queue}.retry.${d}`),
     ]).catch(() => {});
-  }, 60_000);
+  }, 240_000);
 
   it('trace draws the chain built with --parent, both ways', async () => {
     const env = exchange('trace');
@@ -285,7 +288,7 @@ describe('bb watch and wrap', () => {
     const tail = spawnBb(['tail', 'artifact.#', '--json', '--timeout', '40'], { env });
     const watch = spawnBb(['watch', dir, '--debounce', '150', '--ignore', '**/*.tmp', '--json'], {
       env,
-      timeoutMs: 60_000,
+      timeoutMs: 180_000,
     });
     try {
       await tail.waitFor(/listening on/, 'stderr');
@@ -321,11 +324,11 @@ describe('bb watch and wrap', () => {
       title: 'notes.md',
       metadata: { path: 'notes.md', size: 3 },
     });
-  }, 60_000);
+  }, 240_000);
 
   it('wrap tees the program and publishes llm.prompt then llm.response (parent = prompt), and no command', async () => {
     const env = exchange('wrap');
-    const tail = spawnBb(['tail', '#', '--json', '--count', '3', '--timeout', '6'], { env });
+    const tail = spawnBb(['tail', '#', '--json', '--count', '3', '--timeout', '180'], { env });
     await tail.waitFor(/listening on/, 'stderr');
     const wrap = await runBb(
       ['wrap', '--provider', 'test', '--model', 'm1', 'sh', '--', '-c', 'cat; echo done; echo oops >&2'],
@@ -337,9 +340,14 @@ describe('bb watch and wrap', () => {
     expect(wrap.code, wrap.stderr).toBe(0);
     expect(wrap.stdout).toBe('hello prompt\ndone\n');
     expect(wrap.stderr).toContain('oops');
+    // A marker published after wrap exited: wrap's events were confirmed before it exited, so a third event
+    // of wrap's (a command) would reach the queue before the marker. Waits for the marker, not for time.
+    const marker = await runBb(['publish', 'artifact.created', '--mock', '--seed', '3'], { env });
+    expect(marker.code, marker.stderr).toBe(0);
     const result = await tail.done;
-    expect(result.code).toBe(7); // only two events came: no third (no command)
-    const [prompt, response] = lines(result.stdout);
+    expect(result.code, result.stderr).toBe(0);
+    const [prompt, response, third] = lines(result.stdout);
+    expect(third?.event_type).toBe('artifact.created');
     expect(prompt).toMatchObject({
       event_type: 'llm.prompt',
       envelope: { payload: { provider: 'test', model: 'm1', prompt: 'hello prompt\n' } },
@@ -426,7 +434,7 @@ describe('bb dlq', () => {
       await ch.close().catch(() => {});
       await connection.close();
     }
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('bb doctor', () => {
@@ -474,7 +482,7 @@ describe('bb doctor', () => {
     expect(checks.get('RabbitMQ')?.status).toBe('fail');
     expect(checks.get('Redis')?.status).toBe('fail');
     expect(checks.get('Redis')?.detail).toMatch(/127\.0\.0\.1:1/);
-  }, 30_000);
+  }, 240_000);
 });
 
 describe('bb error paths exit non-zero with a clear message', () => {

@@ -110,7 +110,7 @@ export function spawnBb(args: readonly string[], options: RunOptions = {}): BbCh
     for (const w of waiters) w();
   });
   if (options.input !== undefined) child.stdin.end(options.input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const done = new Promise<RunResult>((resolveDone) => {
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -122,7 +122,7 @@ export function spawnBb(args: readonly string[], options: RunOptions = {}): BbCh
     process: child,
     stdout: () => out,
     stderr: () => err,
-    waitFor(pattern, stream = 'stdout', timeoutMs = 15_000) {
+    waitFor(pattern, stream = 'stdout', timeoutMs = 60_000) {
       return new Promise((resolveWait, reject) => {
         const check = () => {
           const text = stream === 'stdout' ? out : err;
