@@ -153,6 +153,10 @@ export function generatorHash(root: string = packageRoot()): string {
   } else {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
     h.update(`${pkg.name ?? ''}@${pkg.version ?? ''}`);
+    // The runtime package whose entry the validators use (bloodbank/codegen-runtime), as installed.
+    const runtime = new Installed().find('bloodbank', root);
+    const runtimePkg = runtime === null ? null : new Installed().read(runtime);
+    h.update(`bloodbank@${runtimePkg?.version ?? 'missing'}`);
   }
   for (const version of installedVersions(root, OUTPUT_PACKAGES)) h.update('\0').update(version);
   const hash = h.digest('hex');
