@@ -78,6 +78,7 @@ describe('the packages, installed in a repository outside this tree (README "Use
 
   afterAll(async () => {
     scarf?.close();
+    scarf?.closeAllConnections();
     const conn = await amqp.connect(RABBIT_URL);
     const ch = await conn.createChannel();
     for (const service of SERVICES) {
@@ -88,13 +89,12 @@ describe('the packages, installed in a repository outside this tree (README "Use
     await ch.deleteExchange(exchange).catch(() => undefined);
     await conn.close();
     const redis = new Redis(REDIS_URL);
-    for (const id of eventIds) {
-      const keys = await redis.keys(`*${id}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
+    // The correlation records (runtime/redis/correlation-tracker.ts: <prefix>:forward|reverse:<id>).
+    for (const id of eventIds)
+      await redis.del(`bloodbank:correlation:forward:${id}`, `bloodbank:correlation:reverse:${id}`);
     redis.disconnect();
     if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('the README section shows the project files verbatim', () => {
     const blocks = readmeBlocks();
@@ -156,6 +156,8 @@ describe('the packages, installed in a repository outside this tree (README "Use
         const r = installFromCache(project, specs, flags, env());
         if (!r.offline)
           console.log(`${line}: not everything was in npm's cache; fetched the rest from the registry`);
+        // Everything installed runs on this Node (bloodbank-apps pins light-my-request, whose newer cookie needs 22).
+        expect(r.stdout + r.stderr).not.toContain('EBADENGINE');
         const installed = installedPackages(join(project, 'node_modules'));
         const names = installed.map((p) => p.replace(/@[^@]*$/, ''));
         if (words.includes('bloodbank') && !words.includes('bloodbank-codegen')) {
@@ -175,8 +177,15 @@ describe('the packages, installed in a repository outside this tree (README "Use
         // Scarf's postinstall ran with SCARF_LOCAL_PORT pointing here: it sent nothing.
         expect(scarfRequests).toEqual([]);
         if (names.includes('@scarf/scarf')) {
-          // And it is our opt-out that stops it, not chance (its `npm ls` has a 3 s timeout that a busy
-          // machine can miss): Scarf's own decision, fed the dependency tree it reads, refuses to report.
+          // It ran (--foreground-scripts, SCARF_VERBOSE) and stopped at our opt-out — or at its `npm ls`, which
+          // has a 3 s timeout a busy machine can miss.
+          expect(r.stdout + r.stderr).toMatch(
+            /Scarf has been disabled via a package\.json in the dependency chain|Scarf received an error from npm -ls/,
+          );
+          // So that the opt-out is proven either way: Scarf's own decision, fed the tree its `npm ls` reads during
+          // an install. (After the install, npm ls reads node_modules/.package-lock.json, which keeps no
+          // scarfSettings; without it npm reads every package.json, as during the install.)
+          rmSync(join(project, 'node_modules/.package-lock.json'), { force: true });
           const tree = run('npm', ['ls', '@scarf/scarf', '--json', '--long'], project, env());
           const require = createRequire(join(project, 'package.json'));
           const report = require('@scarf/scarf/report.js') as {
