@@ -66,7 +66,8 @@ function newestSource(dir: string): number {
     if (entry.name === 'dist' || entry.name === 'node_modules') continue;
     const p = join(dir, entry.name);
     if (entry.isDirectory()) t = Math.max(t, newestSource(p));
-    else if (/\.(tsx?|json)$/.test(entry.name)) t = Math.max(t, statSync(p).mtimeMs);
+    else if (/\.tsx?$/.test(entry.name) || entry.name === 'package.json')
+      t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
