@@ -16,6 +16,7 @@ function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue; // a package's build output
     if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
     else if (/\.tsx?$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
   }

@@ -21,6 +21,7 @@ function newestSource(dirs: readonly string[]): number {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
+      if (entry.name === 'dist' || entry.name === 'node_modules') continue; // a package's build output
       if (entry.isDirectory()) walk(path);
       else if (path.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
     }
