@@ -7,6 +7,7 @@ export default tseslint.config(
       '.tmp-*/**',
       'generated/**',
       'dist/**',
+      '*/dist/**',
       'node_modules/**',
       'site/**',
       'test/fixtures/**/out/**',

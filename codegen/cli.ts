@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isCodegenError } from '../runtime/errors/codegen-error.js';
+import { isCodegenError } from 'bloodbank/errors/codegen-error.js';
 import { runCodegen } from './index.js';
 import { MANIFEST, OUTPUT_PACKAGES } from './write.js';
 

@@ -1,6 +1,6 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
 import { dirname, join, resolve } from 'node:path';
-import { isCodegenError } from '../runtime/errors/codegen-error.js';
+import { isCodegenError } from 'bloodbank/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
 import { loadModel } from './load.js';
 import type { Model } from './model.js';

@@ -5,15 +5,15 @@
  */
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
+import { CodegenError, isCodegenError } from 'bloodbank/errors/codegen-error.js';
 import type { EventModel, Model } from './model.js';
 import type { ParserReply } from './parser-worker.js';
 import type { ParserDiagnostic } from './validate-document.js';
 import { eventNames } from './names.js';
 import { escapePointer, isObject, locationKey, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
-export { ROUTING_KEY } from '../runtime/registry.js';
-import { type ExchangeBinding, ROUTING_KEY } from '../runtime/registry.js';
+export { ROUTING_KEY } from 'bloodbank/registry.js';
+import { type ExchangeBinding, ROUTING_KEY } from 'bloodbank/registry.js';
 
 export interface LoadOptions {
   /** Skip @asyncapi/parser validation (used by `--check` fast paths and benchmarks of the emitter alone). */

@@ -1,5 +1,5 @@
 /** The model codegen builds from an AsyncAPI document: what `generate()` turns into files. */
-import type { ExchangeBinding } from '../runtime/registry.js';
+import type { ExchangeBinding } from 'bloodbank/registry.js';
 import type { EventNames } from './names.js';
 import type { Json, Location, SchemaStore } from './schema-store.js';
 

@@ -1,5 +1,5 @@
 /** The one place that turns routing keys and titles into TypeScript names. Mechanical, human, collision-checked. */
-import { CodegenError } from '../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 
 const RESERVED = new Set(
   (

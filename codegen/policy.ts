@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { CodegenError } from '../runtime/errors/codegen-error.js';
-import { isPolicyError, validatePolicy } from '../runtime/policy.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
+import { isPolicyError, validatePolicy } from 'bloodbank/policy.js';
 
 export const POLICY_FILE = 'policy.yaml';
 

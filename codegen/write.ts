@@ -136,21 +136,27 @@ export function generatorHash(root: string = packageRoot()): string {
   const known = generatorHashMemo.get(root);
   if (known) return known;
   const h = createHash('sha256');
-  const sources = join(root, 'codegen');
-  if (existsSync(join(sources, 'generate.ts'))) {
+  // In the repository the package is the codegen/ workspace beside runtime/ (paths hashed as codegen/…).
+  const repo = dirname(root);
+  if (existsSync(join(root, 'generate.ts'))) {
     const walk = (dir: string) => {
       for (const name of readdirSync(dir).sort()) {
         const p = join(dir, name);
+        if (name === 'node_modules' || name === 'dist') continue;
         if (statSync(p).isDirectory()) walk(p);
-        else if (name.endsWith('.ts')) h.update(relative(root, p)).update(readFileSync(p));
+        else if (name.endsWith('.ts')) h.update(relative(repo, p)).update(readFileSync(p));
       }
     };
-    walk(sources);
-    h.update(readFileSync(join(root, 'runtime', 'codegen-runtime.ts')));
-    h.update(readFileSync(join(root, 'runtime', 'validation.ts')));
+    walk(root);
+    h.update(readFileSync(join(repo, 'runtime', 'codegen-runtime.ts')));
+    h.update(readFileSync(join(repo, 'runtime', 'validation.ts')));
   } else {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
     h.update(`${pkg.name ?? ''}@${pkg.version ?? ''}`);
+    // The runtime package whose entry the validators use (bloodbank/codegen-runtime), as installed.
+    const runtime = new Installed().find('bloodbank', root);
+    const runtimePkg = runtime === null ? null : new Installed().read(runtime);
+    h.update(`bloodbank@${runtimePkg?.version ?? 'missing'}`);
   }
   for (const version of installedVersions(root, OUTPUT_PACKAGES)) h.update('\0').update(version);
   const hash = h.digest('hex');

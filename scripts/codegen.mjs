@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run codegen`: runs the compiled generator (dist/, ~0.2 s to start) when it is at least as new as
+ * `npm run codegen`: runs the compiled generator (codegen/dist/, ~0.2 s to start) when it is at least as new as
  * its sources, else the TypeScript sources through tsx (~1 s more to start). Same flags either way.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 function newest(dir) {
   let t = 0;
   for (const name of readdirSync(dir)) {
+    if (name === 'dist' || name === 'node_modules') continue;
     const p = join(dir, name);
     const s = statSync(p);
     t = Math.max(t, s.isDirectory() ? newest(p) : name.endsWith('.ts') ? s.mtimeMs : 0);
@@ -17,9 +18,11 @@ function newest(dir) {
   return t;
 }
 
-const compiled = 'dist/codegen/cli.js';
+const compiled = 'codegen/dist/cli.js';
 const fresh =
-  existsSync(compiled) && statSync(compiled).mtimeMs >= Math.max(newest('codegen'), newest('runtime'));
+  existsSync(compiled) &&
+  statSync(compiled).mtimeMs >= Math.max(newest('codegen'), newest('runtime')) &&
+  existsSync('runtime/dist/codegen-runtime.js');
 const args = process.argv.slice(2);
 const [cmd, argv] = fresh
   ? [process.execPath, [compiled, ...args]]

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { GlobalOptions } from './support/context.js';
-import { debugFromEnv } from '../../runtime/config.js';
+import { debugFromEnv } from 'bloodbank/config.js';
 import { EXIT, toCliError } from './support/errors.js';
 
 const program = new Command('bb')

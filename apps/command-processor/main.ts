@@ -1,5 +1,5 @@
 /**
- * Runs the command processor on its own: `node dist/apps/command-processor/main.js [options]`.
+ * Runs the command processor on its own: `node apps/dist/apps/command-processor/main.js [options]`.
  * Configuration comes from the environment (DESIGN.md §9); options:
  *   --registry <module>    registry module (default BLOODBANK_REGISTRY, else the generated one)
  *   --concurrency <n>      commands at once per command key (default 1)

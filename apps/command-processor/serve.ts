@@ -35,7 +35,7 @@ import {
   type Logger,
   type RetryOptions,
   type SourceInput,
-} from '../../runtime/index.js';
+} from 'bloodbank';
 import { registerHandlers } from '../handlers/index.js';
 import { createProviders, type ProviderSet } from '../handlers/providers/index.js';
 import { loadRegistry } from '../shared/registry.js';

@@ -10,7 +10,7 @@
  */
 import * as crypto from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { assertTopicPattern, topicMatches } from '../../runtime/delivery/topic.js';
+import { assertTopicPattern, topicMatches } from 'bloodbank/delivery/topic.js';
 
 export interface ApiKey {
   /** `key:<12 hex>`: safe to log. */

@@ -11,17 +11,17 @@
  * goes through the publisher's `publishValidated` entry: nothing is validated twice on the hot path.
  */
 import type { Logger } from 'pino';
-import type { BloodbankConnection } from '../../runtime/amqp/connection.js';
-import { createPublisher, type Publisher } from '../../runtime/amqp/publisher.js';
-import type { PublishOptions, PublishReceipt } from '../../runtime/bus.js';
-import type { Envelope } from '../../runtime/envelope.js';
-import { ConnectionError } from '../../runtime/errors/connection-error.js';
-import { NackError } from '../../runtime/errors/nack-error.js';
-import { PublishTimeoutError } from '../../runtime/errors/publish-timeout-error.js';
-import { UnroutableError } from '../../runtime/errors/unroutable-error.js';
-import type { BloodbankMetrics } from '../../runtime/metrics.js';
-import type { PublisherTracker } from '../../runtime/amqp/publisher.js';
-import type { Registry } from '../../runtime/registry.js';
+import type { BloodbankConnection } from 'bloodbank/amqp/connection.js';
+import { createPublisher, type Publisher } from 'bloodbank/amqp/publisher.js';
+import type { PublishOptions, PublishReceipt } from 'bloodbank/bus.js';
+import type { Envelope } from 'bloodbank/envelope.js';
+import { ConnectionError } from 'bloodbank/errors/connection-error.js';
+import { NackError } from 'bloodbank/errors/nack-error.js';
+import { PublishTimeoutError } from 'bloodbank/errors/publish-timeout-error.js';
+import { UnroutableError } from 'bloodbank/errors/unroutable-error.js';
+import type { BloodbankMetrics } from 'bloodbank/metrics.js';
+import type { PublisherTracker } from 'bloodbank/amqp/publisher.js';
+import type { Registry } from 'bloodbank/registry.js';
 import { HttpError, unavailable } from './http-error.js';
 
 export type BrokerState = 'up' | 'down' | 'blocked' | 'closed';

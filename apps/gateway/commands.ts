@@ -3,11 +3,11 @@
  * reply-to). Loaded on the first `?wait=true` request and sharing the gateway publisher's connection.
  */
 import type { Logger } from 'pino';
-import type { Publisher } from '../../runtime/amqp/publisher.js';
-import type { AgentContextInput, Envelope, SourceInput } from '../../runtime/envelope.js';
-import type { BloodbankMetrics } from '../../runtime/metrics.js';
-import { createRequester } from '../../runtime/commands/index.js';
-import type { Registry } from '../../runtime/registry.js';
+import type { Publisher } from 'bloodbank/amqp/publisher.js';
+import type { AgentContextInput, Envelope, SourceInput } from 'bloodbank/envelope.js';
+import type { BloodbankMetrics } from 'bloodbank/metrics.js';
+import { createRequester } from 'bloodbank/commands/index.js';
+import type { Registry } from 'bloodbank/registry.js';
 
 export interface CommandRequestOptions {
   readonly timeoutMs: number;

@@ -4,9 +4,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { BloodbankMetrics } from '../../runtime/metrics.js';
-import type { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
-import type { Registry } from '../../runtime/registry.js';
+import type { BloodbankMetrics } from 'bloodbank/metrics.js';
+import type { CorrelationTracker } from 'bloodbank/redis/correlation-tracker.js';
+import type { Registry } from 'bloodbank/registry.js';
 import type { ApiKey, KeyStore } from './auth.js';
 import type { Broker } from './broker.js';
 import type { CommandRequester } from './commands.js';

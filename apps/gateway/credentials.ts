@@ -4,7 +4,7 @@
  * be fetched); `allows()` says whether a principal may publish a routing key — the same topic matching for
  * both kinds of scopes.
  */
-import { topicMatches } from '../../runtime/delivery/topic.js';
+import { topicMatches } from 'bloodbank/delivery/topic.js';
 import type { ApiKey, KeyStore } from './auth.js';
 import { HttpError } from './http-error.js';
 import { isTokenPrincipal, isTokenRejectedError, looksLikeJwt, type TokenVerifier } from './jwt.js';

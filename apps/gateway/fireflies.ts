@@ -13,7 +13,7 @@
  * `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with `FIREFLIES_WEBHOOK_SECRET`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { formatTimestamp } from '../../runtime/envelope.js';
+import { formatTimestamp } from 'bloodbank/envelope.js';
 
 export const READY = 'fireflies.transcript.ready';
 export const FAILED = 'fireflies.transcript.failed';

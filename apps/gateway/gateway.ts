@@ -12,11 +12,11 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { RedisSentinelAddress } from '../../runtime/config.js';
-import { silentLogger } from '../../runtime/logger.js';
-import { createMetrics, type BloodbankMetrics } from '../../runtime/metrics.js';
-import { CorrelationTracker } from '../../runtime/redis/correlation-tracker.js';
-import type { Registry } from '../../runtime/registry.js';
+import type { RedisSentinelAddress } from 'bloodbank/config.js';
+import { silentLogger } from 'bloodbank/logger.js';
+import { createMetrics, type BloodbankMetrics } from 'bloodbank/metrics.js';
+import { CorrelationTracker } from 'bloodbank/redis/correlation-tracker.js';
+import type { Registry } from 'bloodbank/registry.js';
 import { parseApiKeys, presentedKey, type KeyStore } from './auth.js';
 import { createBroker, type Broker } from './broker.js';
 import { createCredentials } from './credentials.js';
@@ -32,7 +32,7 @@ import { registerReadRoutes } from './routes-read.js';
 import { registerWebhookRoutes } from './routes-webhook.js';
 import { registerWsRoutes } from './routes-ws.js';
 import { capConnections, clientErrorHandler, timeoutServerOptions } from './timeouts.js';
-import type { HistoryRetention } from '../../runtime/amqp/history.js';
+import type { HistoryRetention } from 'bloodbank/amqp/history.js';
 
 export interface GatewayOptions {
   readonly registry: Registry;

@@ -14,7 +14,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { assertTopicPattern } from '../../runtime/delivery/topic.js';
+import { assertTopicPattern } from 'bloodbank/delivery/topic.js';
 import type { ApiKey } from './auth.js';
 
 /** Signature algorithms a token may use: asymmetric only. */

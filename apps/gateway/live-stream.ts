@@ -6,9 +6,9 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
-import { createConnection, type BloodbankConnection } from '../../runtime/amqp/connection.js';
-import { ensureEventExchange } from '../../runtime/amqp/topology.js';
-import { ConnectionError } from '../../runtime/errors/connection-error.js';
+import { createConnection, type BloodbankConnection } from 'bloodbank/amqp/connection.js';
+import { ensureEventExchange } from 'bloodbank/amqp/topology.js';
+import { ConnectionError } from 'bloodbank/errors/connection-error.js';
 
 export interface LiveSubscription {
   close(): Promise<void>;

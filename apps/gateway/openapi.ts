@@ -3,7 +3,7 @@
  * hand): one `POST /events/<tokens>` per event, one `POST /commands/<tokens>` per command, each with the
  * payload's JSON Schema (its `definitions` moved under `components.schemas`) and its first example.
  */
-import type { EventDefinition, JsonSchema, Registry } from '../../runtime/registry.js';
+import type { EventDefinition, JsonSchema, Registry } from 'bloodbank/registry.js';
 
 type Obj = Record<string, unknown>;
 

@@ -9,9 +9,9 @@
  * Every problem is reported as an issue located in its header.
  */
 import type { FastifyRequest } from 'fastify';
-import type { AgentContextInput, CreateEnvelopeOptions } from '../../runtime/envelope.js';
-import { deterministicIdFromKey } from '../../runtime/ids.js';
-import type { ValidationIssue } from '../../runtime/registry.js';
+import type { AgentContextInput, CreateEnvelopeOptions } from 'bloodbank/envelope.js';
+import { deterministicIdFromKey } from 'bloodbank/ids.js';
+import type { ValidationIssue } from 'bloodbank/registry.js';
 
 export const HEADER_APP = 'x-bloodbank-app';
 export const HEADER_PARENTS = 'x-bloodbank-parent-ids';

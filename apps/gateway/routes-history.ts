@@ -9,14 +9,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createConnection, type BloodbankConnection } from '../../runtime/amqp/connection.js';
+import { createConnection, type BloodbankConnection } from 'bloodbank/amqp/connection.js';
 import {
   readHistory,
   setupHistory,
   type HistoryEvent,
   type HistoryRetention,
   type ScanStats,
-} from '../../runtime/amqp/history.js';
+} from 'bloodbank/amqp/history.js';
 import { parseTimeSpec, TIME_RULE } from '../shared/time.js';
 import type { GatewayContext } from './context.js';
 import { HttpError, unavailable } from './http-error.js';

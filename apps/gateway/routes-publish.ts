@@ -7,16 +7,16 @@
  *   documented `POST /events/{event_type}`, the dotted key is accepted).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createEnvelope, formatTimestamp, type Envelope } from '../../runtime/envelope.js';
-import { formatIssues } from '../../runtime/errors/payload-validation-error.js';
-import { newEventId } from '../../runtime/ids.js';
-import type { EventDefinition, ValidationIssue } from '../../runtime/registry.js';
+import { createEnvelope, formatTimestamp, type Envelope } from 'bloodbank/envelope.js';
+import { formatIssues } from 'bloodbank/errors/payload-validation-error.js';
+import { newEventId } from 'bloodbank/ids.js';
+import type { EventDefinition, ValidationIssue } from 'bloodbank/registry.js';
 import { authorize, type GatewayContext } from './context.js';
 import { commandErrorName } from './commands.js';
 import { HttpError, isHttpError, unavailable } from './http-error.js';
 import { eventPath } from './openapi.js';
 import { bodyIssues, envelopeInput, locateEnvelopeIssues, type LocatedIssue } from './request-envelope.js';
-import { ROUTING_KEY } from '../../runtime/registry.js';
+import { ROUTING_KEY } from 'bloodbank/registry.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ISSUES = 100;

@@ -3,7 +3,7 @@
  * `/openapi.json`, `/docs`), Prometheus `/metrics` and the correlation debug endpoints.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ChainDirection } from '../../runtime/redis/correlation-tracker.js';
+import type { ChainDirection } from 'bloodbank/redis/correlation-tracker.js';
 import type { GatewayContext } from './context.js';
 import { HttpError, unavailable } from './http-error.js';
 import { buildDocsPage, buildOpenApi, eventPath } from './openapi.js';

@@ -5,10 +5,10 @@
  * `transcription`, as the original) and answers 422; if even that cannot be published, 503.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createEnvelope } from '../../runtime/envelope.js';
-import { formatIssues } from '../../runtime/errors/payload-validation-error.js';
-import { deterministicId } from '../../runtime/ids.js';
-import type { ValidationIssue } from '../../runtime/registry.js';
+import { createEnvelope } from 'bloodbank/envelope.js';
+import { formatIssues } from 'bloodbank/errors/payload-validation-error.js';
+import { deterministicId } from 'bloodbank/ids.js';
+import type { ValidationIssue } from 'bloodbank/registry.js';
 import type { GatewayContext } from './context.js';
 import { FAILED, mapFirefliesWebhook, READY, verifySignature } from './fireflies.js';
 import { HttpError } from './http-error.js';

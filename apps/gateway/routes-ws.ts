@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { assertTopicPattern } from '../../runtime/delivery/topic.js';
+import { assertTopicPattern } from 'bloodbank/delivery/topic.js';
 import { presentedKey, type ApiKey } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { HttpError, isHttpError } from './http-error.js';

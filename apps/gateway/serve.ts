@@ -6,9 +6,9 @@
  * sent no key): HTTP_HOST left at its default becomes 127.0.0.1, and an explicit non-loopback host is
  * refused — unless `BLOODBANK_AUTH=off`, which disables authentication and is logged loudly.
  */
-import { loadConfig, redactUrl } from '../../runtime/config.js';
-import { createLogger } from '../../runtime/logger.js';
-import type { Registry } from '../../runtime/registry.js';
+import { loadConfig, redactUrl } from 'bloodbank/config.js';
+import { createLogger } from 'bloodbank/logger.js';
+import type { Registry } from 'bloodbank/registry.js';
 import { loadRegistry } from '../shared/registry.js';
 import { isLoopback, parseApiKeys } from './auth.js';
 import { createGateway } from './gateway.js';

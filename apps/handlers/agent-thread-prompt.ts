@@ -7,12 +7,7 @@
  * and unknown providers final).
  */
 import type { AgentThreadPromptPayload, BloodbankCatalog } from '../../generated/index.js';
-import {
-  NonRetryableError,
-  isProviderError,
-  type CommandDefinition,
-  type CommandFailure,
-} from '../../runtime/index.js';
+import { NonRetryableError, isProviderError, type CommandDefinition, type CommandFailure } from 'bloodbank';
 import type { ProviderSet } from './providers/index.js';
 
 export interface AgentThreadPromptOptions {

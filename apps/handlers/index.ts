@@ -1,6 +1,6 @@
 /** The command handlers this repository ships, and their LLM providers. */
 import type { BloodbankCatalog } from '../../generated/index.js';
-import type { CommandManager } from '../../runtime/index.js';
+import type { CommandManager } from 'bloodbank';
 import { agentThreadPromptHandler, type AgentThreadPromptOptions } from './agent-thread-prompt.js';
 
 export { agentThreadPromptHandler } from './agent-thread-prompt.js';

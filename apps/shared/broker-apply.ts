@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ManagementApi } from '../../runtime/amqp/management.js';
+import type { ManagementApi } from 'bloodbank/amqp/management.js';
 import type { RabbitDefinitions } from './broker-definitions.js';
 
 /** Where definitions are read from and imported to. */

@@ -12,7 +12,7 @@
  * The same `seed` gives the same value.
  */
 import { generateSync } from 'json-schema-faker';
-import type { JsonSchema } from '../../runtime/registry.js';
+import type { JsonSchema } from 'bloodbank/registry.js';
 
 export type { JsonSchema };
 

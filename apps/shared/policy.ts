@@ -1,7 +1,7 @@
 /** Reads `policy.yaml` and validates it (runtime/policy.ts) against the registry's routing keys. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { PolicyError, validatePolicy, type Policy } from '../../runtime/policy.js';
+import { PolicyError, validatePolicy, type Policy } from 'bloodbank/policy.js';
 
 export {
   isPolicyError,
@@ -10,7 +10,7 @@ export {
   type Policy,
   type PolicyIssue,
   type ServicePolicy,
-} from '../../runtime/policy.js';
+} from 'bloodbank/policy.js';
 
 /** Reads and validates a policy file. */
 export function loadPolicy(file: string, routingKeys: readonly string[]): Policy {

@@ -4,8 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registryFromEnv } from '../../runtime/config.js';
-import type { Registry } from '../../runtime/registry.js';
+import { registryFromEnv } from 'bloodbank/config.js';
+import type { Registry } from 'bloodbank/registry.js';
 import type { BloodbankCatalog } from '../../generated/catalog.js';
 
 export type AppRegistry = Registry<BloodbankCatalog>;

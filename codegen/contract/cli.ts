@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isCodegenError } from '../../runtime/errors/codegen-error.js';
+import { isCodegenError } from 'bloodbank/errors/codegen-error.js';
 import { diffContracts } from './diff.js';
 import { checkoutAt } from './git.js';
 import { readContract } from './read.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 
 export interface CheckedOut {
   /** The document's path inside the temp folder. */

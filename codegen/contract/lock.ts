@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 import { isObject } from '../schema-store.js';
 import type { Json, JsonObject } from '../schema-store.js';
 import { diffContracts } from './diff.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import jsyaml from 'js-yaml';
-import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 import { escapePointer, isObject, locationKey, SchemaStore } from '../schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from '../schema-store.js';
 import { COMPATIBILITY_MODES } from './rules.js';

@@ -7,7 +7,7 @@
  * objects without index signatures.
  */
 import { basename } from 'node:path';
-import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 import { NameTable, typeName } from '../names.js';
 import type { NameSource } from '../names.js';
 import type { Model } from '../model.js';

@@ -11,7 +11,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 import { eventVersions } from '../contract/versions.js';
 import type { Model } from '../model.js';
 

@@ -1,6 +1,6 @@
 /** Worker thread: compiles the consume-stage validators while the main thread compiles the publish stage. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isCodegenError } from '../../runtime/errors/codegen-error.js';
+import { isCodegenError } from 'bloodbank/errors/codegen-error.js';
 import { compileStage, type AjvInput } from './validators.js';
 
 try {

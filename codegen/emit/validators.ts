@@ -8,11 +8,11 @@ import type { AnySchemaObject, ErrorObject } from 'ajv';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CodegenError } from '../../runtime/errors/codegen-error.js';
+import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 import type { Model } from '../model.js';
 import { isObject } from '../schema-store.js';
 import type { Json, JsonObject, Location } from '../schema-store.js';
-import { lenientDateTime } from '../../runtime/codegen-runtime.js';
+import { lenientDateTime } from 'bloodbank/codegen-runtime';
 
 const require = createRequire(import.meta.url);
 const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;

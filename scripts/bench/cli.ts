@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cli`: start-up of the built `bb` (`dist/apps/cli/main.js`, run `npm run build`
+ * `npm run bench -- cli`: start-up of the built `bb` (`apps/dist/apps/cli/main.js`, run `npm run build`
  * first) for `bb --help` and `bb list-events --json`, against `node -e 0` measured in the same run,
  * interleaved, median of the runs. Issue 6's target: `bb --help` feels instant (a few tenths of a second).
  */
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BB = `${ROOT}dist/apps/cli/main.js`;
+const BB = `${ROOT}apps/dist/apps/cli/main.js`;
 
 function timeOnce(args: readonly string[]): number {
   const started = process.hrtime.bigint();

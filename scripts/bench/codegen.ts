@@ -1,6 +1,6 @@
 /**
  * Codegen benchmark (issue 12, "Speed"). In one run, every measurement a fresh process, same inputs:
- *   (a) ours (`node dist/codegen/cli.js`, what `npx bloodbank-codegen` runs; no cache at all:
+ *   (a) ours (`node codegen/dist/cli.js`, what `npx bloodbank-codegen` runs; no cache at all:
  *       `BLOODBANK_CODEGEN_CACHE=off` and a new output folder each run) against @asyncapi/modelina's
  *       TypeScript generator (scripts/bench/modelina-generate.mjs: @asyncapi/parser parses and validates
  *       the document, TypeScriptFileGenerator writes the models), runs interleaved, on the shipped
@@ -360,27 +360,26 @@ function newestSource(dirs: readonly string[]): number {
 }
 
 /**
- * dist/ must hold the runtime (generated code self-references bloodbank/codegen-runtime → dist), the
+ * The packages' dist/ must hold the runtime (generated code imports bloodbank/codegen-runtime → runtime/dist), the
  * compiled codegen bin and the compiled registry; rebuilt with tsc when missing or older than its sources.
  */
 function ensureDist(log: (line: string) => void): { builtMs: number | null } {
   const outputs = [
-    join(ROOT, 'dist', 'runtime', 'codegen-runtime.js'),
-    join(ROOT, 'dist', 'codegen', 'cli.js'),
+    join(ROOT, 'runtime', 'dist', 'codegen-runtime.js'),
+    join(ROOT, 'codegen', 'dist', 'cli.js'),
     ...(existsSync(join(ROOT, 'generated', 'registry.ts'))
       ? [join(ROOT, 'dist', 'generated', 'registry.js')]
       : []),
   ];
   const oldest = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   if (oldest >= newestSource(['runtime', 'codegen', 'generated'])) return { builtMs: null };
-  log('  building dist/ (npx tsc -p tsconfig.build.json; dist is missing or older than its sources) …');
-  const r = run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+  log('  building dist/ (node scripts/build.mjs; dist is missing or older than its sources) …');
+  const r = run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')]);
   if (r.status !== 0) {
     // tsc still emits with type errors (other work in progress); only a missing output is fatal.
     log(`  tsc reported errors (exit ${r.status}); using what it emitted:\n${r.stdout.slice(0, 800)}`);
   }
-  if (!existsSync(outputs[0] ?? ''))
-    throw new Error('npx tsc -p tsconfig.build.json did not emit dist/runtime');
+  if (!existsSync(outputs[0] ?? '')) throw new Error('node scripts/build.mjs did not emit runtime/dist');
   log(`  dist/ built in ${fmtMs(r.ms)}`);
   return { builtMs: r.ms };
 }
@@ -656,7 +655,7 @@ export async function benchCodegen(options: CodegenBenchOptions = {}): Promise<C
 
   try {
     const dist = ensureDist(log);
-    const bin = join(ROOT, 'dist', 'codegen', 'cli.js');
+    const bin = join(ROOT, 'codegen', 'dist', 'cli.js');
 
     // ---- (a) ours vs Modelina, (b) json-schema-to-typescript + ajv: fresh processes, runs interleaved
     const documents: DocumentFigures[] = [];
@@ -690,7 +689,7 @@ export async function benchCodegen(options: CodegenBenchOptions = {}): Promise<C
           baseline: null,
           target: '< 2 s',
           pass: o.medianWallMs < 2000,
-          note: `node dist/codegen/cli.js, BLOODBANK_CODEGEN_CACHE=off, new output folder each run; CPU ${fmtMs(o.medianCpuMs)}`,
+          note: `node codegen/dist/cli.js, BLOODBANK_CODEGEN_CACHE=off, new output folder each run; CPU ${fmtMs(o.medianCpuMs)}`,
         });
       }
       if (baseline) {

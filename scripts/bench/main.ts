@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- codegen|runtime|gateway|cli|contract|history|all] [--quick] [--profile] [--keep] [--runs N]` (default: all).
+ * `npm run bench [-- codegen|runtime|gateway|cli|contract|history|install|all] [--quick] [--profile] [--keep] [--runs N]` (default: all).
  *
  *   codegen  scripts/bench/codegen.ts (ours vs Modelina, --watch, 1,000 events, import time; see its header)
  *   runtime  the runtime benches, each when its file exists: runtime-publish.ts (benchPublish),
@@ -7,12 +7,13 @@
  *   gateway  scripts/bench/gateway.ts (HTTP gateway vs bare Fastify + amqplib)
  *   cli      scripts/bench/cli.ts (start-up of the built `bb` vs `node -e 0`)
  *   history  scripts/bench/history.ts (history stream scan vs raw amqplib; the cost of the stream on publish)
+ *   install  scripts/bench/install.ts (install size and package count of the packed packages)
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchCodegen } from './codegen.js';
 
-const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'contract', 'history', 'all'] as const;
+const SUITES = ['codegen', 'runtime', 'gateway', 'cli', 'contract', 'history', 'install', 'all'] as const;
 type Suite = (typeof SUITES)[number];
 
 const RUNTIME_BENCHES = [
@@ -44,6 +45,14 @@ const HISTORY_BENCHES = [
     file: 'failover',
     exportName: 'benchFailover',
     title: "failover: SIGKILL of the publisher's cluster node → first confirm on another node",
+  },
+] as const;
+
+const INSTALL_BENCHES = [
+  {
+    file: 'install',
+    exportName: 'benchInstall',
+    title: 'install: npm install --omit=dev of the packed packages (runtime alone, + codegen, everything)',
   },
 ] as const;
 
@@ -114,13 +123,14 @@ async function main(): Promise<number> {
   const unknown = positional.filter((a) => !(SUITES as readonly string[]).includes(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm run bench [-- codegen|runtime|gateway|cli|contract|history|all] [--quick] [--profile] [--keep] [--runs N]\n' +
+      'Usage: npm run bench [-- codegen|runtime|gateway|cli|contract|history|install|all] [--quick] [--profile] [--keep] [--runs N]\n' +
         '  codegen   ours vs Modelina, --watch, 1,000 events, import time (scripts/bench/codegen.ts)\n' +
         '  runtime   publish, consume and correlation-tracker benches (need RabbitMQ and Redis)\n' +
         '  gateway   HTTP gateway vs a bare Fastify + amqplib baseline (autocannon)\n' +
         '  cli       start-up of the built bb (--help, list-events) vs node -e 0\n' +
         '  contract  semantic contract diff vs @asyncapi/diff (scripts/bench/contract.ts)\n' +
         '  history   history stream scan vs raw amqplib; publish with and without the stream (BENCH_HISTORY_EVENTS)\n' +
+        '  install   install size and package count: runtime alone, + codegen, everything (npm pack)\n' +
         '  all       every suite (default)\n' +
         '  --quick   codegen: the documents and --watch only (no synthetic catalogue)\n' +
         '  --runs N  codegen: cold runs per tool and document (default 5)\n' +
@@ -130,8 +140,7 @@ async function main(): Promise<number> {
     return unknown.length > 0 ? 2 : 0;
   }
   const suites = new Set<Suite>(positional.length > 0 ? (positional as Suite[]) : ['all']);
-  const want = (s: 'codegen' | 'runtime' | 'gateway' | 'cli' | 'contract' | 'history') =>
-    suites.has(s) || suites.has('all');
+  const want = (s: Exclude<Suite, 'all'>) => suites.has(s) || suites.has('all');
   let ok = true;
   if (want('codegen')) {
     console.log('== codegen');
@@ -151,6 +160,7 @@ async function main(): Promise<number> {
   if (want('cli')) ok = (await runBenches(CLI_BENCHES)) && ok;
   if (want('contract')) ok = (await runBenches(CONTRACT_BENCHES)) && ok;
   if (want('history')) ok = (await runBenches(HISTORY_BENCHES)) && ok;
+  if (want('install')) ok = (await runBenches(INSTALL_BENCHES)) && ok;
   return ok ? 0 : 1;
 }
 

@@ -238,7 +238,7 @@ ${
 }
 <h2>Publish from TypeScript</h2>
 <pre><code>${h(`import { connectBloodbank } from 'bloodbank';
-import { registry } from 'bloodbank/generated';
+import { registry } from 'bloodbank-catalogue';
 
 const bus = await connectBloodbank({ registry, name: 'my-service' });
 const { eventId } = await bus.publish('${e.key}', ${JSON.stringify(e.examples[0] ?? {}, null, 2).replace(/\n/g, '\n  ')});

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry as agentRegistry } from '../../generated/agent/index.js';
 import * as agent from '../../generated/agent/index.js';
 import { registry } from '../../generated/index.js';
-import { registry as llmRegistry } from 'bloodbank/generated/llm';
+import { registry as llmRegistry } from 'bloodbank-catalogue/llm';
 import { ensureBuild } from '../support/build.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bb-domains-'));

@@ -15,7 +15,7 @@ let compiledStart: Start;
 
 beforeAll(async () => {
   ensureBuild();
-  const compiled = resolve('dist/codegen/load.js');
+  const compiled = resolve('codegen/dist/load.js');
   ({ startValidation: compiledStart } = (await import(/* @vite-ignore */ compiled)) as {
     startValidation: Start;
   });

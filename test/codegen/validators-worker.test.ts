@@ -25,7 +25,7 @@ function files(dir: string, base = ''): string[] {
 it('the compiled bin with the consume stage in a worker writes exactly the committed generated/', async () => {
   const { stderr } = await promisify(execFile)(
     process.execPath,
-    ['dist/codegen/cli.js', '--input', 'asyncapi.yaml', '--out', out],
+    ['codegen/dist/cli.js', '--input', 'asyncapi.yaml', '--out', out],
     {
       env: {
         ...process.env,

@@ -102,6 +102,8 @@ describe('OUTPUT_PACKAGES', () => {
       }
     }
     imported.delete('chokidar');
+    // The runtime (bloodbank): its sources are hashed with codegen's own in the repository, its version when installed.
+    imported.delete('bloodbank');
     expect(imported.size).toBeGreaterThan(0);
     expect([...imported].filter((name) => !(OUTPUT_PACKAGES as readonly string[]).includes(name))).toEqual(
       [],

@@ -1,5 +1,5 @@
 import { connectBloodbank } from 'bloodbank';
-import { registry } from 'bloodbank/generated';
+import { registry } from 'bloodbank-catalogue';
 
 export const bus = await connectBloodbank({ registry, name: 'notes-service' });
 

@@ -1,5 +1,5 @@
 import { createMemoryBus } from 'bloodbank/testing';
-import { registry } from 'bloodbank/generated';
+import { registry } from 'bloodbank-catalogue';
 
 export async function testingSample(): Promise<number> {
   const bus = createMemoryBus({ registry });

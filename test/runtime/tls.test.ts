@@ -268,7 +268,7 @@ function bb(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['dist/apps/cli/main.js', ...args],
+      ['apps/dist/apps/cli/main.js', ...args],
       {
         env: {
           ...process.env,

@@ -11,7 +11,7 @@ export function ensureBuild(): void {
     'runtime/codegen-runtime.ts',
     'runtime/validation.ts',
   ];
-  const codegenBuilt = 'dist/codegen/cli.js';
+  const codegenBuilt = 'codegen/dist/cli.js';
   const codegenSources = ['codegen', 'codegen/emit'].flatMap((dir) =>
     readdirSync(dir)
       .filter((f) => f.endsWith('.ts'))
@@ -20,8 +20,8 @@ export function ensureBuild(): void {
   const stale =
     !existsSync(built) ||
     sources.some((s) => statSync(s).mtimeMs > statSync(built).mtimeMs) ||
-    !existsSync('dist/apps/cli/main.js') ||
+    !existsSync('apps/dist/apps/cli/main.js') ||
     !existsSync(codegenBuilt) ||
     codegenSources.some((s) => statSync(s).mtimeMs > statSync(codegenBuilt).mtimeMs);
-  if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  if (stale) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 }

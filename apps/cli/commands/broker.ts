@@ -12,7 +12,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BloodbankConfig } from '../../../runtime/config.js';
+import type { BloodbankConfig } from 'bloodbank/config.js';
 import type { RabbitDefinitions } from '../../shared/broker-definitions.js';
 import { getConfig, getRegistry, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
@@ -134,7 +134,7 @@ export async function apply(globals: GlobalOptions, options: ApplyOptions): Prom
   });
   let target = ctl;
   let current: Partial<RabbitDefinitions>;
-  const { managementApi } = await import('../../../runtime/amqp/management.js');
+  const { managementApi } = await import('bloodbank/amqp/management.js');
   const management = options.ctl
     ? null
     : managementTarget(managementApi(config.rabbitUrl, config.managementUrl));

@@ -1,5 +1,5 @@
 /** `bb list-events`, `bb list-commands`, `bb show`: the registry as a catalogue. */
-import type { EventDefinition, Registry } from '../../../runtime/registry.js';
+import type { EventDefinition, Registry } from 'bloodbank/registry.js';
 import { generateMock } from '../../shared/mock.js';
 import { getRegistry, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';

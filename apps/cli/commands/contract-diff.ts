@@ -29,6 +29,6 @@ export function diffArgs(options: DiffOptions): string[] {
 
 /** Exit 0 compatible, 1 breaking, 2 invalid input (as `bloodbank-codegen diff`). */
 export async function diff(_globals: GlobalOptions, options: DiffOptions): Promise<number> {
-  const { runContractCommand } = await import('../../../codegen/contract/cli.js');
+  const { runContractCommand } = await import('bloodbank-codegen/contract/cli.js');
   return runContractCommand('diff', diffArgs(options));
 }

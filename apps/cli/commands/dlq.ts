@@ -3,8 +3,8 @@
  * (queues `${EXCHANGE_NAME}.<service>.q…`), a command key (the command processor's queue
  * `${EXCHANGE_NAME}.commands.<key>`), or a queue name (its `.dlq` suffix optional).
  */
-import type { DlqAdmin, DlqTarget, ServiceQueueInfo } from '../../../runtime/amqp/dlq.js';
-import type { BloodbankConfig } from '../../../runtime/config.js';
+import type { DlqAdmin, DlqTarget, ServiceQueueInfo } from 'bloodbank/amqp/dlq.js';
+import type { BloodbankConfig } from 'bloodbank/config.js';
 import type { AppRegistry } from '../../shared/registry.js';
 import { getConfig, getRegistry, openConnection, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
@@ -35,7 +35,7 @@ async function withAdmin<T>(
   const [config, registry] = await Promise.all([getConfig(), getRegistry(globals)]);
   const connection = await openConnection(config, 'dlq');
   try {
-    const { createDlqAdmin } = await import('../../../runtime/amqp/dlq.js');
+    const { createDlqAdmin } = await import('bloodbank/amqp/dlq.js');
     const admin = createDlqAdmin({ connection, exchange: config.exchangeName });
     return await fn(admin, config, registry);
   } catch (error) {
@@ -55,8 +55,8 @@ async function withAdmin<T>(
 export async function queuesWithDeadLetters(
   config: BloodbankConfig,
 ): Promise<{ readonly queues: string[] } | { readonly error: Error }> {
-  const { listQueues, managementApi } = await import('../../../runtime/amqp/management.js');
-  const { isManagementApiError } = await import('../../../runtime/errors/management-api-error.js');
+  const { listQueues, managementApi } = await import('bloodbank/amqp/management.js');
+  const { isManagementApiError } = await import('bloodbank/errors/management-api-error.js');
   try {
     const names = (await listQueues(managementApi(config.rabbitUrl, config.managementUrl))).map(
       (q) => q.name,

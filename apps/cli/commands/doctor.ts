@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BloodbankConnection } from '../../../runtime/amqp/connection.js';
-import { registryFromEnv, type BloodbankConfig } from '../../../runtime/config.js';
+import type { BloodbankConnection } from 'bloodbank/amqp/connection.js';
+import { registryFromEnv, type BloodbankConfig } from 'bloodbank/config.js';
 import { getConfig, getRegistry, openConnection, type GlobalOptions } from '../support/context.js';
 import { EXIT } from '../support/errors.js';
 import { out, printJson } from '../support/output.js';
@@ -42,7 +42,7 @@ export async function doctor(
   }
 
   if (config) {
-    const { redactUrl } = await import('../../../runtime/amqp/connection.js');
+    const { redactUrl } = await import('bloodbank/amqp/connection.js');
     let connection: BloodbankConnection | null = null;
     const started = Date.now();
     try {
@@ -107,7 +107,7 @@ async function amqpChecks(
     add({ check: 'registry', status: 'fail', detail: (error as Error).message });
     return;
   }
-  const { createDlqAdmin } = await import('../../../runtime/amqp/dlq.js');
+  const { createDlqAdmin } = await import('bloodbank/amqp/dlq.js');
   const admin = createDlqAdmin({ connection, exchange });
   const targets = [
     ...registry
@@ -171,7 +171,7 @@ async function redisCheck(url: string, safeUrl: string): Promise<Check> {
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
-    ...(url.startsWith('rediss:') ? { tls: (await import('../../../runtime/tls.js')).trustedCas() } : {}),
+    ...(url.startsWith('rediss:') ? { tls: (await import('bloodbank/tls.js')).trustedCas() } : {}),
   });
   redis.on('error', () => {});
   const started = Date.now();
@@ -190,7 +190,7 @@ async function redisCheck(url: string, safeUrl: string): Promise<Check> {
       check: 'Redis',
       status: 'fail',
       detail:
-        (await import('../../../runtime/tls.js')).describeTlsFailure(error, safeUrl) ??
+        (await import('bloodbank/tls.js')).describeTlsFailure(error, safeUrl) ??
         `cannot reach ${safeUrl} (${(error as Error).message}): correlation tracking and bb trace need it; set REDIS_URL`,
     };
   } finally {
@@ -198,14 +198,15 @@ async function redisCheck(url: string, safeUrl: string): Promise<Check> {
   }
 }
 
-/** The repository root of this `bb` (where package.json names `bloodbank`), or null. */
+/** The repository root of this `bb` (where package.json names `bloodbank-catalogue`), or null. */
 function packageRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'bloodbank') return dir;
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'bloodbank-catalogue')
+          return dir;
       } catch {
         return null;
       }
@@ -220,7 +221,7 @@ async function generatedCheck(globals: GlobalOptions): Promise<Check> {
   if (globals.registry || registryFromEnv())
     return { check, status: 'skip', detail: 'a registry module was given; run its own codegen --check' };
   const root = packageRoot();
-  const cli = root ? join(root, 'dist', 'codegen', 'cli.js') : null;
+  const cli = root ? join(root, 'codegen', 'dist', 'cli.js') : null;
   if (!root || !cli || !existsSync(join(root, 'asyncapi.yaml')) || !existsSync(cli))
     return { check, status: 'skip', detail: 'no asyncapi.yaml or built codegen beside this bb' };
   return new Promise((resolve) => {

@@ -3,7 +3,7 @@
  * id, payload) or JSON lines, filtered by routing-key pattern, time window and correlation. It stops at
  * `--until`, `--limit`, or where the stream ended when the command started. A summary goes to stderr.
  */
-import type { HistoryQuery, ScanStats } from '../../../runtime/amqp/history.js';
+import type { HistoryQuery, ScanStats } from 'bloodbank/amqp/history.js';
 import { parseTimeSpec, TIME_RULE } from '../../shared/time.js';
 import { getConfig, openConnection, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
@@ -66,7 +66,7 @@ export async function history(
   options: HistoryCliOptions,
 ): Promise<void> {
   const query = historyQuery(pattern ? [pattern] : [], options);
-  const { readHistory } = await import('../../../runtime/amqp/history.js');
+  const { readHistory } = await import('bloodbank/amqp/history.js');
   const stats: ScanStats = { scanned: 0, matched: 0, stoppedBy: null };
   const started = Date.now();
   await withHistoryReader('history', async (reader) => {

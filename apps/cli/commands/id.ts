@@ -1,10 +1,10 @@
 /** `bb id <type> key=value…`: the original's deterministic event id (DESIGN.md §6). */
-import { deterministicId } from '../../../runtime/ids.js';
+import { deterministicId } from 'bloodbank/ids.js';
 import type { GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
 import { out } from '../support/output.js';
 import { parseFields } from '../support/payload.js';
-import { ROUTING_KEY } from '../../../runtime/registry.js';
+import { ROUTING_KEY } from 'bloodbank/registry.js';
 
 export async function id(_globals: GlobalOptions, type: string, pairs: string[]): Promise<void> {
   if (!ROUTING_KEY.test(type))

@@ -1,7 +1,7 @@
 /** `bb publish <type>`: validate, then publish over AMQP (confirmed) or through the HTTP gateway. */
-import type { PublishOptions } from '../../../runtime/bus.js';
-import { createEnvelope } from '../../../runtime/envelope.js';
-import { deterministicId, uniqueKey } from '../../../runtime/ids.js';
+import type { PublishOptions } from 'bloodbank/bus.js';
+import { createEnvelope } from 'bloodbank/envelope.js';
+import { deterministicId, uniqueKey } from 'bloodbank/ids.js';
 import { findType } from './catalog.js';
 import { cliSource, getConfig, getRegistry, openBus, type GlobalOptions } from '../support/context.js';
 import { publishViaHttp } from '../support/http.js';

@@ -4,7 +4,7 @@
  * `bb-replayed-at` header. An idempotent consumer skips events it already handled; `--force` marks the
  * copies (`bb-replay-force`) so that it handles them again. Progress goes to stderr about once a second.
  */
-import type { ReplayProgress } from '../../../runtime/amqp/history.js';
+import type { ReplayProgress } from 'bloodbank/amqp/history.js';
 import { getRegistry, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
 import { info, out, printJson } from '../support/output.js';
@@ -31,7 +31,7 @@ function line(p: ReplayProgress, dryRun: boolean): string {
 export async function replay(globals: GlobalOptions, options: ReplayCliOptions): Promise<void> {
   const query = historyQuery(options.pattern ?? [], options);
   const registry = await getRegistry(globals);
-  const { replayHistory } = await import('../../../runtime/amqp/history.js');
+  const { replayHistory } = await import('bloodbank/amqp/history.js');
   const result = await withHistoryReader('replay', async (reader) => {
     const { target } = resolveTarget(options.to, reader.exchange, registry);
     try {

@@ -14,8 +14,8 @@ export async function setup(
   const config = await getConfig();
   const connection = await openConnection(config, 'setup');
   try {
-    const { setupHistory } = await import('../../../runtime/amqp/history.js');
-    const { assertEventExchange } = await import('../../../runtime/amqp/topology.js');
+    const { setupHistory } = await import('bloodbank/amqp/history.js');
+    const { assertEventExchange } = await import('bloodbank/amqp/topology.js');
     let history: string | null = null;
     if (options.history === false || config.history === 'off') {
       const ch = await connection.createChannel();

@@ -4,8 +4,8 @@
  * a message from any other consumer. "listening …" goes to stderr once the queue is bound.
  */
 import type { ConsumeMessage } from 'amqplib';
-import { decodeBody, decodeMeta } from '../../../runtime/wire.js';
-import { ensureEventExchange } from '../../../runtime/amqp/topology.js';
+import { decodeBody, decodeMeta } from 'bloodbank/wire.js';
+import { ensureEventExchange } from 'bloodbank/amqp/topology.js';
 import { getConfig, openConnection, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
 import { info, out, truncate } from '../support/output.js';

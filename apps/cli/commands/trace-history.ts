@@ -5,7 +5,7 @@
  * whole workflow. Parents come from each envelope's `correlation_ids`; a parent outside the stream's
  * retention appears as a leaf without a type.
  */
-import type { HistoryReader } from '../../../runtime/amqp/history.js';
+import type { HistoryReader } from 'bloodbank/amqp/history.js';
 import type { Trace, TraceDirection, TraceNode } from './trace.js';
 
 const MAX_DEPTH = 100;
@@ -21,7 +21,7 @@ export async function traceFromHistory(
   eventId: string,
   direction: TraceDirection,
 ): Promise<(Trace & { source: 'history' }) | null> {
-  const { readHistory } = await import('../../../runtime/amqp/history.js');
+  const { readHistory } = await import('bloodbank/amqp/history.js');
   const id = eventId.toLowerCase();
   const known = new Map<string, Known>();
   const collect = async (correlation: string) => {

@@ -2,7 +2,7 @@
  * `bb trace <event-id>`: the causation graph recorded in Redis, drawn as trees — the event's ancestors
  * (its parents, their parents…) and its descendants. An event reached twice is drawn once and marked.
  */
-import type { CorrelationTracker } from '../../../runtime/redis/correlation-tracker.js';
+import type { CorrelationTracker } from 'bloodbank/redis/correlation-tracker.js';
 import { getConfig, openConnection, openTracker, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
 import { info, out, printJson, UUID_RE } from '../support/output.js';

@@ -15,7 +15,7 @@ export async function unbind(
   pattern: string,
   options: { json?: boolean },
 ): Promise<void> {
-  const { assertTopicPattern } = await import('../../../runtime/delivery/topic.js');
+  const { assertTopicPattern } = await import('bloodbank/delivery/topic.js');
   try {
     assertTopicPattern(pattern);
   } catch (error) {
@@ -25,8 +25,8 @@ export async function unbind(
   const exchange = config.exchangeName;
   const { label: queue } = resolveTarget(service, exchange, registry);
 
-  const { listBindings, managementApi } = await import('../../../runtime/amqp/management.js');
-  const { isManagementApiError } = await import('../../../runtime/errors/management-api-error.js');
+  const { listBindings, managementApi } = await import('bloodbank/amqp/management.js');
+  const { isManagementApiError } = await import('bloodbank/errors/management-api-error.js');
   const connection = await openConnection(config, 'unbind');
   try {
     const check = await connection.createChannel();

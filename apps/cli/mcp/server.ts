@@ -7,7 +7,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { deterministicId, type IdFieldValue } from '../../../runtime/ids.js';
+import { deterministicId, type IdFieldValue } from 'bloodbank/ids.js';
 import type { AppRegistry } from '../../shared/registry.js';
 import { buildTrace } from '../commands/trace.js';
 import { cliSource, getRegistry, openBus, type Bus, type GlobalOptions } from '../support/context.js';
@@ -80,7 +80,7 @@ function lazyBus(globals: GlobalOptions): { get: () => Promise<ToolBus>; close: 
         }
       },
       async history(query) {
-        const { readHistory } = await import('../../../runtime/amqp/history.js');
+        const { readHistory } = await import('bloodbank/amqp/history.js');
         const events: unknown[] = [];
         for await (const e of readHistory(
           { connection: bus.connection, exchange: bus.config.exchangeName },

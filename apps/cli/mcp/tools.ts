@@ -9,7 +9,7 @@
  * Each input schema is self-contained JSON Schema draft-07 (local `#/definitions` only). Failures are
  * returned as tool errors (`isError`) that name each failing JSON pointer and say how to recover.
  */
-import type { EventDefinition, JsonSchema, ValidationIssue } from '../../../runtime/registry.js';
+import type { EventDefinition, JsonSchema, ValidationIssue } from 'bloodbank/registry.js';
 import type { AppRegistry } from '../../shared/registry.js';
 import { describeType, filterTypes } from '../commands/catalog.js';
 import type { TraceDirection } from '../commands/trace.js';

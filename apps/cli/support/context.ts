@@ -4,11 +4,11 @@
  * Every import of the runtime here is dynamic, so `bb --help` loads none of it.
  */
 import { hostname } from 'node:os';
-import type { BloodbankConnection } from '../../../runtime/amqp/connection.js';
-import type { Publisher } from '../../../runtime/amqp/publisher.js';
-import type { BloodbankConfig } from '../../../runtime/config.js';
-import type { SourceInput } from '../../../runtime/envelope.js';
-import type { CorrelationTracker } from '../../../runtime/redis/correlation-tracker.js';
+import type { BloodbankConnection } from 'bloodbank/amqp/connection.js';
+import type { Publisher } from 'bloodbank/amqp/publisher.js';
+import type { BloodbankConfig } from 'bloodbank/config.js';
+import type { SourceInput } from 'bloodbank/envelope.js';
+import type { CorrelationTracker } from 'bloodbank/redis/correlation-tracker.js';
 import type { AppRegistry } from '../../shared/registry.js';
 import { CliError, EXIT, toCliError } from './errors.js';
 
@@ -34,7 +34,7 @@ export function getRegistry(options: GlobalOptions): Promise<AppRegistry> {
 }
 
 export async function getConfig(): Promise<BloodbankConfig> {
-  const { loadConfig } = await import('../../../runtime/config.js');
+  const { loadConfig } = await import('bloodbank/config.js');
   try {
     return loadConfig();
   } catch (error) {
@@ -44,7 +44,7 @@ export async function getConfig(): Promise<BloodbankConfig> {
 
 /** One AMQP connection that gives up after a few quick attempts (about half a second). */
 export async function openConnection(config: BloodbankConfig, name: string): Promise<BloodbankConnection> {
-  const { createConnection, redactUrl } = await import('../../../runtime/amqp/connection.js');
+  const { createConnection, redactUrl } = await import('bloodbank/amqp/connection.js');
   const url = redactUrl(config.rabbitUrl);
   let connection: BloodbankConnection;
   try {
@@ -59,7 +59,7 @@ export async function openConnection(config: BloodbankConfig, name: string): Pro
     await connection.waitForConnect();
   } catch (error) {
     const cause = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : '';
-    const { describeTlsFailure } = await import('../../../runtime/tls.js');
+    const { describeTlsFailure } = await import('bloodbank/tls.js');
     const tls = describeTlsFailure(error, url);
     if (tls)
       throw new CliError(`cannot reach RabbitMQ at ${url}: ${tls}`, EXIT.unavailable, { cause: error });
@@ -74,8 +74,8 @@ export async function openConnection(config: BloodbankConfig, name: string): Pro
 
 /** The correlation tracker; with `required`, Redis being away is an error instead of a silent no-op. */
 export async function openTracker(config: BloodbankConfig, required: boolean): Promise<CorrelationTracker> {
-  const { CorrelationTracker } = await import('../../../runtime/redis/correlation-tracker.js');
-  const { redisTarget } = await import('../../../runtime/redis/link.js');
+  const { CorrelationTracker } = await import('bloodbank/redis/correlation-tracker.js');
+  const { redisTarget } = await import('bloodbank/redis/link.js');
   const tracker = new CorrelationTracker({
     ...redisTarget(config),
     ttlDays: config.correlationTtlDays,
@@ -84,7 +84,7 @@ export async function openTracker(config: BloodbankConfig, required: boolean): P
   await tracker.start();
   if (required && tracker.degraded) {
     await tracker.close();
-    const { redactUrl } = await import('../../../runtime/amqp/connection.js');
+    const { redactUrl } = await import('bloodbank/amqp/connection.js');
     throw new CliError(
       `cannot reach Redis at ${redactUrl(config.redisUrl)}: is it running? Set REDIS_URL to point elsewhere`,
       EXIT.unavailable,
@@ -111,7 +111,7 @@ export async function openBus(
   const [registry, config] = await Promise.all([getRegistry(options), getConfig()]);
   const connection = await openConnection(config, name);
   const tracker = await openTracker(config, false);
-  const { createPublisher } = await import('../../../runtime/amqp/publisher.js');
+  const { createPublisher } = await import('bloodbank/amqp/publisher.js');
   const publisher = createPublisher({
     registry,
     connection,

@@ -1,6 +1,6 @@
 /** `bb publish --via http`: the gateway's `POST /events/<tokens>` (BLOODBANK_URL, BLOODBANK_API_KEY). */
-import type { BloodbankConfig } from '../../../runtime/config.js';
-import type { ValidationIssue } from '../../../runtime/registry.js';
+import type { BloodbankConfig } from 'bloodbank/config.js';
+import type { ValidationIssue } from 'bloodbank/registry.js';
 import { CLI_APP } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { formatIssues } from './payload.js';

@@ -1,6 +1,6 @@
 /** Reading, validating and describing payloads for `bb publish` and friends. */
 import { readFile } from 'node:fs/promises';
-import type { EventDefinition, ValidationIssue } from '../../../runtime/registry.js';
+import type { EventDefinition, ValidationIssue } from 'bloodbank/registry.js';
 import { generateMock } from '../../shared/mock.js';
 import { CliError, EXIT } from './errors.js';
 import { UUID_RE } from './output.js';

@@ -1,7 +1,7 @@
 /** Request/reply over the CLI's bus (runtime/commands), for `publish-prompt --wait` and MCP command tools. */
-import type { RequestOptions } from '../../../runtime/commands/requester.js';
-import type { Envelope, SourceInput } from '../../../runtime/envelope.js';
-import type { Registry } from '../../../runtime/registry.js';
+import type { RequestOptions } from 'bloodbank/commands/requester.js';
+import type { Envelope, SourceInput } from 'bloodbank/envelope.js';
+import type { Registry } from 'bloodbank/registry.js';
 import type { Bus } from './context.js';
 
 /** The requester with string keys: the registry here may be any module's (`--registry`). */
@@ -19,7 +19,7 @@ export async function openRequester(
   source: SourceInput,
   timeoutMs?: number,
 ): Promise<CliRequester> {
-  const { createRequester } = await import('../../../runtime/commands/requester.js');
+  const { createRequester } = await import('bloodbank/commands/requester.js');
   return createRequester({
     registry: bus.registry as unknown as Registry,
     connection: bus.connection,

@@ -5,7 +5,7 @@
  */
 import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from 'react';
-import type { EventDefinition, Registry } from '../../../runtime/registry.js';
+import type { EventDefinition, Registry } from 'bloodbank/registry.js';
 
 /** What the workbench reads of a registry. */
 export type WorkbenchRegistry = Pick<Registry, 'list' | 'get'>;

@@ -4,9 +4,9 @@
  * consumers' queues; nothing of it outlives the TUI. Re-declared after every reconnection.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { createConnection, type BloodbankConnection } from '../../../runtime/amqp/connection.js';
-import { ensureEventExchange } from '../../../runtime/amqp/topology.js';
-import { decodeBody, decodeMeta } from '../../../runtime/wire.js';
+import { createConnection, type BloodbankConnection } from 'bloodbank/amqp/connection.js';
+import { ensureEventExchange } from 'bloodbank/amqp/topology.js';
+import { decodeBody, decodeMeta } from 'bloodbank/wire.js';
 
 export interface LiveEvent {
   /** Increasing number, unique within the session. */

@@ -4,10 +4,10 @@
  */
 import { hostname } from 'node:os';
 import { render } from 'ink';
-import { redactUrl } from '../../../runtime/amqp/connection.js';
-import type { Bloodbank } from '../../../runtime/bloodbank.js';
-import { connectBloodbank } from '../../../runtime/bloodbank.js';
-import { loadConfig } from '../../../runtime/config.js';
+import { redactUrl } from 'bloodbank/amqp/connection.js';
+import type { Bloodbank } from 'bloodbank/bloodbank.js';
+import { connectBloodbank } from 'bloodbank/bloodbank.js';
+import { loadConfig } from 'bloodbank/config.js';
 import type { BloodbankCatalog } from '../../../generated/catalog.js';
 import { generateMock } from '../../shared/mock.js';
 import { loadRegistry } from '../../shared/registry.js';

@@ -2,7 +2,7 @@
  * Live validation of the editor's text: JSON syntax first (with the line and column of the error), then
  * the event's publish validator, each issue located on the line of the field its JSON pointer names.
  */
-import type { EventDefinition, ValidationIssue } from '../../../runtime/registry.js';
+import type { EventDefinition, ValidationIssue } from 'bloodbank/registry.js';
 
 export interface LocatedIssue {
   /** JSON pointer into the payload (`/media_duration_seconds`), `''` for the payload itself. */

@@ -4,7 +4,7 @@
  * (`theboard.meeting.participant.turn.completed` → theboard › meeting.participant.turn › completed).
  * Two-token keys (`llm.prompt`) hang directly under their domain.
  */
-import type { EventDefinition, EventKind } from '../../../runtime/registry.js';
+import type { EventDefinition, EventKind } from 'bloodbank/registry.js';
 
 export interface TreeNode {
   /** Unique id: the token path (`fireflies`, `fireflies.transcript`, or the routing key for leaves). */

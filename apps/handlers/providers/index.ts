@@ -1,5 +1,5 @@
 /** LLM providers of the agent.thread.prompt handler, by name. */
-import type { BloodbankConfig } from '../../../runtime/index.js';
+import type { BloodbankConfig } from 'bloodbank';
 import { createAnthropicProvider } from './anthropic.js';
 import { createEchoProvider } from './echo.js';
 import { createOpenAiProvider } from './openai.js';

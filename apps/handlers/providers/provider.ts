@@ -2,7 +2,7 @@
  * The contract of an LLM provider for the agent.thread.prompt handler, and the HTTP plumbing the real
  * providers share (JSON over fetch, error classification, timeouts).
  */
-import { ProviderError } from '../../../runtime/index.js';
+import { ProviderError } from 'bloodbank';
 
 export interface LlmRequest {
   readonly prompt: string;

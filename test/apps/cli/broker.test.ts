@@ -22,7 +22,7 @@ function bb(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['dist/apps/cli/main.js', ...args],
+      ['apps/dist/apps/cli/main.js', ...args],
       { env: { ...process.env, BLOODBANK_LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
       (error, stdout, stderr) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),

@@ -1,5 +1,5 @@
 /**
- * Helpers for tests that run the built `bb` (dist/apps/cli/main.js) as a child process: a build that
+ * Helpers for tests that run the built `bb` (apps/dist/apps/cli/main.js) as a child process: a build that
  * runs once when dist/ is older than the sources (serialised across test files by a lock directory),
  * one-shot runs, long-running children whose output can be awaited, and a unique exchange per test.
  */
@@ -9,13 +9,14 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-export const BB = join(ROOT, 'dist/apps/cli/main.js');
+export const BB = join(ROOT, 'apps/dist/apps/cli/main.js');
 const SOURCES = ['apps', 'runtime', 'generated'];
 
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue; // a package's build output
     if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
     else if (/\.tsx?$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
   }
@@ -28,7 +29,7 @@ function stale(): boolean {
   return SOURCES.some((s) => newestMtime(join(ROOT, s)) > built);
 }
 
-/** Builds dist/ with `tsc -p tsconfig.build.json` when it is older than apps/, runtime/ or generated/. */
+/** Builds with `node scripts/build.mjs` when it is older than apps/, runtime/ or generated/. */
 export function ensureCliBuilt(): void {
   if (!stale()) return;
   // The lock lives beside the checkout's other scratch folders (`.tmp-*`, gitignored), never in node_modules.
@@ -46,15 +47,11 @@ export function ensureCliBuilt(): void {
   try {
     if (!stale()) return;
     // tsc emits even when another engineer's file has a type error; the freshness check below decides.
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
-    );
-    if (!existsSync(BB)) throw new Error('the build did not produce dist/apps/cli/main.js');
+    spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    if (!existsSync(BB)) throw new Error('the build did not produce apps/dist/apps/cli/main.js');
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

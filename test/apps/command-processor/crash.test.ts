@@ -1,5 +1,5 @@
 /**
- * The command processor as a child process running the built code (`node dist/apps/command-processor/
+ * The command processor as a child process running the built code (`node apps/dist/apps/command-processor/
  * main.js`): SIGKILL in the middle of a handler, restart, and exactly one agent.thread.response and one
  * copy of each side effect (by event_id) arrive; SIGTERM finishes the running command before exiting.
  */
@@ -13,7 +13,7 @@ import { SHARED_URL, uniqueName } from '../../support/private-rabbit.js';
 import { deleteCommandTopology, observe, sleep } from '../../runtime/commands/harness.js';
 
 const KEY = 'agent.thread.prompt';
-const MAIN = 'dist/apps/command-processor/main.js';
+const MAIN = 'apps/dist/apps/command-processor/main.js';
 const RETRY_DELAY = 200;
 
 function newestSource(dirs: readonly string[]): number {
@@ -21,6 +21,7 @@ function newestSource(dirs: readonly string[]): number {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
+      if (entry.name === 'dist' || entry.name === 'node_modules') continue; // a package's build output
       if (entry.isDirectory()) walk(path);
       else if (path.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
     }
@@ -35,7 +36,7 @@ beforeAll(() => {
     newestSource(['runtime', 'apps/command-processor', 'apps/handlers', 'apps/shared', 'generated']) >
       statSync(MAIN).mtimeMs;
   // tsc emits even when other parts of the tree have type errors; the file's presence is what matters.
-  if (stale) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore', timeout: 170_000 });
+  if (stale) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'ignore', timeout: 170_000 });
   if (!existsSync(MAIN)) throw new Error(`${MAIN} was not built`);
 }, 180_000);
 

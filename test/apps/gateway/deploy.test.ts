@@ -39,7 +39,7 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
   const s = compose.services;
   const byDefault = Object.keys(s).filter((name) => s[name]?.profiles === undefined);
   expect(byDefault.sort()).toEqual(['command-processor', 'gateway', 'rabbitmq', 'redis', 'setup']);
-  expect(s['setup']?.command).toEqual(['node', 'dist/apps/cli/main.js', 'setup']);
+  expect(s['setup']?.command).toEqual(['node', 'apps/dist/apps/cli/main.js', 'setup']);
   // Profile `cluster`: three RabbitMQ 3.10 nodes (README "Running on a cluster").
   const cluster = Object.keys(s).filter((name) => s[name]?.profiles?.includes('cluster'));
   expect(cluster.sort()).toEqual(['rabbit1', 'rabbit2', 'rabbit3']);
@@ -47,16 +47,16 @@ it('has the original topology: RabbitMQ 3.10 with management, Redis, gateway on 
   expect(s['rabbitmq']?.image).toBe('rabbitmq:3.10-management');
   expect(s['redis']?.image).toMatch(/^redis:/);
   expect(s['gateway']?.ports).toContain('8682:8682');
-  expect(s['gateway']?.command).toEqual(['node', 'dist/apps/gateway/main.js']);
+  expect(s['gateway']?.command).toEqual(['node', 'apps/dist/apps/gateway/main.js']);
   expect(s['command-processor']?.command?.slice(0, 2)).toEqual([
     'node',
-    'dist/apps/command-processor/main.js',
+    'apps/dist/apps/command-processor/main.js',
   ]);
   for (const cmd of [s['gateway']?.command, s['command-processor']?.command, s['setup']?.command]) {
-    const entry = (cmd?.[1] ?? '').replace(/^dist\//, '').replace(/\.js$/, '.ts');
+    const entry = (cmd?.[1] ?? '').replace(/^apps\/dist\//, '').replace(/\.js$/, '.ts');
     expect(existsSync(new URL(entry, root)), entry).toBe(true);
   }
   const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
   expect(dockerfile).toMatch(/^FROM node:20/m);
-  expect(dockerfile).toContain('dist/apps/gateway/main.js');
+  expect(dockerfile).toContain('apps/dist/apps/gateway/main.js');
 });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenToHtml } from './screen-html.js';
 
 const ROOT = resolve('.');
-const BB = join(ROOT, 'dist/apps/cli/main.js');
+const BB = join(ROOT, 'apps/dist/apps/cli/main.js');
 const EXCHANGE = process.env['EXCHANGE_NAME'] ?? 'bloodbank.events.v1';
 const RABBIT_URL = process.env['RABBIT_URL'] ?? 'amqp://localhost:5672';
 const KEY = 'fireflies.transcript.upload';
@@ -93,12 +93,11 @@ function ensureBuilt(): void {
       const p = join(dir, d.name);
       return Math.max(m, d.isDirectory() ? newest(p) : statSync(p).mtimeMs);
     }, 0);
-  const built = join(ROOT, 'dist/apps/cli/tui/main.js');
+  const built = join(ROOT, 'apps/dist/apps/cli/tui/main.js');
   if (existsSync(built) && existsSync(BB) && statSync(built).mtimeMs >= newest(join(ROOT, 'apps/cli')))
     return;
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(built) || !existsSync(BB))
-    throw new Error('npx tsc -p tsconfig.build.json did not build bb');
+  spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(built) || !existsSync(BB)) throw new Error('node scripts/build.mjs did not build bb');
 }
 
 describe('bb tui in a terminal', () => {
