@@ -323,3 +323,57 @@ for (const [name, make] of [
     });
   });
 }
+
+describe('the bare wire as RabbitMQ carries it', () => {
+  it('body = the payload JSON; envelope metadata, typed headers, correlation id and reply address in AMQP properties', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const exchange = `bbtest.foreign-wire.${suffix}`;
+    const registry = createForeignRegistry(suffix);
+    const connection = await createConnection({ url: RABBIT_URL, name: `bbtest-foreign-wire-${suffix}` });
+    await connection.waitForConnect();
+    const publisher = createPublisher({ registry, connection, exchange });
+    const ch = await connection.createChannel();
+    try {
+      await ch.assertExchange(exchange, 'topic', { durable: true });
+      const tap = (await ch.assertQueue('', { exclusive: true })).queue;
+      await ch.bindQueue(tap, exchange, '#');
+      const receipt = await publisher.publish(
+        'room.posted',
+        { text: 'hello' },
+        {
+          parameters: { roomId: 'r2' },
+          messageHeaders: { traceId: 'trace-9', replyTo: 'answers.q' },
+          source: { host: 'h9', type: 'agent', app: 'wire-test' },
+        },
+      );
+      let m = await ch.get(tap, { noAck: true });
+      const end = Date.now() + 10_000;
+      while (!m && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+        m = await ch.get(tap, { noAck: true });
+      }
+      if (!m) throw new Error('nothing on the tap queue');
+      expect(m.fields.routingKey).toBe(`t${suffix}.rooms.r2.events`);
+      expect(m.content.toString('utf8')).toBe('{"text":"hello"}');
+      expect(m.properties).toMatchObject({
+        messageId: receipt.eventId,
+        type: 'room.posted',
+        appId: 'wire-test',
+        contentType: 'application/json',
+        correlationId: 'trace-9',
+        replyTo: 'answers.q',
+        deliveryMode: 2,
+      });
+      const headers = m.properties.headers ?? {};
+      expect(headers['traceId']).toBe('trace-9');
+      expect(headers['cloudEvents_id']).toBe(receipt.eventId);
+      expect(headers['cloudEvents_time']).toBe(receipt.envelope.timestamp);
+      expect(JSON.parse(String(headers['bb-source']))).toEqual(receipt.envelope.source);
+    } finally {
+      await ch.deleteExchange(exchange).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+      await publisher.close();
+      await connection.close();
+    }
+  });
+});
