@@ -128,7 +128,8 @@ function publishRoute(ctx: GatewayContext, def: EventDefinition, asCommand: bool
     authorize(ctx, request, def.key);
     const { envelope, options } = buildEnvelope(ctx, def, request);
     const wait = asCommand && isTrue((request.query as Record<string, unknown>)['wait']);
-    if (wait) return waitForReply(ctx, def, envelope, request, reply, options);
+    // Request/reply publishes on the command's key: a foreign command's address is not filled there yet.
+    if (wait) return waitForReply(ctx, def, envelope, request, reply);
     try {
       const receipt = await ctx.broker.publish(envelope, options);
       return reply.code(202).send({ event_id: receipt.eventId, event_type: receipt.eventType });
@@ -157,7 +158,6 @@ async function waitForReply(
   envelope: Envelope,
   request: FastifyRequest,
   reply: FastifyReply,
-  address: Pick<PublishOptions, 'parameters' | 'routingKey'> = {},
 ): Promise<FastifyReply> {
   const raw = (request.query as Record<string, unknown>)['timeout_ms'];
   const timeoutMs = raw === undefined ? ctx.commandTimeout.defaultMs : Number(raw);
@@ -185,7 +185,6 @@ async function waitForReply(
       source: envelope.source,
       agentContext: envelope.agent_context,
       ...(envelope.correlation_ids.length > 0 ? { parentIds: envelope.correlation_ids } : {}),
-      ...address,
     });
     return reply.code(200).send({
       status: 'completed',
