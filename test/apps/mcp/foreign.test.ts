@@ -4,50 +4,27 @@
  * address parameters are in the tools' input schemas, bad values come back as tool errors naming
  * `/parameters/<name>`, and publishes are confirmed by the broker.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { validateToolName } from '@modelcontextprotocol/sdk/shared/toolNameValidation.js';
-import amqp from 'amqplib';
+import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandToolNames } from '../../../apps/cli/mcp/tools.js';
 import { toolNameOf } from '../../../apps/shared/entries.js';
 import type { EventDefinition } from '../../../runtime/registry.js';
-import { BB, deleteTopology, ensureCliBuilt, uniqueExchange } from '../cli/support.js';
+import { startMcp, type McpHarness } from './support.js';
 
-const EXCHANGE = uniqueExchange('mcpforeign');
+let mcp: McpHarness;
 let client: Client;
-let conn: amqp.ChannelModel;
 let ch: amqp.Channel;
 let queue: string;
 type CallResult = { isError?: boolean; content: { type: string; text: string }[] };
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  conn = await amqp.connect(process.env['RABBIT_URL'] ?? 'amqp://localhost:5672');
-  ch = await conn.createChannel();
-  await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
-  queue = (await ch.assertQueue('', { exclusive: true })).queue;
-  await ch.bindQueue(queue, EXCHANGE, '#');
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-  client = new Client({ name: 'bloodbank-test', version: '1.0.0' });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [BB, '--registry', './test/fixtures/apps/foreign-registry.mjs', 'mcp'],
-      env: { ...env, EXCHANGE_NAME: EXCHANGE, BLOODBANK_LOG_LEVEL: 'silent' },
-      stderr: 'ignore',
-    }),
-  );
+  mcp = await startMcp('mcpforeign', ['--registry', './test/fixtures/apps/foreign-registry.mjs']);
+  ({ client, channel: ch, queue } = mcp);
 }, 300_000);
 
-afterAll(async () => {
-  await client?.close();
-  await ch?.close().catch(() => {});
-  await conn?.close().catch(() => {});
-  await deleteTopology(EXCHANGE, [`${EXCHANGE}.history`]).catch(() => {});
-});
+afterAll(async () => mcp?.close());
 
 const call = async (name: string, args: Record<string, unknown>) =>
   (await client.callTool({ name, arguments: args })) as CallResult;
