@@ -111,6 +111,12 @@ program
   .option('-f, --file <path>', 'read the payload (JSON) from a file')
   .option('-p, --parent <id>', 'parent (causation) event id; repeatable', collect)
   .option('--id-key <key=value>', 'field of a deterministic event id (DESIGN §6); repeatable', collect)
+  .option(
+    '--param <name=value>',
+    'value of a {placeholder} of the channel address (bb show lists them); repeatable',
+    collect,
+  )
+  .option('--routing-key <key>', 'the routing key, for a channel whose address is null')
   .option('--dry-run', 'validate and print the envelope without publishing')
   .addOption(
     new Option('--via <transport>', 'publish through RabbitMQ or the HTTP gateway')
@@ -126,7 +132,8 @@ Examples:
   $ bb publish llm.prompt --mock
   $ bb publish llm.prompt --data '{"provider":"anthropic","prompt":"hi"}' --parent <event-id>
   $ echo '{"kind":"file","uri":"file:///tmp/a"}' | bb publish artifact.created - --id-key uri=file:///tmp/a
-  $ BLOODBANK_URL=http://localhost:8682 BLOODBANK_API_KEY=… bb publish llm.prompt --mock --via http`,
+  $ BLOODBANK_URL=http://localhost:8682 BLOODBANK_API_KEY=… bb publish llm.prompt --mock --via http
+  $ bb --registry ./their/generated/registry.js publish lightTurnOn --mock --param streetlightId=lamp7`,
   )
   .action(
     lazy(

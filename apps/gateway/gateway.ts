@@ -7,22 +7,21 @@
  * down or blocking, routes answer 503 with `Retry-After` at once (never hang, never 500); invalid input
  * answers 4xx with every failing JSON pointer and rule, and nothing is published.
  */
-import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram } from 'prom-client';
 import type { RedisSentinelAddress } from 'bloodbank/config.js';
 import { silentLogger } from 'bloodbank/logger.js';
 import { createMetrics, type BloodbankMetrics } from 'bloodbank/metrics.js';
 import { CorrelationTracker } from 'bloodbank/redis/correlation-tracker.js';
 import type { Registry } from 'bloodbank/registry.js';
-import { parseApiKeys, presentedKey, type KeyStore } from './auth.js';
+import { parseApiKeys, type KeyStore } from './auth.js';
 import { createBroker, type Broker } from './broker.js';
-import { createCredentials } from './credentials.js';
+import { createCredentials, type Credentials } from './credentials.js';
 import { loadRequester, type CommandRequester } from './commands.js';
-import type { AuthMode, GatewayContext, GatewayMetrics } from './context.js';
-import { isHttpError, type HttpError } from './http-error.js';
+import type { AuthMode, GatewayContext } from './context.js';
+import { countRequests, gatewayMetrics } from './gateway-metrics.js';
+import { allowCors, answerErrors, authenticateRequests, type CorsOrigins } from './hooks.js';
 import { createTokenVerifier, type JwtOptions, type TokenVerifier } from './jwt.js';
 import { LiveStream } from './live-stream.js';
 import { registerRateLimit } from './rate-limit.js';
@@ -61,7 +60,7 @@ export interface GatewayOptions {
   /** Requests per key (or client address) per window; `false` disables (default 6,000 per minute). */
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number } | false;
   /** Allowed CORS origins: `true`/`'*'` any, a list, or `false` (default: no CORS headers). */
-  readonly corsOrigins?: boolean | string | readonly string[];
+  readonly corsOrigins?: CorsOrigins;
   readonly firefliesWebhookSecret?: string;
   /** Longest wait for a broker confirm before answering 503 (default 5,000 ms). */
   readonly publishTimeoutMs?: number;
@@ -97,64 +96,12 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function gatewayMetrics(metrics: BloodbankMetrics): GatewayMetrics {
-  const registers = [metrics.registry];
-  return {
-    requests: new Counter({
-      name: 'bloodbank_gateway_requests_total',
-      help: 'HTTP requests answered by the gateway',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    }),
-    duration: new Histogram({
-      name: 'bloodbank_gateway_request_duration_seconds',
-      help: 'Time to answer an HTTP request (publishing routes include the broker confirm)',
-      labelNames: ['route'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
-    wsClients: new Gauge({
-      name: 'bloodbank_gateway_ws_clients',
-      help: 'Open /ws/events sockets',
-      registers,
-    }),
-    wsDropped: new Counter({
-      name: 'bloodbank_gateway_ws_dropped_total',
-      help: 'WebSocket clients dropped (slow, keepalive, broker)',
-      labelNames: ['reason'],
-      registers,
-    }),
-    webhooks: new Counter({
-      name: 'bloodbank_gateway_webhooks_total',
-      help: 'Fireflies webhooks by outcome',
-      labelNames: ['outcome'],
-      registers,
-    }),
-    requestTimeouts: new Counter({
-      name: 'bloodbank_gateway_request_timeouts_total',
-      help: 'Requests answered 408 because they were not received within BLOODBANK_REQUEST_TIMEOUT_MS',
-      registers,
-    }),
-    connectionsDropped: new Counter({
-      name: 'bloodbank_gateway_connections_dropped_total',
-      help: 'Connections refused because BLOODBANK_MAX_CONNECTIONS were open',
-      registers,
-    }),
-  };
-}
-
-function corsOrigin(value: GatewayOptions['corsOrigins']): boolean | string[] {
-  if (value === undefined || value === false) return false;
-  if (value === true || value === '*') return true;
-  const list = typeof value === 'string' ? value.split(',') : [...value];
-  const origins = list.map((s) => s.trim()).filter((s) => s !== '');
-  return origins.includes('*') ? true : origins;
-}
-
-export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const name = options.name ?? 'bloodbank-gateway';
-  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
-  const metrics = options.metrics ?? createMetrics();
+/** Keys, bearer tokens and the mode they give: `off` (BLOODBANK_AUTH=off), `keys`, or `open` (none configured). */
+function gatewayAuth(options: GatewayOptions): {
+  keys: KeyStore;
+  credentials: Credentials;
+  authMode: AuthMode;
+} {
   const keys = typeof options.apiKeys === 'object' ? options.apiKeys : parseApiKeys(options.apiKeys);
   const tokens =
     options.jwt === undefined
@@ -164,22 +111,127 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : createTokenVerifier(options.jwt);
   const credentials = createCredentials(keys, tokens);
   const authMode: AuthMode = options.auth === 'off' ? 'off' : credentials.configured ? 'keys' : 'open';
+  return { keys, credentials, authMode };
+}
+
+/** Correlation tracking in Redis, started; null when `redisUrl` is null (the debug routes answer 404). */
+async function startTracker(
+  options: GatewayOptions,
+  logger: Logger,
+  metrics: BloodbankMetrics,
+): Promise<CorrelationTracker | null> {
+  if (options.redisUrl === null) return null;
+  const tracker = new CorrelationTracker({
+    url: options.redisUrl,
+    ...(options.redisSentinels ? { sentinels: options.redisSentinels } : {}),
+    ...(options.redisSentinelName ? { sentinelName: options.redisSentinelName } : {}),
+    ttlDays: options.correlationTtlDays ?? 30,
+    logger,
+    metrics,
+    ...(options.correlationKeyPrefix ? { keyPrefix: options.correlationKeyPrefix } : {}),
+  });
+  await tracker.start();
+  return tracker;
+}
+
+/** The `?wait=true` requester, loaded on first use (a failed load answers 503 and is retried next time). */
+function lazyRequester(
+  options: GatewayOptions,
+  broker: Broker,
+  logger: Logger,
+  metrics: BloodbankMetrics,
+): { get(): Promise<CommandRequester | null>; close(): Promise<void> } {
+  let requester: Promise<CommandRequester | null> | null = options.requester
+    ? Promise.resolve(options.requester)
+    : null;
+  return {
+    get() {
+      requester ??= loadRequester({
+        registry: options.registry,
+        publisher: broker.publisher,
+        exchange: options.exchange,
+        logger,
+        metrics,
+      }).catch((error: unknown) => {
+        logger.error({ err: error }, 'the command requester cannot be loaded: ?wait=true answers 503');
+        requester = null;
+        return null;
+      });
+      return requester;
+    },
+    async close() {
+      const r = await requester?.catch(() => null);
+      // A requester passed in (tests) belongs to the caller.
+      if (r && !options.requester) await r.close();
+    },
+  };
+}
+
+/** Fastify with the gateway's limits, hooks and every route, ready. */
+async function buildApp(
+  options: GatewayOptions,
+  ctx: GatewayContext,
+  history: ReturnType<typeof createGatewayHistory>,
+  bodyLimit: number,
+): Promise<FastifyInstance> {
+  const limits = {
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    maxConnections: options.maxConnections ?? 10_000,
+  };
+  const app = Fastify({
+    bodyLimit,
+    trustProxy: options.trustProxy ?? false,
+    logger: false,
+    return503OnClosing: true,
+    ...timeoutServerOptions(limits),
+    clientErrorHandler: clientErrorHandler(ctx.gatewayMetrics.requestTimeouts),
+  });
+  capConnections(app, limits, ctx.gatewayMetrics.connectionsDropped);
+  app.decorateRequest('principal', null);
+  // Bodies are JSON (the webhook route reads raw bytes in its own scope): anything else is 415.
+  app.removeContentTypeParser('text/plain');
+  answerErrors(app, bodyLimit, ctx.logger);
+  authenticateRequests(app, ctx);
+  countRequests(app, ctx.gatewayMetrics);
+  await allowCors(app, options.corsOrigins);
+  if (options.rateLimit !== false)
+    registerRateLimit(app, options.rateLimit ?? { max: 6_000, timeWindowMs: 60_000 });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  registerReadRoutes(app, ctx);
+  registerHistoryRoutes(app, ctx, history);
+  registerPublishRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx, bodyLimit);
+  registerWsRoutes(app, ctx);
+  await app.ready();
+  return app;
+}
+
+/** Resolves true once the publisher's channel is open, false after `timeoutMs` or on failure. */
+async function brokerReady(broker: Broker, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ok = await Promise.race([
+    broker.publisher.ready().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  return ok;
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const name = options.name ?? 'bloodbank-gateway';
+  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const metrics = options.metrics ?? createMetrics();
+  const { keys, credentials, authMode } = gatewayAuth(options);
   const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
 
-  const tracker =
-    options.redisUrl === null
-      ? null
-      : new CorrelationTracker({
-          url: options.redisUrl,
-          ...(options.redisSentinels ? { sentinels: options.redisSentinels } : {}),
-          ...(options.redisSentinelName ? { sentinelName: options.redisSentinelName } : {}),
-          ttlDays: options.correlationTtlDays ?? 30,
-          logger,
-          metrics,
-          ...(options.correlationKeyPrefix ? { keyPrefix: options.correlationKeyPrefix } : {}),
-        });
-  if (tracker) await tracker.start();
+  const tracker = await startTracker(options, logger, metrics);
   const broker = createBroker({
     registry: options.registry,
     url: options.rabbitUrl,
@@ -198,9 +250,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     ...(options.ws?.maxQueued ? { maxQueued: options.ws.maxQueued } : {}),
   });
-  let requester: Promise<CommandRequester | null> | null = options.requester
-    ? Promise.resolve(options.requester)
-    : null;
+  const requester = lazyRequester(options, broker, logger, metrics);
+  const history = createGatewayHistory({
+    url: options.rabbitUrl,
+    exchange: options.exchange,
+    name,
+    logger,
+    retention: options.history ?? false,
+  });
 
   const ctx: GatewayContext = {
     name,
@@ -224,150 +281,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       keepaliveMs: options.ws?.keepaliveMs ?? 30_000,
       maxBufferedBytes: options.ws?.maxBufferedBytes ?? 1024 * 1024,
     },
-    requester() {
-      requester ??= loadRequester({
-        registry: options.registry,
-        publisher: broker.publisher,
-        exchange: options.exchange,
-        logger,
-        metrics,
-      }).catch((error: unknown) => {
-        logger.error({ err: error }, 'the command requester cannot be loaded: ?wait=true answers 503');
-        requester = null;
-        return null;
-      });
-      return requester;
-    },
+    requester: requester.get,
   };
-
-  const limits = {
-    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    maxConnections: options.maxConnections ?? 10_000,
-  };
-  const app = Fastify({
-    bodyLimit,
-    trustProxy: options.trustProxy ?? false,
-    logger: false,
-    return503OnClosing: true,
-    ...timeoutServerOptions(limits),
-    clientErrorHandler: clientErrorHandler(ctx.gatewayMetrics.requestTimeouts),
-  });
-  capConnections(app, limits, ctx.gatewayMetrics.connectionsDropped);
-  const history = createGatewayHistory({
-    url: options.rabbitUrl,
-    exchange: options.exchange,
-    name,
-    logger,
-    retention: options.history ?? false,
-  });
-  app.decorateRequest('principal', null);
-  // Bodies are JSON (the webhook route reads raw bytes in its own scope): anything else is 415.
-  app.removeContentTypeParser('text/plain');
-
-  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-    if (isHttpError(error)) {
-      void reply.headers(error.headers).code(error.statusCode).send(error.body());
-      return;
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      const code =
-        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'body_too_large'
-          : (error.code?.toLowerCase() ?? 'bad_request');
-      const message =
-        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? `the body is larger than BLOODBANK_BODY_LIMIT (${bodyLimit} bytes)`
-          : error.message;
-      void reply.code(status).send({ error: code, message });
-      return;
-    }
-    logger.error({ err: error, method: request.method, url: request.url }, 'unexpected error');
-    void reply
-      .code(500)
-      .send({ error: 'internal', message: `internal error (request ${request.id}); see the gateway log` });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    void reply
-      .code(404)
-      .send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
-  });
-
-  // Identify the key first (rate limiting is per key), then require it on protected routes.
-  // Hooks on every request are callback-style: an async hook costs a promise and a microtask per request.
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (authMode !== 'keys') return done();
-    const presented = presentedKey(request.headers);
-    if (request.routeOptions.config.auth !== true) {
-      if (presented !== undefined) request.principal = keys.lookup(presented) ?? null;
-      return done();
-    }
-    let principal: ReturnType<typeof credentials.authenticate>;
-    try {
-      principal = credentials.authenticate(presented);
-    } catch (error) {
-      return done(error as HttpError);
-    }
-    if (!(principal instanceof Promise)) {
-      request.principal = principal;
-      return done();
-    }
-    principal.then((p) => {
-      request.principal = p;
-      done();
-    }, done);
-  });
-
-  // One labelled child per route and status, found by a string key (prom-client hashes label objects).
-  const { requests, duration } = ctx.gatewayMetrics;
-  const requestCounters = new Map<string, { inc(): void }>();
-  const durationHistograms = new Map<string, { observe(value: number): void }>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    const key = `${request.method} ${status} ${route}`;
-    let counter = requestCounters.get(key);
-    if (!counter) {
-      counter = requests.labels({ method: request.method, route, status: String(status) });
-      requestCounters.set(key, counter);
-    }
-    counter.inc();
-    let histogram = durationHistograms.get(route);
-    if (!histogram) {
-      histogram = duration.labels({ route });
-      durationHistograms.set(route, histogram);
-    }
-    histogram.observe(reply.elapsedTime / 1000);
-    done();
-  });
-
-  const origin = corsOrigin(options.corsOrigins);
-  if (origin !== false)
-    await app.register(cors, {
-      origin,
-      methods: ['GET', 'POST', 'OPTIONS'],
-      allowedHeaders: [
-        'Authorization',
-        'Content-Type',
-        'X-API-Key',
-        'X-Bloodbank-App',
-        'X-Bloodbank-Parent-Ids',
-        'X-Bloodbank-Idempotency-Key',
-        'X-Bloodbank-Agent-Context',
-      ],
-      exposedHeaders: ['Retry-After', 'X-RateLimit-Limit'],
-      maxAge: 600,
-    });
-  if (options.rateLimit !== false)
-    registerRateLimit(app, options.rateLimit ?? { max: 6_000, timeWindowMs: 60_000 });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-
-  registerReadRoutes(app, ctx);
-  registerHistoryRoutes(app, ctx, history);
-  registerPublishRoutes(app, ctx);
-  registerWebhookRoutes(app, ctx, bodyLimit);
-  registerWsRoutes(app, ctx);
-  await app.ready();
+  const app = await buildApp(options, ctx, history, bodyLimit);
 
   if (authMode === 'off')
     logger.warn('BLOODBANK_AUTH=off: the gateway accepts every request without an API key');
@@ -378,29 +294,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     broker,
     authMode,
     metrics,
-    async waitForBroker(timeoutMs = 10_000) {
-      let timer: NodeJS.Timeout | undefined;
-      const ok = await Promise.race([
-        broker.publisher.ready().then(
-          () => true,
-          () => false,
-        ),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      return ok;
-    },
+    waitForBroker: (timeoutMs = 10_000) => brokerReady(broker, timeoutMs),
     close() {
       closing ??= (async () => {
         await app.close();
-        const r = await requester?.catch(() => null);
-        await Promise.allSettled([
-          r && !options.requester ? r.close() : undefined,
-          stream.close(),
-          history.close(),
-        ]);
+        await Promise.allSettled([requester.close(), stream.close(), history.close()]);
         await broker.close();
         await tracker?.close();
       })();

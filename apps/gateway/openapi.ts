@@ -4,11 +4,65 @@
  * payload's JSON Schema (its `definitions` moved under `components.schemas`) and its first example.
  */
 import type { EventDefinition, JsonSchema, Registry } from 'bloodbank/registry.js';
+import { entryPath, fillAddress, toolNameOf } from '../shared/entries.js';
 
 type Obj = Record<string, unknown>;
 
-export function eventPath(def: Pick<EventDefinition, 'tokens'>, base = '/events'): string {
-  return `${base}/${def.tokens.join('/')}`;
+/**
+ * The publishing path of an entry: its tokens for a routing key of our grammar (`/events/llm/prompt`),
+ * else its key as one segment (`/events/lightTurnOn`, a document we did not write).
+ */
+export function eventPath(def: Pick<EventDefinition, 'key' | 'tokens'>, base = '/events'): string {
+  return entryPath(def, base) ?? `${base}/${def.key}`;
+}
+
+/** Query names the publishing routes read themselves; an address parameter of that name is not served. */
+export const RESERVED_QUERY = ['wait', 'timeout_ms', 'routing_key'] as const;
+
+/**
+ * The query parameters of an entry's route: one per `{param}` of its address (string; enum, default and
+ * description from the document; required unless it has a default), and `routing_key` for `address: null`.
+ */
+export function addressQuery(def: EventDefinition): Obj[] {
+  const params = (def.parameters ?? []).map((p) => ({
+    name: p.name,
+    in: 'query',
+    required: p.default === undefined,
+    description:
+      `${p.description ? `${p.description} ` : ''}Fills {${p.name}} of the address ${def.address ?? ''}; ` +
+      "must not be empty nor contain '.', '*' or '#' (400 naming the parameter).",
+    schema: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[^.*#]+$',
+      ...(p.enum ? { enum: [...p.enum] } : {}),
+      ...(p.default !== undefined ? { default: p.default } : {}),
+    },
+    ...(p.examples?.[0] !== undefined ? { example: p.examples[0] } : {}),
+  }));
+  if (def.address === null)
+    params.push({
+      name: 'routing_key',
+      in: 'query',
+      required: true,
+      description:
+        "The routing key to publish with: the channel has no address (address: null). Up to 255 bytes, no '*' or '#'.",
+      schema: { type: 'string', minLength: 1, pattern: '^[^*#]+$' },
+    });
+  return params;
+}
+
+/** What the route's description adds for a document we did not write: channel, address, headers. */
+function addressNote(def: EventDefinition): string {
+  if (def.address === undefined && def.channelId === undefined) return '';
+  const lines = [
+    def.channelId !== undefined
+      ? `Channel \`${def.channelId}\`${def.messageId ? `, message \`${def.messageId}\`` : ''}.`
+      : '',
+    `Routing key: \`${fillAddress(def)}\`${def.parameters?.length ? ' (placeholders filled from the query parameters)' : ''}.`,
+    def.headers ? 'The message declares headers (its `headers` schema); the gateway does not set them.' : '',
+  ];
+  return `\n\n${lines.filter((l) => l !== '').join(' ')}`;
 }
 
 /** Copy `schema`, rewriting `#/definitions/X` refs to `#/components/schemas/<prefix>X`; collects those definitions. */
@@ -107,11 +161,11 @@ export function buildOpenApi(registry: Registry, info: { title?: string; version
     };
     paths[eventPath(def)] = {
       post: {
-        operationId: `publish_${def.key.replace(/\./g, '_')}`,
+        operationId: `publish_${toolNameOf(def.key)}`,
         summary: def.title,
-        description: def.description,
+        description: def.description + addressNote(def),
         tags: [def.domain],
-        parameters: HEADERS,
+        parameters: [...HEADERS, ...addressQuery(def)],
         requestBody: body,
         responses: { '202': r('Confirmed by the broker', 'Accepted'), ...common },
         security: [{ bearer: [] }, { apiKey: [] }],
@@ -120,12 +174,13 @@ export function buildOpenApi(registry: Registry, info: { title?: string; version
     if (def.kind === 'command')
       paths[eventPath(def, '/commands')] = {
         post: {
-          operationId: `command_${def.key.replace(/\./g, '_')}`,
+          operationId: `command_${toolNameOf(def.key)}`,
           summary: `Run ${def.key}`,
           description: `${def.description}\n\nWith \`?wait=true\` the gateway waits for the reply (${def.replyKey ?? 'none'}) up to \`timeout_ms\`.`,
           tags: [def.domain, 'commands'],
           parameters: [
             ...HEADERS,
+            ...addressQuery(def),
             { name: 'wait', in: 'query', schema: { type: 'boolean' } },
             { name: 'timeout_ms', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 300000 } },
           ],
@@ -218,6 +273,27 @@ export function buildOpenApi(registry: Registry, info: { title?: string; version
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** `?name=value&…` with each parameter's default, first example or first enum value (docs' curl lines). */
+function queryExample(def: EventDefinition): string {
+  const pairs = (def.parameters ?? []).map(
+    (p) => [p.name, p.default ?? p.examples?.[0] ?? p.enum?.[0] ?? `<${p.name}>`] as const,
+  );
+  if (def.address === null) pairs.push(['routing_key', '<routing key>']);
+  return pairs.length === 0
+    ? ''
+    : `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+}
+
+/** Channel, address and parameters of an entry from a document we did not write (empty for ours). */
+function addressHtml(def: EventDefinition): string {
+  if (def.address === undefined && def.channelId === undefined) return '';
+  const params = (def.parameters ?? []).map(
+    (p) =>
+      `<li><code>${esc(p.name)}</code>${p.enum ? ` one of ${p.enum.map((v) => `<code>${esc(v)}</code>`).join(', ')}` : ''}${p.default !== undefined ? `, default <code>${esc(p.default)}</code>` : ''}${p.description ? ` — ${esc(p.description)}` : ''}</li>`,
+  );
+  return `<p>Channel <code>${esc(def.channelId ?? def.key)}</code>${def.messageId ? `, message <code>${esc(def.messageId)}</code>` : ''}; address <code>${esc(def.address === null ? 'null (pass ?routing_key=)' : (def.address ?? def.key))}</code>.</p>${params.length ? `<p>Query parameters:</p><ul>${params.join('')}</ul>` : ''}`;
+}
+
 /** A self-contained HTML page (no external assets) listing every route built from the registry. */
 export function buildDocsPage(registry: Registry, baseUrl = ''): string {
   const sections = registry.listDomains().map((domain) => {
@@ -226,9 +302,11 @@ export function buildDocsPage(registry: Registry, baseUrl = ''): string {
       .filter((d) => d.domain === domain)
       .map((d) => {
         const example = JSON.stringify(d.examples[0] ?? {}, null, 2);
-        const curl = `curl -X POST ${baseUrl}${eventPath(d)} \\\n  -H 'Authorization: Bearer $BLOODBANK_API_KEY' \\\n  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(d.examples[0] ?? {}).replace(/'/g, "'\\''")}'`;
+        const query = queryExample(d);
+        const curl = `curl -X POST '${baseUrl}${eventPath(d)}${query}' \\\n  -H 'Authorization: Bearer $BLOODBANK_API_KEY' \\\n  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(d.examples[0] ?? {}).replace(/'/g, "'\\''")}'`;
         return `<section id="${esc(d.key)}"><h3><code>POST ${esc(eventPath(d))}</code> <span class="kind ${d.kind}">${d.kind}</span></h3>
 <p>${esc(d.description)}</p>
+${addressHtml(d)}
 ${d.kind === 'command' ? `<p>Also <code>POST ${esc(eventPath(d, '/commands'))}?wait=true</code>: waits for <code>${esc(d.replyKey ?? '')}</code> (failure: <code>${esc(d.errorKey ?? '')}</code>).</p>` : ''}
 <p><a href="${baseUrl}/events/${esc(d.key)}/schema">JSON Schema</a></p>
 <details><summary>Example payload and curl</summary><pre>${esc(example)}</pre><pre>${esc(curl)}</pre></details></section>`;

@@ -18,10 +18,11 @@ export const HEADER_PARENTS = 'x-bloodbank-parent-ids';
 export const HEADER_IDEMPOTENCY = 'x-bloodbank-idempotency-key';
 export const HEADER_AGENT = 'x-bloodbank-agent-context';
 
-/** A validation issue, located in the body or in one header. */
+/** A validation issue, located in the body, in one header or in one query parameter (an address parameter). */
 export interface LocatedIssue extends ValidationIssue {
-  readonly in: 'body' | 'header';
+  readonly in: 'body' | 'header' | 'query';
   readonly header?: string;
+  readonly parameter?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

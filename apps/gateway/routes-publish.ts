@@ -14,7 +14,9 @@ import type { EventDefinition, ValidationIssue } from 'bloodbank/registry.js';
 import { authorize, type GatewayContext } from './context.js';
 import { commandErrorName } from './commands.js';
 import { HttpError, isHttpError, unavailable } from './http-error.js';
-import { eventPath } from './openapi.js';
+import { eventPath, RESERVED_QUERY } from './openapi.js';
+import { entryPath, resolveAddress, type ResolvedAddress } from '../shared/entries.js';
+import type { PublishOptions } from 'bloodbank/bus.js';
 import { bodyIssues, envelopeInput, locateEnvelopeIssues, type LocatedIssue } from './request-envelope.js';
 import { ROUTING_KEY } from 'bloodbank/registry.js';
 
@@ -29,7 +31,15 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function validationFailed(eventType: string | null, issues: readonly LocatedIssue[]): HttpError {
   const shown = issues.slice(0, MAX_ISSUES);
   const text = formatIssues(
-    shown.map((i) => ({ ...i, pointer: i.in === 'header' ? `${i.header ?? ''}${i.pointer}` : i.pointer })),
+    shown.map((i) => ({
+      ...i,
+      pointer:
+        i.in === 'header'
+          ? `${i.header ?? ''}${i.pointer}`
+          : i.in === 'query'
+            ? `?${i.parameter ?? ''}`
+            : i.pointer,
+    })),
   );
   return new HttpError(400, 'validation_failed', `cannot publish ${eventType ?? 'the event'}: ${text}`, {
     details: { ...(eventType ? { event_type: eventType } : {}), issue_count: issues.length, issues: shown },
@@ -48,31 +58,80 @@ function notAnObject(eventType: string, what: string): HttpError {
   ]);
 }
 
+/**
+ * The address of a request to publish `def` (a document we did not write, DESIGN.md §3): `{param}` values
+ * from the query string under the parameter's own name, `routing_key` for a channel whose address is
+ * `null`. Issues are located in the query, naming the parameter. Our own entries take nothing here.
+ */
+export function requestAddress(
+  def: EventDefinition,
+  request: FastifyRequest,
+): { options: Pick<PublishOptions, 'parameters' | 'routingKey'>; issues: LocatedIssue[] } {
+  if (def.address === undefined && !def.parameters?.length) return { options: {}, issues: [] };
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const parameters: Record<string, unknown> = {};
+  const issues: LocatedIssue[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if ((RESERVED_QUERY as readonly string[]).includes(name)) continue;
+    if (Array.isArray(value)) issues.push(queryIssue(name, 'type', 'must be given once'));
+    else parameters[name] = value;
+  }
+  const resolved = resolveAddress(def, {
+    parameters,
+    ...(query['routing_key'] !== undefined ? { routingKey: query['routing_key'] } : {}),
+  });
+  if (!resolved.ok) issues.push(...resolved.issues.map((i) => queryIssue(i.name, i.rule, i.message)));
+  return { options: resolved.ok ? addressOptions(resolved.value) : {}, issues };
+}
+
+function addressOptions(address: ResolvedAddress): Pick<PublishOptions, 'parameters' | 'routingKey'> {
+  return {
+    ...(address.parameters ? { parameters: address.parameters } : {}),
+    ...(address.routingKey !== undefined ? { routingKey: address.routingKey } : {}),
+  };
+}
+
+function queryIssue(name: string, rule: string, message: string): LocatedIssue {
+  return { in: 'query', parameter: name, pointer: '', rule, message, params: { parameter: name } };
+}
+
+/** A validated request to publish: its envelope and the address options it travels with. */
+export interface PublishRequest {
+  readonly envelope: Envelope;
+  readonly options: Pick<PublishOptions, 'parameters' | 'routingKey'>;
+}
+
 /** Validate a request to publish `def` and build its envelope (defaults applied). Throws 400. */
-export function buildEnvelope(ctx: GatewayContext, def: EventDefinition, request: FastifyRequest): Envelope {
+export function buildEnvelope(
+  ctx: GatewayContext,
+  def: EventDefinition,
+  request: FastifyRequest,
+): PublishRequest {
   const body = request.body;
   if (!isPlainObject(body)) throw notAnObject(def.key, `the payload of ${def.key}`);
   const input = envelopeInput(request, def.key);
+  const address = requestAddress(def, request);
   const result = def.validatePublish(body);
   const issues: LocatedIssue[] = result.ok ? [] : bodyIssues(result.issues);
-  issues.push(...input.issues);
+  issues.push(...input.issues, ...address.issues);
   if (issues.length > 0) throw validationFailed(def.key, issues);
   const envelope = createEnvelope(def.key, result.ok ? result.value : body, input.options);
   if (input.options.agentContext !== undefined || input.options.correlationIds !== undefined) {
     const checked = ctx.registry.envelope?.validatePublish(envelope);
     if (checked && !checked.ok) throw validationFailed(def.key, locateEnvelopeIssues(checked.issues));
   }
-  return envelope;
+  return { envelope, options: address.options };
 }
 
 function publishRoute(ctx: GatewayContext, def: EventDefinition, asCommand: boolean) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     authorize(ctx, request, def.key);
-    const envelope = buildEnvelope(ctx, def, request);
+    const { envelope, options } = buildEnvelope(ctx, def, request);
     const wait = asCommand && isTrue((request.query as Record<string, unknown>)['wait']);
+    // Request/reply publishes on the command's key: a foreign command's address is not filled there yet.
     if (wait) return waitForReply(ctx, def, envelope, request, reply);
     try {
-      const receipt = await ctx.broker.publish(envelope);
+      const receipt = await ctx.broker.publish(envelope, options);
       return reply.code(202).send({ event_id: receipt.eventId, event_type: receipt.eventType });
     } catch (error) {
       if (asCommand && isHttpError(error) && error.code === 'unroutable') throw noHandler(ctx, def.key);
@@ -180,7 +239,9 @@ function customRoute(ctx: GatewayContext) {
     const issues: LocatedIssue[] = [];
     if (eventType === undefined) issues.push(typeIssue('is required', 'required'));
     else if (typeof eventType !== 'string') issues.push(typeIssue('must be a string', 'type'));
-    else if (/[*#]/.test(eventType))
+    else if ((def = ctx.registry.get(eventType)) !== undefined) {
+      // A known key: ours follow the grammar; a document we did not write names its entries by channel id.
+    } else if (/[*#]/.test(eventType))
       issues.push(
         typeIssue(
           "must be a routing key, not a binding pattern: '*' and '#' are never part of a key",
@@ -194,10 +255,7 @@ function customRoute(ctx: GatewayContext) {
           'pattern',
         ),
       );
-    else {
-      def = ctx.registry.get(eventType);
-      if (!def) issues.push(typeIssue('is not a known event type (GET /events lists them)', 'enum'));
-    }
+    else issues.push(typeIssue('is not a known event type (GET /events lists them)', 'enum'));
     const name = typeof eventType === 'string' ? eventType : null;
     if (def) authorize(ctx, request, def.key);
     const envelopeCheck = ctx.registry.envelope?.validatePublish(body);
@@ -207,19 +265,30 @@ function customRoute(ctx: GatewayContext) {
           (i) => !(issues.length > 0 && i.pointer === '/event_type'),
         ),
       );
-    if (def && isPlainObject(body['payload'])) {
+    // Our envelope's schema requires an object payload; a foreign payload may be any JSON value.
+    if (def && (isPlainObject(body['payload']) || ctx.registry.envelope === null)) {
       const payload = def.validatePublish(body['payload']);
       if (!payload.ok) issues.push(...bodyIssues(payload.issues, '/payload'));
     }
+    const address = def ? requestAddress(def, request) : { options: {}, issues: [] };
+    issues.push(...address.issues);
     if (issues.length > 0 || !def) throw validationFailed(name, issues);
     const id =
       typeof body['event_id'] === 'string' && UUID.test(body['event_id']) ? body['event_id'] : newEventId();
-    const envelope = {
-      ...(body as unknown as Envelope),
-      event_id: id.toLowerCase(),
-      timestamp: typeof body['timestamp'] === 'string' ? body['timestamp'] : formatTimestamp(),
-    };
-    const receipt = await ctx.broker.publish(envelope);
+    // A registry without our envelope (a document we did not write) has nothing to check the rest of the
+    // body against: its envelope is built as on the typed routes, from the payload and the headers.
+    const envelope: Envelope =
+      ctx.registry.envelope === null
+        ? createEnvelope(def.key, body['payload'], {
+            ...envelopeInput(request, def.key).options,
+            eventId: id.toLowerCase(),
+          })
+        : {
+            ...(body as unknown as Envelope),
+            event_id: id.toLowerCase(),
+            timestamp: typeof body['timestamp'] === 'string' ? body['timestamp'] : formatTimestamp(),
+          };
+    const receipt = await ctx.broker.publish(envelope, address.options);
     return reply.code(200).send({ status: 'published', event_id: receipt.eventId });
   };
 }
@@ -255,7 +324,15 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: GatewayContext)
   const config = { auth: true };
   app.post('/events/custom', { config }, customRoute(ctx));
   for (const def of ctx.registry.list()) {
-    app.post(eventPath(def), { config }, publishRoute(ctx, def, false));
+    const path = entryPath(def);
+    if (path === null || path === '/events/custom') {
+      ctx.logger.warn(
+        { eventType: def.key },
+        'no route of its own for this key (not a path segment, or /events/custom): POST /events/custom with a full envelope',
+      );
+      continue;
+    }
+    app.post(path, { config }, publishRoute(ctx, def, false));
     if (def.kind === 'command')
       app.post(eventPath(def, '/commands'), { config }, publishRoute(ctx, def, true));
   }

@@ -55,6 +55,10 @@ export function registerReadRoutes(app: FastifyInstance, ctx: GatewayContext): v
             ? { command_path: eventPath(d, '/commands'), reply: d.replyKey, error: d.errorKey }
             : {}),
           schema: `/events/${d.key}/schema`,
+          ...(d.channelId !== undefined ? { channel_id: d.channelId } : {}),
+          ...(d.messageId !== undefined ? { message_id: d.messageId } : {}),
+          ...(d.address !== undefined ? { address: d.address } : {}),
+          ...(d.parameters?.length ? { parameters: d.parameters } : {}),
         })),
     })),
     types: ctx.registry.list().map((d) => ({ type: d.key, kind: d.kind })),

@@ -147,85 +147,109 @@ interface CommandMetrics {
   readonly duration: Histogram<'command'>;
 }
 
-export function createCommandManager<M extends Catalog>(
-  options: CommandManagerOptions<M>,
-): CommandManager<M> {
-  const registry = options.registry as unknown as Registry;
-  const publisher = options.publisher as unknown as EventPublisher;
-  const logger = (options.logger ?? silentLogger).child({ component: 'command-manager' });
-  const source: SourceInput = options.source ?? {
-    host: hostname(),
-    type: 'agent',
-    app: 'bloodbank-command-processor',
-  };
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const mandatory = options.mandatory ?? false;
-  const metrics = options.metrics ? commandMetrics(options.metrics) : null;
-  const definitions = new Map<string, AnyDefinition>();
+/** What the outcome of a command needs from the manager's options. */
+interface OutcomeDeps {
+  readonly registry: Registry;
+  readonly publisher: EventPublisher;
+  readonly source: SourceInput;
+  readonly mandatory: boolean;
+  readonly logger: Logger;
+  readonly reply: ReplySender | undefined;
+  readonly replyStore: ReplyStore | undefined;
+}
 
-  const publishCollected = async (
+/**
+ * Publishing a command's outcome: its collected side effects, its reply or its failure event (facts with
+ * deterministic ids, parented by the command), kept for repeated requests and sent to the requester.
+ */
+class CommandOutcomes {
+  constructor(private readonly deps: OutcomeDeps) {}
+
+  /** The facts a command (or its failure) publishes: parented by the command, in its workflow. */
+  #factOptions(command: Envelope, workflowId: string, eventId: string): PublishOptions {
+    return {
+      eventId,
+      correlationIds: [command.event_id],
+      agentContext: command.agent_context,
+      source: this.deps.source,
+      workflowId,
+      mandatory: this.deps.mandatory,
+    };
+  }
+
+  async publishCollected(
     events: readonly CollectedEvent[],
     command: Envelope,
     workflowId: string,
-  ): Promise<Envelope[]> => {
+  ): Promise<Envelope[]> {
     const receipts = await Promise.all(
       events.map((e) =>
-        publisher.publish(e.eventType, e.payload, {
+        this.deps.publisher.publish(e.eventType, e.payload, {
           eventId: e.eventId,
           correlationIds: [command.event_id, ...e.correlationIds],
           agentContext: e.agentContext !== undefined ? e.agentContext : command.agent_context,
-          source: e.source ?? source,
+          source: e.source ?? this.deps.source,
           workflowId,
-          mandatory,
+          mandatory: this.deps.mandatory,
         }),
       ),
     );
     return receipts.map((r) => r.envelope);
-  };
+  }
 
-  const deliverReply = async (delivery: CommandDelivery, command: Envelope, envelope: Envelope) => {
-    if (!delivery.replyTo || !options.reply) return;
+  /** Publishes the reply `replyKey` as a fact, keeps it and sends it to the requester. */
+  async publishReply(
+    replyKey: string,
+    result: unknown,
+    command: Envelope,
+    workflowId: string,
+    delivery: CommandDelivery,
+  ): Promise<Envelope> {
+    const eventId = deterministicId(replyKey, { command_id: command.event_id, role: 'reply' });
+    const receipt = await this.deps.publisher.publish(
+      replyKey,
+      result,
+      this.#factOptions(command, workflowId, eventId),
+    );
+    await this.sendReply(delivery, command, receipt.envelope);
+    return receipt.envelope;
+  }
+
+  async deliverReply(delivery: CommandDelivery, command: Envelope, envelope: Envelope): Promise<void> {
+    if (!delivery.replyTo || !this.deps.reply) return;
     try {
-      await options.reply(delivery.replyTo, delivery.correlationId ?? command.event_id, envelope);
+      await this.deps.reply(delivery.replyTo, delivery.correlationId ?? command.event_id, envelope);
     } catch (error) {
       // The fact is on the exchange already; a requester that went away just misses its answer.
-      logger.warn(
+      this.deps.logger.warn(
         { err: error, commandId: command.event_id, replyTo: delivery.replyTo },
         'cannot send the reply to the requester',
       );
     }
-  };
+  }
 
   /** Keep the outcome for repeated requests (before the ack), then answer the waiting requester. */
-  const sendReply = async (delivery: CommandDelivery, command: Envelope, envelope: Envelope) => {
-    if (options.replyStore)
-      await options.replyStore.save(command.event_id, envelope).catch((error: unknown) => {
-        logger.warn(
+  async sendReply(delivery: CommandDelivery, command: Envelope, envelope: Envelope): Promise<void> {
+    if (this.deps.replyStore)
+      await this.deps.replyStore.save(command.event_id, envelope).catch((error: unknown) => {
+        this.deps.logger.warn(
           { err: error, commandId: command.event_id },
           'cannot keep the reply: a repeated request for this command will wait in vain',
         );
       });
-    await deliverReply(delivery, command, envelope);
-  };
+    await this.deliverReply(delivery, command, envelope);
+  }
 
-  const failFinally = async (
+  /** A command failed for good: its `onFailed` facts, then the failure event (sent to the requester). */
+  async failFinally(
     definition: AnyDefinition,
     command: Envelope,
     context: CommandContext,
     failure: CommandFailure,
     delivery: CommandDelivery,
     workflowId: string,
-  ): Promise<void> => {
-    const commandDef = registry.require(command.event_type);
-    const errorKey = commandDef.errorKey;
-    const factOptions = (eventId: string): PublishOptions => ({
-      eventId,
-      correlationIds: [command.event_id],
-      agentContext: command.agent_context,
-      source,
-      workflowId,
-      mandatory,
-    });
+  ): Promise<void> {
+    const { registry, logger } = this.deps;
     try {
       if (definition.onFailed) {
         const collector = createCollector({
@@ -234,23 +258,25 @@ export function createCommandManager<M extends Catalog>(
           role: 'failure_side_effect',
         });
         await definition.onFailed(command.payload, failure, context, collector);
-        await publishCollected(collector.events, command, workflowId);
+        await this.publishCollected(collector.events, command, workflowId);
       }
     } catch (error) {
       logger.error({ err: error, commandId: command.event_id }, 'cannot publish the failure side effects');
     }
+    const errorKey = registry.require(command.event_type).errorKey;
     if (!errorKey) return;
     try {
       const errorDef = registry.require(errorKey);
       const payload = definition.failurePayload
         ? definition.failurePayload(command.payload, failure, context)
         : defaultFailurePayload(errorDef, command.payload, failure);
-      const receipt = await publisher.publish(
+      const eventId = deterministicId(errorKey, { command_id: command.event_id, role: 'failure' });
+      const receipt = await this.deps.publisher.publish(
         errorKey,
         payload,
-        factOptions(deterministicId(errorKey, { command_id: command.event_id, role: 'failure' })),
+        this.#factOptions(command, workflowId, eventId),
       );
-      await sendReply(delivery, command, receipt.envelope);
+      await this.sendReply(delivery, command, receipt.envelope);
     } catch (error) {
       // The command is dead-lettered all the same; redriving it re-runs it.
       logger.error(
@@ -258,11 +284,39 @@ export function createCommandManager<M extends Catalog>(
         'cannot publish the failure event; the command is dead-lettered without it',
       );
     }
-  };
+  }
+}
 
-  const manager: CommandManager<M> = {
-    maxAttempts,
-    register(key, handler) {
+/** One delivery of a command being run. */
+interface CommandRun {
+  readonly key: string;
+  readonly envelope: Envelope;
+  readonly delivery: CommandDelivery;
+  readonly definition: AnyDefinition;
+  readonly commandDef: EventDefinition;
+  readonly context: CommandContext;
+  readonly workflowId: string;
+  readonly log: Logger;
+  readonly started: number;
+}
+
+/** What the handler sees of a delivery. */
+function commandContext(envelope: Envelope, signal: AbortSignal): CommandContext {
+  return {
+    correlation_id: envelope.event_id,
+    source_app: envelope.source.app ?? 'unknown',
+    agent_context: envelope.agent_context,
+    timestamp: envelope.timestamp,
+    envelope,
+    signal,
+  };
+}
+
+/** The registered handlers by command key; `register` checks the key against the registry. */
+function handlerTable(registry: Registry) {
+  const definitions = new Map<string, AnyDefinition>();
+  return {
+    add(key: string, handler: unknown): void {
       const def = registry.get(key);
       if (!def)
         throw new UnknownEventTypeError(
@@ -272,95 +326,131 @@ export function createCommandManager<M extends Catalog>(
       if (def.kind !== 'command') throw new TypeError(`${key} is not a command (it is a fact)`);
       if (definitions.has(key)) throw new Error(`command ${key} already has a handler`);
       const definition = typeof handler === 'function' ? { execute: handler } : handler;
-      definitions.set(key, { ...(definition as unknown as Omit<AnyDefinition, 'key'>), key });
+      definitions.set(key, { ...(definition as Omit<AnyDefinition, 'key'>), key });
+    },
+    get: (key: string) => definitions.get(key),
+    has: (key: string) => definitions.has(key),
+    keys: () => [...definitions.keys()].sort(),
+  };
+}
+
+export function createCommandManager<M extends Catalog>(
+  options: CommandManagerOptions<M>,
+): CommandManager<M> {
+  const registry = options.registry as unknown as Registry;
+  const logger = (options.logger ?? silentLogger).child({ component: 'command-manager' });
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const metrics = options.metrics ? commandMetrics(options.metrics) : null;
+  const handlers = handlerTable(registry);
+  const outcomes = new CommandOutcomes({
+    registry,
+    publisher: options.publisher as unknown as EventPublisher,
+    source: options.source ?? { host: hostname(), type: 'agent', app: 'bloodbank-command-processor' },
+    mandatory: options.mandatory ?? false,
+    logger,
+    reply: options.reply,
+    replyStore: options.replyStore,
+  });
+
+  /** Validate, run the handler, publish its side effects and reply. */
+  const runCommand = async (run: CommandRun, collector: ReturnType<typeof createCollector>) => {
+    const { key, envelope, commandDef, definition } = run;
+    const checked = commandDef.validateConsume(envelope.payload);
+    if (!checked.ok) throw new PayloadValidationError('consume', key, checked.issues);
+    run.log.info('running command');
+    const result: unknown = await definition.execute(checked.value, run.context, collector);
+    const sideEffects = await outcomes.publishCollected(collector.events, envelope, run.workflowId);
+    const reply = commandDef.replyKey
+      ? await outcomes.publishReply(commandDef.replyKey, result, envelope, run.workflowId, run.delivery)
+      : null;
+    return { reply, sideEffects };
+  };
+
+  /**
+   * After a failed run: roll back, then give the command back (shutdown), let the consumer retry it, or
+   * fail it for good (failure event, and an error that dead-letters it). Always throws.
+   */
+  const failCommand = async (run: CommandRun, error: unknown): Promise<never> => {
+    const { key, definition, log } = run;
+    if (definition.rollback) {
+      try {
+        await definition.rollback(run.context, error);
+      } catch (rollbackError) {
+        log.error({ err: rollbackError }, 'rollback failed');
+      }
+    }
+    if (run.context.signal.aborted) {
+      metrics?.runs.inc({ command: key, outcome: 'interrupted' });
+      log.warn({ err: error }, 'command interrupted by shutdown; it will run again');
+      throw error;
+    }
+    const failure = describeFailure(error, run.delivery.attempt);
+    const final = !failure.retryable || run.delivery.attempt >= maxAttempts;
+    metrics?.duration.observe({ command: key }, (performance.now() - run.started) / 1000);
+    if (!final) {
+      metrics?.runs.inc({ command: key, outcome: 'retrying' });
+      log.warn({ err: error, maxAttempts }, 'command failed; the consumer retries it');
+      throw error;
+    }
+    metrics?.runs.inc({ command: key, outcome: 'failed' });
+    log.error({ err: error, retryable: failure.retryable, maxAttempts }, 'command failed for good');
+    await outcomes.failFinally(definition, run.envelope, run.context, failure, run.delivery, run.workflowId);
+    if (isRetryableError(error))
+      throw new NonRetryableError(`command ${key} failed for good: ${failure.message}`, {
+        cause: error,
+        code: failure.code,
+      });
+    throw error;
+  };
+
+  const manager: CommandManager<M> = {
+    maxAttempts,
+    register(key, handler) {
+      handlers.add(key, handler);
       return manager;
     },
-    has: (key) => definitions.has(key),
-    handled: () => [...definitions.keys()].sort(),
+    has: (key) => handlers.has(key),
+    handled: () => handlers.keys(),
     unhandled: () =>
       registry
         .listCommands()
         .map((d) => d.key)
-        .filter((k) => !definitions.has(k))
+        .filter((k) => !handlers.has(k))
         .sort(),
 
     async execute(envelope, delivery) {
       const key = envelope.event_type;
-      const definition = definitions.get(key);
+      const definition = handlers.get(key);
       if (!definition)
         throw new NonRetryableError(`no handler for command ${key} in this processor`, {
           code: 'no_handler',
         });
-      const commandDef = registry.require(key);
-      const started = performance.now();
-      const workflowId = delivery.workflowId ?? envelope.event_id;
-      const signal = delivery.signal ?? new AbortController().signal;
-      const context: CommandContext = {
-        correlation_id: envelope.event_id,
-        source_app: envelope.source.app ?? 'unknown',
-        agent_context: envelope.agent_context,
-        timestamp: envelope.timestamp,
+      const run: CommandRun = {
+        key,
         envelope,
-        signal,
+        delivery,
+        definition,
+        commandDef: registry.require(key),
+        context: commandContext(envelope, delivery.signal ?? new AbortController().signal),
+        workflowId: delivery.workflowId ?? envelope.event_id,
+        log: logger.child({ command: key, commandId: envelope.event_id, attempt: delivery.attempt }),
+        started: performance.now(),
       };
-      const log = logger.child({ command: key, commandId: envelope.event_id, attempt: delivery.attempt });
       const collector = createCollector({ registry, commandId: envelope.event_id });
-      let reply: Envelope | null = null;
-      let sideEffects: Envelope[] = [];
+      let outcome: { reply: Envelope | null; sideEffects: Envelope[] };
       try {
-        const checked = commandDef.validateConsume(envelope.payload);
-        if (!checked.ok) throw new PayloadValidationError('consume', key, checked.issues);
-        log.info('running command');
-        const result: unknown = await definition.execute(checked.value, context, collector);
-        sideEffects = await publishCollected(collector.events, envelope, workflowId);
-        if (commandDef.replyKey) {
-          const receipt = await publisher.publish(commandDef.replyKey, result, {
-            eventId: deterministicId(commandDef.replyKey, { command_id: envelope.event_id, role: 'reply' }),
-            correlationIds: [envelope.event_id],
-            agentContext: envelope.agent_context,
-            source,
-            workflowId,
-            mandatory,
-          });
-          reply = receipt.envelope;
-          await sendReply(delivery, envelope, reply);
-        }
+        outcome = await runCommand(run, collector);
       } catch (error) {
         collector.clear();
-        if (definition.rollback) {
-          try {
-            await definition.rollback(context, error);
-          } catch (rollbackError) {
-            log.error({ err: rollbackError }, 'rollback failed');
-          }
-        }
-        if (signal.aborted) {
-          metrics?.runs.inc({ command: key, outcome: 'interrupted' });
-          log.warn({ err: error }, 'command interrupted by shutdown; it will run again');
-          throw error;
-        }
-        const failure = describeFailure(error, delivery.attempt);
-        const final = !failure.retryable || delivery.attempt >= maxAttempts;
-        metrics?.duration.observe({ command: key }, (performance.now() - started) / 1000);
-        if (!final) {
-          metrics?.runs.inc({ command: key, outcome: 'retrying' });
-          log.warn({ err: error, maxAttempts }, 'command failed; the consumer retries it');
-          throw error;
-        }
-        metrics?.runs.inc({ command: key, outcome: 'failed' });
-        log.error({ err: error, retryable: failure.retryable, maxAttempts }, 'command failed for good');
-        await failFinally(definition, envelope, context, failure, delivery, workflowId);
-        if (isRetryableError(error))
-          throw new NonRetryableError(`command ${key} failed for good: ${failure.message}`, {
-            cause: error,
-            code: failure.code,
-          });
-        throw error;
+        return failCommand(run, error);
       }
-      metrics?.duration.observe({ command: key }, (performance.now() - started) / 1000);
+      metrics?.duration.observe({ command: key }, (performance.now() - run.started) / 1000);
       metrics?.runs.inc({ command: key, outcome: 'succeeded' });
-      log.info({ sideEffects: sideEffects.length, replyId: reply?.event_id ?? null }, 'command succeeded');
-      return { status: 'succeeded', reply, sideEffects };
+      run.log.info(
+        { sideEffects: outcome.sideEffects.length, replyId: outcome.reply?.event_id ?? null },
+        'command succeeded',
+      );
+      return { status: 'succeeded', ...outcome };
     },
 
     handleDuplicate: async (envelope, context) => {
@@ -373,7 +463,7 @@ export function createCommandManager<M extends Catalog>(
         );
         return;
       }
-      await deliverReply(
+      await outcomes.deliverReply(
         {
           attempt: context.attempt,
           replyTo: context.replyTo,

@@ -32,7 +32,7 @@ import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { RequestTimeoutError } from '../errors/request-timeout-error.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BloodbankMetrics } from '../metrics.js';
-import type { Catalog, Registry } from '../registry.js';
+import type { Catalog, EventDefinition, Registry } from '../registry.js';
 import { createConnection, type BloodbankConnection } from '../amqp/connection.js';
 import { passiveQueueStats } from '../amqp/consumer.js';
 import type { PublisherTracker } from '../amqp/publisher.js';
@@ -109,48 +109,61 @@ interface Pending {
   timer: NodeJS.Timeout | null;
 }
 
-export function createRequester<M extends Catalog>(options: RequesterOptions<M>): Requester<M> {
-  const registry = options.registry as unknown as Registry;
-  const exchange = options.exchange ?? DEFAULT_EXCHANGE;
-  const logger = (options.logger ?? silentLogger).child({ component: 'requester' });
-  const defaultTimeoutMs = options.timeoutMs ?? 30_000;
-  const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
-  const source: SourceInput = options.source ?? {
-    host: hostname(),
-    type: 'manual',
-    app: 'bloodbank-requester',
-  };
-  const ownsConnection = !options.connection && !options.publisher;
-  if (ownsConnection && !options.url)
-    throw new BloodbankError('createRequester needs `connection`, `publisher` or `url`');
-  const connection: Promise<BloodbankConnection> = options.connection
-    ? Promise.resolve(options.connection)
-    : options.publisher
-      ? options.publisher.connection
-      : createConnection({
-          url: options.url as string,
-          name: `bloodbank-requester@${hostname()}#${process.pid}`,
-          logger,
-        });
-  connection.catch(() => undefined);
+/** The requests waiting for a reply, by command id; each settles once (reply, failure, timeout or close). */
+class PendingRequests {
+  readonly #pending = new Map<string, Pending>();
 
-  const pending = new Map<string, Pending>();
-  const returned = new Set<string>();
-  let channel: Promise<ConfirmChannel> | null = null;
-  let closed = false;
+  get size(): number {
+    return this.#pending.size;
+  }
 
-  const settle = (commandId: string): Pending | undefined => {
-    const p = pending.get(commandId);
+  /** Waits for the reply of `commandId`; rejects with `RequestTimeoutError` after `timeoutMs`. */
+  wait(
+    commandId: string,
+    command: Pick<Pending, 'key' | 'replyKey' | 'errorKey'>,
+    timeoutMs: number,
+  ): Promise<Envelope> {
+    const reply = new Promise<Envelope>((resolve, reject) => {
+      this.#pending.set(commandId, {
+        ...command,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.settle(commandId)?.reject(new RequestTimeoutError(command.key, commandId, timeoutMs));
+        }, timeoutMs),
+      });
+    });
+    reply.catch(() => undefined);
+    return reply;
+  }
+
+  /** Removes and returns the request of `commandId` (its timer stopped), if it still waits. */
+  settle(commandId: string): Pending | undefined {
+    const p = this.#pending.get(commandId);
     if (!p) return undefined;
-    pending.delete(commandId);
+    this.#pending.delete(commandId);
     if (p.timer) clearTimeout(p.timer);
     return p;
-  };
+  }
 
-  const onReply = (msg: ConsumeMessage | null): void => {
+  rejectAll(error: unknown): void {
+    for (const id of [...this.#pending.keys()]) this.settle(id)?.reject(error);
+  }
+}
+
+/**
+ * Settles the request a reply answers (by `correlation_id`): the reply resolves it once it passes the
+ * consume validator; the command's failure event rejects it with `CommandFailedError`.
+ */
+function replyHandler(
+  registry: Registry,
+  pending: PendingRequests,
+  logger: Logger,
+): (msg: ConsumeMessage | null) => void {
+  return (msg) => {
     if (!msg) return;
     const commandId = msg.properties.correlationId as string | undefined;
-    const p = commandId ? settle(commandId) : undefined;
+    const p = commandId ? pending.settle(commandId) : undefined;
     if (!p || !commandId) {
       logger.debug({ correlationId: commandId }, 'reply for no waiting request (timed out?)');
       return;
@@ -175,86 +188,211 @@ export function createRequester<M extends Catalog>(options: RequesterOptions<M>)
         ),
       );
   };
+}
 
-  const openChannel = async (): Promise<ConfirmChannel> => {
-    const conn = await connection;
-    await ensureEventExchange(conn, exchange);
-    const ch = await conn.createConfirmChannel();
-    const current = channel;
-    ch.on('error', (error: Error) => logger.warn({ err: error }, 'requester channel error'));
-    ch.on('return', (msg: ConsumeMessage) => {
-      if (typeof msg.properties.messageId === 'string') returned.add(msg.properties.messageId);
-    });
-    ch.on('close', () => {
-      if (channel !== current) return;
-      channel = null;
-      const error = new ConnectionError('the requester channel closed before the reply came');
-      for (const id of [...pending.keys()]) settle(id)?.reject(error);
-    });
-    await ch.consume(DIRECT_REPLY_TO, onReply, { noAck: true });
-    return ch;
-  };
+/**
+ * The confirm channel commands go out on and replies come back to (direct reply-to), opened on first use
+ * and again after it closed. Its closing rejects every waiting request: their replies cannot reach a new
+ * channel. Returned messages (no queue bound) are remembered by message id for the confirm that follows.
+ */
+class ReplyChannel {
+  #channel: Promise<ConfirmChannel> | null = null;
+  readonly returned = new Set<string>();
 
-  const getChannel = (): Promise<ConfirmChannel> => {
-    if (!channel) {
-      const opening = openChannel();
-      channel = opening;
+  constructor(
+    private readonly connection: Promise<BloodbankConnection>,
+    private readonly exchange: string,
+    private readonly pending: PendingRequests,
+    private readonly onReply: (msg: ConsumeMessage | null) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  get(): Promise<ConfirmChannel> {
+    if (!this.#channel) {
+      const opening = this.#open();
+      this.#channel = opening;
       opening.catch(() => {
-        if (channel === opening) channel = null;
+        if (this.#channel === opening) this.#channel = null;
       });
     }
-    return channel;
-  };
+    return this.#channel;
+  }
 
-  const publishCommand = (
-    ch: ConfirmChannel,
-    envelope: Envelope,
-    workflowId: string,
-    headers?: PublishOptions['headers'],
-  ) =>
-    new Promise<void>((resolve, reject) => {
-      const message = encodeMessage(envelope, { workflowId, ...(headers ? { headers } : {}) });
-      const timer = setTimeout(
-        () => reject(new PublishTimeoutError(envelope.event_type, envelope.event_id, confirmTimeoutMs)),
-        confirmTimeoutMs,
-      );
-      options.metrics?.published.inc({ event_type: envelope.event_type });
-      ch.publish(
-        exchange,
-        envelope.event_type,
-        message.body,
-        {
-          ...message.properties,
-          headers: { ...message.properties.headers },
-          replyTo: DIRECT_REPLY_TO,
-          correlationId: envelope.event_id,
-          mandatory: true,
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          const wasReturned = returned.delete(envelope.event_id);
-          if (error) reject(new NackError(envelope.event_type, envelope.event_id));
-          else if (wasReturned)
-            reject(
-              new NoCommandHandlerError(envelope.event_type, commandQueueName(exchange, envelope.event_type)),
-            );
-          else {
-            options.metrics?.confirmed.inc({ event_type: envelope.event_type });
-            resolve();
-          }
-        },
-      );
+  async close(): Promise<void> {
+    const ch = this.#channel ? await this.#channel.catch(() => null) : null;
+    this.#channel = null;
+    if (ch) await ch.close().catch(() => undefined);
+  }
+
+  async #open(): Promise<ConfirmChannel> {
+    const conn = await this.connection;
+    await ensureEventExchange(conn, this.exchange);
+    const ch = await conn.createConfirmChannel();
+    const current = this.#channel;
+    ch.on('error', (error: Error) => this.logger.warn({ err: error }, 'requester channel error'));
+    ch.on('return', (msg: ConsumeMessage) => {
+      if (typeof msg.properties.messageId === 'string') this.returned.add(msg.properties.messageId);
     });
+    ch.on('close', () => {
+      if (this.#channel !== current) return;
+      this.#channel = null;
+      this.pending.rejectAll(new ConnectionError('the requester channel closed before the reply came'));
+    });
+    await ch.consume(DIRECT_REPLY_TO, this.onReply, { noAck: true });
+    return ch;
+  }
+}
 
-  const parentWorkflow = async (parents: readonly string[]): Promise<string | undefined> => {
-    const first = parents[0];
-    if (!first) return undefined;
-    if (!options.tracker) return first;
-    try {
-      return (await options.tracker.getWorkflowId(first)) ?? first;
-    } catch {
-      return first;
-    }
+/**
+ * Publishes the command (confirmed, `mandatory`) with `reply_to` = direct reply-to and `correlation_id` =
+ * its event id. Rejects with `NoCommandHandlerError` when the broker returned it, `NackError` when it
+ * refused it, `PublishTimeoutError` without a confirm in `confirmTimeoutMs`.
+ */
+function publishCommand(
+  replies: ReplyChannel,
+  ch: ConfirmChannel,
+  command: {
+    readonly exchange: string;
+    readonly envelope: Envelope;
+    readonly workflowId: string;
+    readonly headers: PublishOptions['headers'] | undefined;
+  },
+  confirmTimeoutMs: number,
+  metrics: BloodbankMetrics | undefined,
+): Promise<void> {
+  const { exchange, envelope, workflowId, headers } = command;
+  return new Promise<void>((resolve, reject) => {
+    const message = encodeMessage(envelope, { workflowId, ...(headers ? { headers } : {}) });
+    const timer = setTimeout(
+      () => reject(new PublishTimeoutError(envelope.event_type, envelope.event_id, confirmTimeoutMs)),
+      confirmTimeoutMs,
+    );
+    metrics?.published.inc({ event_type: envelope.event_type });
+    ch.publish(
+      exchange,
+      envelope.event_type,
+      message.body,
+      {
+        ...message.properties,
+        headers: { ...message.properties.headers },
+        replyTo: DIRECT_REPLY_TO,
+        correlationId: envelope.event_id,
+        mandatory: true,
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        const wasReturned = replies.returned.delete(envelope.event_id);
+        if (error) reject(new NackError(envelope.event_type, envelope.event_id));
+        else if (wasReturned)
+          reject(
+            new NoCommandHandlerError(envelope.event_type, commandQueueName(exchange, envelope.event_type)),
+          );
+        else {
+          metrics?.confirmed.inc({ event_type: envelope.event_type });
+          resolve();
+        }
+      },
+    );
+  });
+}
+
+/** The workflow of the first parent (from the tracker, else the parent's own id); none without parents. */
+async function parentWorkflow(
+  tracker: PublisherTracker | undefined,
+  parents: readonly string[],
+): Promise<string | undefined> {
+  const first = parents[0];
+  if (!first) return undefined;
+  if (!tracker) return first;
+  try {
+    return (await tracker.getWorkflowId(first)) ?? first;
+  } catch {
+    return first;
+  }
+}
+
+/** The command's definition and its validated payload (defaults applied); throws before anything is sent. */
+function checkCommand(
+  registry: Registry,
+  key: string,
+  payload: unknown,
+  metrics: BloodbankMetrics | undefined,
+): { definition: EventDefinition & { replyKey: string }; value: unknown } {
+  const definition = registry.require(key);
+  if (definition.kind !== 'command') throw new TypeError(`${key} is not a command`);
+  if (!definition.replyKey) throw new TypeError(`command ${key} declares no reply to wait for`);
+  const result = definition.validatePublish(structuredClone(payload));
+  if (!result.ok) {
+    metrics?.validationFailures.inc({ event_type: key, stage: 'publish' });
+    throw new PayloadValidationError('publish', key, result.issues);
+  }
+  return { definition: definition as EventDefinition & { replyKey: string }, value: result.value };
+}
+
+/** Fails with `NoCommandHandlerError` when no processor ever declared the command's queue; warns when none consumes it. */
+async function checkHandler(
+  connection: BloodbankConnection,
+  exchange: string,
+  key: string,
+  logger: Logger,
+): Promise<void> {
+  const queue = commandQueueName(exchange, key);
+  const stats = await passiveQueueStats(connection, queue);
+  if (!stats) throw new NoCommandHandlerError(key, queue);
+  if (stats.consumerCount === 0)
+    logger.warn(
+      { queue, waiting: stats.messageCount },
+      'no command processor is consuming; the command waits',
+    );
+}
+
+/** The connection the requester uses: shared (`connection`, `publisher`) or its own (`url`). */
+function requesterConnection<M extends Catalog>(
+  options: RequesterOptions<M>,
+  logger: Logger,
+): { connection: Promise<BloodbankConnection>; owned: boolean } {
+  if (options.connection) return { connection: Promise.resolve(options.connection), owned: false };
+  if (options.publisher) return { connection: options.publisher.connection, owned: false };
+  if (!options.url) throw new BloodbankError('createRequester needs `connection`, `publisher` or `url`');
+  const connection = createConnection({
+    url: options.url,
+    name: `bloodbank-requester@${hostname()}#${process.pid}`,
+    logger,
+  });
+  return { connection, owned: true };
+}
+
+export function createRequester<M extends Catalog>(options: RequesterOptions<M>): Requester<M> {
+  const registry = options.registry as unknown as Registry;
+  const exchange = options.exchange ?? DEFAULT_EXCHANGE;
+  const logger = (options.logger ?? silentLogger).child({ component: 'requester' });
+  const defaultTimeoutMs = options.timeoutMs ?? 30_000;
+  const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
+  const source: SourceInput = options.source ?? {
+    host: hostname(),
+    type: 'manual',
+    app: 'bloodbank-requester',
+  };
+  const { connection, owned } = requesterConnection(options, logger);
+  connection.catch(() => undefined);
+  const pending = new PendingRequests();
+  const replies = new ReplyChannel(
+    connection,
+    exchange,
+    pending,
+    replyHandler(registry, pending, logger),
+    logger,
+  );
+  let closed = false;
+
+  const recordParents = async (commandId: string, parents: readonly string[], workflowId: string) => {
+    if (!options.tracker || parents.length === 0) return;
+    await Promise.resolve(options.tracker.addCorrelation(commandId, parents, undefined, workflowId)).catch(
+      (error: unknown) => {
+        options.metrics?.trackerFailures.inc({ operation: 'addCorrelation' });
+        logger.warn({ err: error, commandId }, 'cannot record the command parents');
+      },
+    );
   };
 
   return {
@@ -264,74 +402,48 @@ export function createRequester<M extends Catalog>(options: RequesterOptions<M>)
 
     async request(key, payload, requestOptions = {}) {
       if (closed) throw new ConnectionError(`cannot request ${key}: the requester is closed`);
-      const definition = registry.require(key);
-      if (definition.kind !== 'command') throw new TypeError(`${key} is not a command`);
-      if (!definition.replyKey) throw new TypeError(`command ${key} declares no reply to wait for`);
-      const result = definition.validatePublish(structuredClone(payload));
-      if (!result.ok) {
-        options.metrics?.validationFailures.inc({ event_type: key, stage: 'publish' });
-        throw new PayloadValidationError('publish', key, result.issues);
-      }
-      const queue = commandQueueName(exchange, key);
-      const stats = await passiveQueueStats(await connection, queue);
-      if (!stats) throw new NoCommandHandlerError(key, queue);
-      if (stats.consumerCount === 0)
-        logger.warn(
-          { queue, waiting: stats.messageCount },
-          'no command processor is consuming; the command waits',
-        );
+      const { definition, value } = checkCommand(registry, key, payload, options.metrics);
+      await checkHandler(await connection, exchange, key, logger);
 
       const parents = requestOptions.parentIds ?? [];
-      const envelope = createEnvelope(key, result.value, {
+      const envelope = createEnvelope(key, value, {
         source: requestOptions.source ?? source,
         correlationIds: parents,
         ...(requestOptions.agentContext !== undefined ? { agentContext: requestOptions.agentContext } : {}),
         ...(requestOptions.commandId !== undefined ? { eventId: requestOptions.commandId } : {}),
       });
       const commandId = envelope.event_id;
-      const workflowId = requestOptions.workflowId ?? (await parentWorkflow(parents)) ?? commandId;
-      const timeoutMs = requestOptions.timeoutMs ?? defaultTimeoutMs;
+      const workflowId =
+        requestOptions.workflowId ?? (await parentWorkflow(options.tracker, parents)) ?? commandId;
 
-      const ch = await getChannel();
-      const reply = new Promise<Envelope>((resolve, reject) => {
-        pending.set(commandId, {
-          key,
-          replyKey: definition.replyKey as string,
-          errorKey: definition.errorKey,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            settle(commandId)?.reject(new RequestTimeoutError(key, commandId, timeoutMs));
-          }, timeoutMs),
-        });
-      });
-      reply.catch(() => undefined);
+      const ch = await replies.get();
+      const reply = pending.wait(
+        commandId,
+        { key, replyKey: definition.replyKey, errorKey: definition.errorKey },
+        requestOptions.timeoutMs ?? defaultTimeoutMs,
+      );
       try {
-        await publishCommand(ch, envelope, workflowId, requestOptions.headers);
+        await publishCommand(
+          replies,
+          ch,
+          { exchange, envelope, workflowId, headers: requestOptions.headers },
+          confirmTimeoutMs,
+          options.metrics,
+        );
       } catch (error) {
-        settle(commandId);
+        pending.settle(commandId);
         throw error;
       }
-      if (options.tracker && parents.length > 0)
-        await Promise.resolve(
-          options.tracker.addCorrelation(commandId, parents, undefined, workflowId),
-        ).catch((error: unknown) => {
-          options.metrics?.trackerFailures.inc({ operation: 'addCorrelation' });
-          logger.warn({ err: error, commandId }, 'cannot record the command parents');
-        });
-      const envelopeOut = await reply;
-      return { reply: envelopeOut, commandId } as RequestResult<M, typeof key>;
+      await recordParents(commandId, parents, workflowId);
+      return { reply: await reply, commandId } as RequestResult<M, typeof key>;
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      const error = new ConnectionError('the requester is closed');
-      for (const id of [...pending.keys()]) settle(id)?.reject(error);
-      const ch = channel ? await channel.catch(() => null) : null;
-      channel = null;
-      if (ch) await ch.close().catch(() => undefined);
-      if (ownsConnection) await (await connection.catch(() => null))?.close();
+      pending.rejectAll(new ConnectionError('the requester is closed'));
+      await replies.close();
+      if (owned) await (await connection.catch(() => null))?.close();
     },
   };
 }

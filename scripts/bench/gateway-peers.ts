@@ -16,33 +16,28 @@
  *
  *   npm run bench -- gateway   (BENCH_PEERS_SECONDS=10, BENCH_PEERS_RATES=1000,2000)
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
-import Fastify, { type FastifyReply } from 'fastify';
+import Fastify from 'fastify';
 import { createGateway } from '../../apps/gateway/gateway.js';
 import { loadRegistry } from '../../apps/shared/registry.js';
 import { createEnvelope } from '../../runtime/envelope.js';
 import type { Registry } from '../../runtime/registry.js';
 import { serializeEnvelope } from '../../runtime/wire.js';
+import { addWireRoute, cannon } from './http-load.js';
+
+const JSON_BODY = { 'content-type': 'application/json' };
 
 const KEY = 'fireflies.transcript.ready';
 const PYTHON = '/usr/bin/python3';
 const APP_DIR = fileURLToPath(new URL('./original/', import.meta.url));
-
-interface Cannon {
-  requests: { average: number };
-  latency: { p50: number; p90: number; p99: number };
-  '2xx': number;
-  non2xx: number;
-}
 
 export interface PeerRow {
   readonly server: string;
@@ -54,20 +49,6 @@ export interface PeerRow {
   readonly cpuMicrosPerRequest: number | null;
   readonly ok2xx: number;
   readonly non2xx: number;
-}
-
-function cannon(url: string, bodyFile: string, seconds: number, rate: number | null): Promise<Cannon> {
-  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [bin, '-c', '50', '-d', String(seconds), '-m', 'POST', '-i', bodyFile, '-j'];
-  args.push('-H', 'content-type=application/json');
-  if (rate !== null) args.push('-R', String(rate));
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      if (error) reject(error);
-      else resolve(JSON.parse(stdout) as Cannon);
-    });
-  });
 }
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
@@ -156,37 +137,8 @@ export async function benchGatewayPeers(
   const baseChannel = await baseConn.createConfirmChannel();
   const bare = Fastify({ bodyLimit: 16 * 1024 * 1024 });
   bare.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => done(null, raw));
-  bare.post('/events/custom', (request, reply: FastifyReply) => {
-    const id = randomUUID();
-    const now = new Date();
-    baseChannel.publish(
-      exchange,
-      KEY,
-      request.body as Buffer,
-      {
-        persistent: true,
-        mandatory: true,
-        messageId: id,
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
-        type: KEY,
-        timestamp: Math.floor(now.getTime() / 1000),
-        appId: 'http-client',
-        headers: {
-          cloudEvents_specversion: '1.0',
-          cloudEvents_id: id,
-          cloudEvents_type: KEY,
-          cloudEvents_source: `urn:bloodbank:http-client@${request.ip}`,
-          cloudEvents_time: now.toISOString(),
-          'bb-correlation-id': id,
-        },
-      },
-      (error: unknown) => {
-        if (error) void reply.code(503).send({ error: 'nacked' });
-        else void reply.code(200).send({ status: 'published', event_id: id });
-      },
-    );
-    return reply;
+  addWireRoute(bare, '/events/custom', { channel: baseChannel, exchange, key: KEY }, (reply, id) => {
+    void reply.code(200).send({ status: 'published', event_id: id });
   });
   const bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/events/custom`;
 
@@ -214,11 +166,18 @@ export async function benchGatewayPeers(
       for (const s of servers) {
         const label = mode === null ? 'max' : `${mode}/s`;
         log(`  ${s.server} at ${label}: warm-up 2 s, then ${seconds} s`);
-        await cannon(s.url, bodyFile, 2, mode);
+        await cannon({ url: s.url, bodyFile, headers: JSON_BODY, seconds: 2, connections: 50, rate: mode });
         await adminChannel.purgeQueue(queue);
         const own0 = process.cpuUsage();
         const other0 = s.pid === null ? 0 : processCpuSeconds(s.pid);
-        const r = await cannon(s.url, bodyFile, seconds, mode);
+        const r = await cannon({
+          url: s.url,
+          bodyFile,
+          headers: JSON_BODY,
+          seconds,
+          connections: 50,
+          rate: mode,
+        });
         const total = Math.max(1, r['2xx'] + r.non2xx);
         const ownCpu = process.cpuUsage(own0);
         const cpuMicros =

@@ -12,10 +12,8 @@
  * The servers take turns, round after round; the table shows each one's median over the rounds (counts
  * summed), and the per-round figures are printed above it.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +22,7 @@ import Fastify, { type FastifyReply } from 'fastify';
 import { createKeyStore } from '../../apps/gateway/auth.js';
 import { createGateway } from '../../apps/gateway/gateway.js';
 import { loadRegistry } from '../../apps/shared/registry.js';
+import { addWireRoute, cannon } from './http-load.js';
 import type { Registry } from '../../runtime/registry.js';
 
 const KEY = 'fireflies.transcript.ready';
@@ -57,32 +56,6 @@ export interface GatewayBenchResult {
     readonly cpuThirdOfOriginal: boolean;
     readonly everyOkConfirmed: boolean;
   };
-}
-
-interface CannonResult {
-  requests: { average: number };
-  latency: { p99: number };
-  '2xx': number;
-  non2xx: number;
-}
-
-function cannon(
-  url: string,
-  bodyFile: string,
-  headers: Record<string, string>,
-  seconds: number,
-  connections: number,
-): Promise<CannonResult> {
-  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [bin, '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-i', bodyFile, '-j'];
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      if (error) reject(error);
-      else resolve(JSON.parse(stdout) as CannonResult);
-    });
-  });
 }
 
 function median(values: readonly number[]): number {
@@ -141,35 +114,8 @@ export async function benchGateway(
     return reply;
   });
   // The body as is, with the properties and headers of Bloodbank's wire format (DESIGN.md §6).
-  bare.post('/wire', (request, reply) => {
-    const id = randomUUID();
-    const now = new Date();
-    const time = now.toISOString();
-    baseChannel.publish(
-      exchange,
-      KEY,
-      request.body as Buffer,
-      {
-        persistent: true,
-        mandatory: true,
-        messageId: id,
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
-        type: KEY,
-        timestamp: Math.floor(now.getTime() / 1000),
-        appId: 'http-client',
-        headers: {
-          cloudEvents_specversion: '1.0',
-          cloudEvents_id: id,
-          cloudEvents_type: KEY,
-          cloudEvents_source: `urn:bloodbank:http-client@${request.ip}`,
-          cloudEvents_time: time,
-          'bb-correlation-id': id,
-        },
-      },
-      confirmedReply(reply),
-    );
-    return reply;
+  addWireRoute(bare, '/wire', { channel: baseChannel, exchange, key: KEY }, (reply) => {
+    void reply.code(202).send({ ok: true });
   });
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
@@ -213,10 +159,10 @@ export async function benchGateway(
         log(
           `  round ${round}/${rounds} ${run.server}: warm-up 2 s, then ${seconds} s, ${connections} connections`,
         );
-        await cannon(run.url, bodyFile, run.headers, 2, connections);
+        await cannon({ url: run.url, bodyFile, headers: run.headers, seconds: 2, connections });
         await adminChannel.purgeQueue(queue);
         const cpu0 = process.cpuUsage();
-        const result = await cannon(run.url, bodyFile, run.headers, seconds, connections);
+        const result = await cannon({ url: run.url, bodyFile, headers: run.headers, seconds, connections });
         const cpu = process.cpuUsage(cpu0);
         const queued = (await adminChannel.checkQueue(queue)).messageCount;
         const total = result['2xx'] + result.non2xx;

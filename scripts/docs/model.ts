@@ -23,8 +23,29 @@ export interface DocsOperation {
   readonly binding: Json | null;
 }
 
+/** One `{param}` of a channel address (AsyncAPI Parameter Object). */
+export interface DocsParameter {
+  readonly name: string;
+  readonly enum: readonly string[] | null;
+  readonly default: string | null;
+  readonly description: string;
+  readonly examples: readonly string[];
+  readonly location: string | null;
+}
+
 export interface DocsEvent {
+  /**
+   * The entry's name, as the registry names it: the address for our catalogue (a routing key of the
+   * grammar), else the channel id, or `channelId.messageId` when the channel has several messages.
+   */
   readonly key: string;
+  readonly channelId: string;
+  readonly messageId: string;
+  /** The address as written (`{param}` placeholders kept); null when the document leaves it to the caller. */
+  readonly address: string | null;
+  readonly parameters: readonly DocsParameter[];
+  /** The message's `headers` schema (carried as AMQP headers), when it declares one. */
+  readonly headersSchema: Json | null;
   readonly domain: string;
   readonly group: string;
   readonly kind: 'event' | 'command';
@@ -114,25 +135,58 @@ function splitEnvelope(schema: Json): { envelope: Json | null; payload: Json } {
   };
 }
 
-function first(record: unknown): Json | null {
-  if (!isJson(record)) return null;
-  const value = Object.values(record)[0];
-  return isJson(value) ? value : null;
+/** DESIGN.md §3: a routing key of our catalogue. */
+const ROUTING_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$/;
+
+function messagesOf(channel: Json): [string, Json][] {
+  const messages = channel['messages'];
+  return isJson(messages) ? Object.entries(messages).filter((e): e is [string, Json] => isJson(e[1])) : [];
+}
+
+/** The entry names of a channel's messages (see `DocsEvent.key`). */
+function entryKeys(channelId: string, channel: Json): string[] {
+  const messages = messagesOf(channel);
+  const address = channel['address'];
+  if (messages.length <= 1)
+    return [typeof address === 'string' && ROUTING_KEY.test(address) ? address : channelId];
+  return messages.map(([messageId]) => `${channelId}.${messageId}`);
+}
+
+function parametersOf(channel: Json): DocsParameter[] {
+  const params = isJson(channel['parameters']) ? channel['parameters'] : {};
+  const strings = (v: unknown): string[] | null =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null;
+  return Object.entries(params).map(([name, raw]) => {
+    const p = isJson(raw) ? raw : {};
+    return {
+      name,
+      enum: strings(p['enum']),
+      default: typeof p['default'] === 'string' ? p['default'] : null,
+      description: str(p['description']),
+      examples: strings(p['examples']) ?? [],
+      location: str(p['location']) || null,
+    };
+  });
 }
 
 /** Build the model from the parser's `document.json()`. */
 export function buildModel(doc: Json): DocsModel {
-  const info = isJson(doc['info']) ? doc['info'] : {};
   const channels = isJson(doc['channels']) ? doc['channels'] : {};
   const operations = isJson(doc['operations']) ? doc['operations'] : {};
-  const servers = isJson(doc['servers']) ? doc['servers'] : {};
 
   const opsByChannel = new Map<string, DocsOperation[]>();
   const replies = new Map<string, string>();
   const failures = new Map<string, string>();
+  // Operations name their channel by reference: the parser marks each resolved channel with its id.
+  const channelIdOf = (ref: unknown): string => {
+    if (!isJson(ref)) return '';
+    const id = str(ref['x-parser-unique-object-id']);
+    if (id) return id;
+    return Object.entries(channels).find(([, c]) => isJson(c) && c['address'] === ref['address'])?.[0] ?? '';
+  };
   for (const [id, raw] of Object.entries(operations)) {
     if (!isJson(raw)) continue;
-    const channel = isJson(raw['channel']) ? str(raw['channel']['address']) : '';
+    const channel = channelIdOf(raw['channel']);
     if (!channel) continue;
     const list = opsByChannel.get(channel) ?? [];
     list.push({
@@ -145,8 +199,9 @@ export function buildModel(doc: Json): DocsModel {
           : null,
     });
     opsByChannel.set(channel, list);
-    const reply =
-      isJson(raw['reply']) && isJson(raw['reply']['channel']) ? str(raw['reply']['channel']['address']) : '';
+    const replyChannel = isJson(raw['reply']) ? channelIdOf(raw['reply']['channel']) : '';
+    const replyRaw = replyChannel ? channels[replyChannel] : undefined;
+    const reply = replyRaw && isJson(replyRaw) ? entryKeys(replyChannel, replyRaw)[0] : undefined;
     if (reply) replies.set(channel, reply);
     const failure = str(raw['x-bloodbank-error']);
     if (failure) failures.set(channel, failure);
@@ -155,66 +210,104 @@ export function buildModel(doc: Json): DocsModel {
   const events: DocsEvent[] = [];
   for (const [name, raw] of Object.entries(channels)) {
     if (!isJson(raw)) continue;
-    const key = str(raw['address'], name);
-    const message = first(raw['messages']) ?? {};
-    const payloadHolder = isJson(message['payload']) ? message['payload'] : {};
-    // AsyncAPI 3 multi-format schema object ({ schemaFormat, schema }) or a plain schema.
-    const schema =
-      isJson(payloadHolder['schema']) && 'schemaFormat' in payloadHolder
-        ? payloadHolder['schema']
-        : payloadHolder;
-    const { envelope, payload } = splitEnvelope(clean(schema) as Json);
-    const tags = Array.isArray(message['tags'])
-      ? (message['tags'] as unknown[]).map((t) => (isJson(t) ? str(t['name']) : '')).filter(Boolean)
-      : [];
-    const amqp = isJson(raw['bindings']) && isJson(raw['bindings']['amqp']) ? raw['bindings']['amqp'] : null;
-    const exchange = amqp && isJson(amqp['exchange']) ? amqp['exchange'] : null;
-    const messageBinding =
-      isJson(message['bindings']) && isJson(message['bindings']['amqp'])
-        ? (clean(message['bindings']['amqp']) as Json)
-        : null;
-    const examples = [
-      ...(Array.isArray(payload['examples']) ? (payload['examples'] as unknown[]) : []),
-      ...(Array.isArray(message['examples'])
-        ? (message['examples'] as unknown[]).map((e) => (isJson(e) && 'payload' in e ? e['payload'] : e))
-        : []),
-    ];
-    const replyKey = replies.get(key) ?? null;
-    const tokens = key.split('.');
-    events.push({
-      key,
-      domain: tokens[0] ?? key,
-      group: str(raw['x-bloodbank-group'], tokens.slice(0, -1).join('/')),
-      kind: tags.includes('command') || replyKey ? 'command' : 'event',
-      title: str(raw['title'], str(message['title'], key)),
-      summary: str(message['summary'], str(raw['summary'])),
-      description: str(raw['description'], str(message['description'])),
-      messageName: str(message['name'], key),
-      deprecated: message['deprecated'] === true,
-      contentType: str(message['contentType'], str(doc['defaultContentType'], 'application/json')),
-      tags,
-      channelBinding: amqp
-        ? {
-            is: str(amqp['is']) || null,
-            exchange: exchange ? str(exchange['name']) || null : null,
-            exchangeType: exchange ? str(exchange['type']) || null : null,
-            durable: exchange ? bool(exchange['durable']) : null,
-            autoDelete: exchange ? bool(exchange['autoDelete']) : null,
-            vhost: exchange ? str(exchange['vhost']) || null : null,
-          }
-        : null,
-      messageBinding,
-      operations: opsByChannel.get(key) ?? [],
-      replyKey,
-      errorKey: failures.get(key) ?? null,
-      replyOf: [],
-      failureOf: [],
-      payloadSchema: payload,
-      envelopeSchema: envelope,
-      schemaId: str(payload['$id']) || null,
-      examples,
+    const keys = entryKeys(name, raw);
+    const messages = messagesOf(raw);
+    const entries: [string, Json][] = messages.length === 0 ? [['', {}]] : messages;
+    entries.forEach(([messageId, message], index) => {
+      const key = keys[index] ?? name;
+      events.push(
+        channelEntry(doc, name, raw, key, messageId, message, {
+          operations: opsByChannel.get(name) ?? [],
+          replyKey: replies.get(name) ?? null,
+          errorKey: failures.get(name) ?? null,
+        }),
+      );
     });
   }
+  return finish(doc, events);
+}
+
+/** The docs entry of one message of a channel. */
+function channelEntry(
+  doc: Json,
+  channelId: string,
+  raw: Json,
+  key: string,
+  messageId: string,
+  message: Json,
+  links: { operations: DocsOperation[]; replyKey: string | null; errorKey: string | null },
+): DocsEvent {
+  const payloadHolder = isJson(message['payload']) ? message['payload'] : {};
+  // AsyncAPI 3 multi-format schema object ({ schemaFormat, schema }) or a plain schema.
+  const schema =
+    isJson(payloadHolder['schema']) && 'schemaFormat' in payloadHolder
+      ? payloadHolder['schema']
+      : payloadHolder;
+  const { envelope, payload } = splitEnvelope(clean(schema) as Json);
+  const tags = Array.isArray(message['tags'])
+    ? (message['tags'] as unknown[]).map((t) => (isJson(t) ? str(t['name']) : '')).filter(Boolean)
+    : [];
+  const amqp = isJson(raw['bindings']) && isJson(raw['bindings']['amqp']) ? raw['bindings']['amqp'] : null;
+  const exchange = amqp && isJson(amqp['exchange']) ? amqp['exchange'] : null;
+  const messageBinding =
+    isJson(message['bindings']) && isJson(message['bindings']['amqp'])
+      ? (clean(message['bindings']['amqp']) as Json)
+      : null;
+  const examples = [
+    ...(Array.isArray(payload['examples']) ? (payload['examples'] as unknown[]) : []),
+    ...(Array.isArray(message['examples'])
+      ? (message['examples'] as unknown[]).map((e) => (isJson(e) && 'payload' in e ? e['payload'] : e))
+      : []),
+  ];
+  const { replyKey } = links;
+  const address = typeof raw['address'] === 'string' ? raw['address'] : null;
+  const ours = address !== null && ROUTING_KEY.test(address);
+  // Ours: the first token. A document we did not write: the address's first word, else the channel id.
+  const tokens = ours ? key.split('.') : (address ?? channelId).split(/[./]/).filter((t) => t !== '');
+  const domain = (ours ? tokens[0] : tokens.find((t) => !t.startsWith('{'))) ?? channelId;
+  return {
+    key,
+    channelId,
+    messageId,
+    address,
+    parameters: parametersOf(raw),
+    headersSchema: isJson(message['headers']) ? (clean(message['headers']) as Json) : null,
+    domain,
+    group: str(raw['x-bloodbank-group'], ours ? tokens.slice(0, -1).join('/') : domain),
+    kind: tags.includes('command') || replyKey ? 'command' : 'event',
+    title: str(raw['title'], str(message['title'], key)),
+    summary: str(message['summary'], str(raw['summary'])),
+    description: str(raw['description'], str(message['description'])),
+    messageName: str(message['name'], key),
+    deprecated: message['deprecated'] === true,
+    contentType: str(message['contentType'], str(doc['defaultContentType'], 'application/json')),
+    tags,
+    channelBinding: amqp
+      ? {
+          is: str(amqp['is']) || null,
+          exchange: exchange ? str(exchange['name']) || null : null,
+          exchangeType: exchange ? str(exchange['type']) || null : null,
+          durable: exchange ? bool(exchange['durable']) : null,
+          autoDelete: exchange ? bool(exchange['autoDelete']) : null,
+          vhost: exchange ? str(exchange['vhost']) || null : null,
+        }
+      : null,
+    messageBinding,
+    operations: links.operations,
+    replyKey,
+    errorKey: links.errorKey,
+    replyOf: [],
+    failureOf: [],
+    payloadSchema: payload,
+    envelopeSchema: envelope,
+    schemaId: str(payload['$id']) || null,
+    examples,
+  };
+}
+
+function finish(doc: Json, events: DocsEvent[]): DocsModel {
+  const info = isJson(doc['info']) ? doc['info'] : {};
+  const servers = isJson(doc['servers']) ? doc['servers'] : {};
   events.sort((a, b) => a.key.localeCompare(b.key));
   const withLinks = events.map((e) => ({
     ...e,

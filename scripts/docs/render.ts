@@ -56,7 +56,7 @@ function page(
         `<h4><a href="${root}${domainUrl(d.name)}">${h(d.name)}</a></h4><ul>${d.events
           .map(
             (e) =>
-              `<li><a href="${root}${eventUrl(e.key)}"${e.key === options.current ? ' class="current"' : ''} title="${h(e.key)}">${h(e.key.slice(d.name.length + 1))}${e.kind === 'command' ? ' ⌘' : ''}</a></li>`,
+              `<li><a href="${root}${eventUrl(e.key)}"${e.key === options.current ? ' class="current"' : ''} title="${h(e.key)}">${h(e.key.startsWith(`${d.name}.`) ? e.key.slice(d.name.length + 1) : e.key)}${e.kind === 'command' ? ' ⌘' : ''}</a></li>`,
           )
           .join('')}</ul>`,
     )
@@ -117,6 +117,37 @@ function eventLink(key: string, root: string): string {
   return `<a href="${root}${eventUrl(key)}"><code>${h(key)}</code></a>`;
 }
 
+/** The routing key as written: the address with its placeholders, or what the caller names (`address: null`). */
+function routingKey(e: DocsEvent): string {
+  if (e.address === null) return '(address: null — the publisher names the key)';
+  return e.address;
+}
+
+/** A binding key for every value of the placeholders: `*` for a whole word, `#` otherwise. */
+function bindingKey(e: DocsEvent): string {
+  if (e.address === null) return '#';
+  return e.address.replace(/(^|\.)\{[^{}]+\}(?=\.|$)/g, '$1*').replace(/\{[^{}]+\}/g, '#');
+}
+
+/** Channel, message, address and its parameters: a document we did not write names entries otherwise. */
+function addressSection(e: DocsEvent): string {
+  const facts: [string, string][] = [];
+  if (e.key !== e.address) {
+    facts.push(['Channel', `<code>${h(e.channelId)}</code>`]);
+    if (e.messageId) facts.push(['Message', `<code>${h(e.messageId)}</code>`]);
+  }
+  facts.push(['Address', `<code>${h(routingKey(e))}</code>`]);
+  const params = e.parameters.length
+    ? `<table class="schema"><thead><tr><th>Parameter</th><th>Values</th><th>Default</th><th>Description</th></tr></thead><tbody>${e.parameters
+        .map(
+          (p) =>
+            `<tr><td><code>${h(p.name)}</code></td><td>${p.enum ? p.enum.map((v) => `<code>${h(v)}</code>`).join(', ') : 'any word without <code>.</code> <code>*</code> <code>#</code>'}</td><td>${p.default !== null ? `<code>${h(p.default)}</code>` : '—'}</td><td>${h(p.description)}${p.examples.length ? ` <small>e.g. ${p.examples.map((x) => `<code>${h(x)}</code>`).join(', ')}</small>` : ''}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
+  return `<h2>Address</h2><dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>${params}`;
+}
+
 function bindingFacts(e: DocsEvent): string {
   const b = e.channelBinding;
   const facts: [string, string][] = [];
@@ -125,7 +156,7 @@ function bindingFacts(e: DocsEvent): string {
       'Exchange',
       `<code>${h(b.exchange ?? '(default)')}</code> (${h(b.exchangeType ?? 'topic')}${b.durable ? ', durable' : ''}${b.autoDelete ? ', auto-delete' : ''}${b.vhost ? `, vhost <code>${h(b.vhost)}</code>` : ''})`,
     ]);
-    facts.push(['Routing key', `<code>${h(e.key)}</code>`]);
+    facts.push(['Routing key', `<code>${h(routingKey(e))}</code>`]);
   }
   if (e.messageBinding) {
     const m = e.messageBinding;
@@ -148,7 +179,7 @@ function bindingFacts(e: DocsEvent): string {
   }
   facts.push([
     'Bind a queue',
-    `<code>queue.bind(exchange=${h(b?.exchange ?? '')}, routing_key=${h(e.key)})</code> — or a pattern such as <code>${h(e.domain)}.#</code>`,
+    `<code>queue.bind(exchange=${h(b?.exchange ?? '')}, routing_key=${h(bindingKey(e))})</code> — or a pattern such as <code>${h(e.domain)}.#</code>`,
   ]);
   return `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
 }
@@ -188,6 +219,15 @@ export function versionsSection(model: DocsModel, e: DocsEvent, root: string): s
   return `<h2>Versions</h2><ol class="versions">${items.join('\n')}</ol>`;
 }
 
+/** The options argument of the TypeScript example: parameter values, or the routing key for `address: null`. */
+function publishOptions(e: DocsEvent): string {
+  const values = Object.fromEntries(
+    e.parameters.map((p) => [p.name, p.default ?? p.examples[0] ?? p.enum?.[0] ?? `<${p.name}>`]),
+  );
+  if (e.address === null) return ", { routingKey: '<routing key>' }";
+  return e.parameters.length ? `, { parameters: ${JSON.stringify(values)} }` : '';
+}
+
 function eventPage(model: DocsModel, e: DocsEvent): string {
   const root = '../';
   const flow: string[] = [];
@@ -223,11 +263,13 @@ function eventPage(model: DocsModel, e: DocsEvent): string {
 <p class="lead"><strong>${h(e.title)}.</strong> ${h(e.description)}</p>
 ${flow.length ? `<h2>${e.kind === 'command' ? 'Reply and failure' : 'Part of a command'}</h2><div class="flow">${flow.join('')}</div>` : ''}
 ${versionsSection(model, e, root)}
+${addressSection(e)}
 <h2>AMQP binding</h2>
 ${bindingFacts(e)}
 <h2>Payload</h2>
 <p>${e.schemaId ? `Schema <code>${h(e.schemaId)}</code>. ` : ''}Required fields are marked <span class="req-yes">yes</span>; fields with a default may be omitted when publishing (the publisher fills them).</p>
 ${schemaTable(schemaRows(e.payloadSchema))}
+${e.headersSchema ? `<h2>Headers</h2><p>Carried as AMQP headers, validated on publish and consume.</p>${schemaTable(schemaRows(e.headersSchema))}` : ''}
 <h2>Examples</h2>
 ${examples}
 ${wire}
@@ -241,7 +283,7 @@ ${
 import { registry } from 'bloodbank-catalogue';
 
 const bus = await connectBloodbank({ registry, name: 'my-service' });
-const { eventId } = await bus.publish('${e.key}', ${JSON.stringify(e.examples[0] ?? {}, null, 2).replace(/\n/g, '\n  ')});
+const { eventId } = await bus.publish('${e.key}', ${JSON.stringify(e.examples[0] ?? {}, null, 2).replace(/\n/g, '\n  ')}${publishOptions(e)});
 await bus.close();`)}</code></pre>`;
   return page(model, { title: e.key, root, current: e.key, body });
 }

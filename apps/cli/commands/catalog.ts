@@ -1,5 +1,6 @@
 /** `bb list-events`, `bb list-commands`, `bb show`: the registry as a catalogue. */
 import type { EventDefinition, Registry } from 'bloodbank/registry.js';
+import { describeParameters } from '../../shared/entries.js';
 import { generateMock } from '../../shared/mock.js';
 import { getRegistry, type GlobalOptions } from '../support/context.js';
 import { CliError, EXIT } from '../support/errors.js';
@@ -23,7 +24,26 @@ export function describeType(def: EventDefinition) {
     payload_type: def.typeName,
     reply_type: def.replyKey,
     error_type: def.errorKey,
+    ...addressOf(def),
   };
+}
+
+/** Channel, message, address and parameters: only for entries of a document we did not write. */
+function addressOf(def: EventDefinition) {
+  return {
+    ...(def.channelId !== undefined ? { channel_id: def.channelId } : {}),
+    ...(def.messageId !== undefined ? { message_id: def.messageId } : {}),
+    ...(def.address !== undefined ? { address: def.address } : {}),
+    ...(def.parameters?.length ? { parameters: def.parameters } : {}),
+    ...(def.delivery ? { delivery: def.delivery } : {}),
+    ...(def.headers ? { headers_schema: def.headers.schema } : {}),
+  };
+}
+
+/** The address as listings show it: as written, `(caller names the key)` for null, nothing for ours. */
+function addressText(def: EventDefinition): string | null {
+  if (def.address === undefined) return null;
+  return def.address === null ? '(address: null, --routing-key)' : def.address;
 }
 
 export function filterTypes(
@@ -63,6 +83,7 @@ function printList(defs: readonly EventDefinition[], json: boolean | undefined, 
       d.key,
       d.kind,
       d.kind === 'command' ? `→ ${d.replyKey ?? '-'} | ${d.errorKey ?? '-'}` : truncate(d.title, 60),
+      ...(defs.some((x) => x.address !== undefined) ? [addressText(d) ?? ''] : []),
     ]);
     for (const line of table(rows, '  ')) out(line);
   }
@@ -181,6 +202,7 @@ export async function show(globals: GlobalOptions, name: string, options: { json
     out('  versions:');
     for (const line of versionLines(versions, def.key)) out(line);
   }
+  for (const line of addressLines(def)) out(line);
   if (def.kind === 'command') {
     out(`  reply:    ${def.replyKey ?? '-'}`);
     out(`  failure:  ${def.errorKey ?? '-'}`);
@@ -190,4 +212,32 @@ export async function show(globals: GlobalOptions, name: string, options: { json
   out(JSON.stringify(def.schema, null, 2));
   out(def.examples.length ? '\nExample:' : '\nExample (generated):');
   out(JSON.stringify(example, null, 2));
+}
+
+/** `bb show` lines for a document we did not write: channel, address, parameters, headers, delivery. */
+export function addressLines(def: EventDefinition): string[] {
+  const lines: string[] = [];
+  if (def.channelId !== undefined)
+    lines.push(
+      `  channel:  ${def.channelId}${def.messageId !== undefined ? `  (message ${def.messageId})` : ''}`,
+    );
+  const address = addressText(def);
+  if (address !== null) lines.push(`  address:  ${address}`);
+  const params = describeParameters(def);
+  if (params.length > 0) {
+    lines.push('  parameters (--param name=value):');
+    for (const p of params) lines.push(`    ${p}`);
+  }
+  if (def.delivery)
+    lines.push(
+      `  delivery: ${def.delivery.is}${def.delivery.is === 'queue' ? ` ${def.delivery.queue.name}` : ''}`,
+    );
+  if (def.headers) {
+    const props = Object.keys(
+      ((typeof def.headers.schema === 'object' ? def.headers.schema['properties'] : undefined) ??
+        {}) as object,
+    );
+    lines.push(`  headers:  ${props.length ? props.join(', ') : '(schema)'}`);
+  }
+  return lines;
 }

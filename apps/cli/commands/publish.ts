@@ -2,7 +2,10 @@
 import type { PublishOptions } from 'bloodbank/bus.js';
 import { createEnvelope } from 'bloodbank/envelope.js';
 import { deterministicId, uniqueKey } from 'bloodbank/ids.js';
+import type { EventDefinition } from 'bloodbank/registry.js';
+import { resolveAddress, type ResolvedAddress } from '../../shared/entries.js';
 import { findType } from './catalog.js';
+import { CliError, EXIT } from '../support/errors.js';
 import { cliSource, getConfig, getRegistry, openBus, type GlobalOptions } from '../support/context.js';
 import { publishViaHttp } from '../support/http.js';
 import { info, out, printJson } from '../support/output.js';
@@ -17,6 +20,8 @@ import {
 export interface PublishCommandOptions extends Omit<PayloadSources, 'source'> {
   readonly parent?: string[];
   readonly idKey?: string[];
+  readonly param?: string[];
+  readonly routingKey?: string;
   readonly dryRun?: boolean;
   readonly via: 'amqp' | 'http';
   readonly allowUnroutable?: boolean;
@@ -36,6 +41,7 @@ export async function publish(
   const hasIdKey = Object.keys(fields).length > 0;
   const payload = await readPayload(def, { ...options, ...(source === undefined ? {} : { source }) });
   const valid = validatePayload(def, payload);
+  const address = addressOf(def, options);
   const eventId = hasIdKey ? deterministicId(def.key, fields) : undefined;
 
   if (options.dryRun) {
@@ -45,7 +51,7 @@ export async function publish(
       ...(eventId ? { eventId } : {}),
     });
     printJson(envelope);
-    info(`dry run: ${def.key} is valid; nothing was published`);
+    info(`dry run: ${def.key} is valid (routing key ${address.key}); nothing was published`);
     return;
   }
 
@@ -53,8 +59,9 @@ export async function publish(
     const config = await getConfig();
     const result = await publishViaHttp(config, {
       eventType: def.key,
-      tokens: def.tokens,
+      def,
       payload,
+      address,
       parents,
       ...(hasIdKey ? { idempotencyKey: uniqueKey(fields) } : {}),
     });
@@ -70,14 +77,32 @@ export async function publish(
       correlationIds: parents,
       correlationMetadata: { event_type: def.key },
       ...(eventId ? { eventId } : {}),
+      ...(address.parameters ? { parameters: address.parameters } : {}),
+      ...(address.routingKey !== undefined ? { routingKey: address.routingKey } : {}),
     };
     const receipt = await bus.publisher.publish(def.key as never, payload as never, publishOptions);
     if (options.json) printJson(receipt.envelope);
     else out(receipt.eventId);
     info(
-      `published ${def.key} to ${bus.config.exchangeName}${parents.length ? ` (parents ${parents.join(', ')})` : ''}`,
+      `published ${def.key}${address.key === def.key ? '' : ` as ${address.key}`} to ${bus.config.exchangeName}${parents.length ? ` (parents ${parents.join(', ')})` : ''}`,
     );
   } finally {
     await bus.close();
   }
+}
+
+/** `--param name=value` and `--routing-key` checked against the channel address; exit 2 naming the parameter. */
+function addressOf(def: EventDefinition, options: PublishCommandOptions): ResolvedAddress {
+  const resolved = resolveAddress(def, {
+    parameters: parseFields(options.param, '--param'),
+    ...(options.routingKey !== undefined ? { routingKey: options.routingKey } : {}),
+  });
+  if (resolved.ok) return resolved.value;
+  const flag = (name: string) => (name === 'routing_key' ? '--routing-key' : `--param ${name}`);
+  throw new CliError(
+    `cannot publish ${def.key}:\n` +
+      resolved.issues.map((i) => `  ${flag(i.name)}: ${i.message} (${i.rule})`).join('\n') +
+      (def.address ? `\n(the address is ${def.address}; bb show ${def.key} lists its parameters)` : ''),
+    EXIT.usage,
+  );
 }

@@ -47,6 +47,8 @@ function lazyBus(globals: GlobalOptions): { get: () => Promise<ToolBus>; close: 
           correlationMetadata: { event_type: eventType },
           mandatory: options.mandatory,
           ...(options.eventId ? { eventId: options.eventId } : {}),
+          ...(options.parameters ? { parameters: options.parameters } : {}),
+          ...(options.routingKey !== undefined ? { routingKey: options.routingKey } : {}),
         });
         return { eventId: receipt.eventId };
       },

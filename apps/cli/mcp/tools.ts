@@ -15,6 +15,7 @@ import { describeType, filterTypes } from '../commands/catalog.js';
 import type { TraceDirection } from '../commands/trace.js';
 import { UUID_RE } from '../support/output.js';
 import { parseTimeSpec, TIME_RULE } from '../../shared/time.js';
+import { parametersSchema, resolveAddress, toolNameOf, type ResolvedAddress } from '../../shared/entries.js';
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 const MAX_PARENTS = 16;
@@ -46,7 +47,14 @@ export interface ToolBus {
   publish(
     eventType: string,
     payload: unknown,
-    options: { parents: readonly string[]; eventId?: string; mandatory: boolean },
+    options: {
+      parents: readonly string[];
+      eventId?: string;
+      mandatory: boolean;
+      /** Address parameters and routing key (a document we did not write). */
+      parameters?: Readonly<Record<string, string>>;
+      routingKey?: string;
+    },
   ): Promise<{ eventId: string }>;
   request(
     eventType: string,
@@ -102,8 +110,93 @@ const parentsSchema = {
   description: 'Event ids that caused this event (causation); recorded for trace_event.',
 };
 
+/**
+ * The tool name of a command key: `.` → `_` and any character outside the MCP tool-name set
+ * (`[A-Za-z0-9._-]`, 1 to 128) → `_` (apps/shared/entries.ts). Unique names: see `commandToolNames`.
+ */
 export function toolName(key: string): string {
-  return key.replace(/\./g, '_');
+  return toolNameOf(key);
+}
+
+/** Names of the fixed tools; a command whose sanitized key is one of them gets a `_command` suffix. */
+const FIXED_TOOLS = [
+  'list_event_types',
+  'get_event_schema',
+  'publish_event',
+  'trace_event',
+  'query_history',
+  'publish_llm_prompt',
+  'publish_llm_response',
+  'publish_artifact',
+];
+
+/** Tool name per command key, unique: a later key sanitized to a name already taken gets `_2`, `_3`, … */
+export function commandToolNames(commands: readonly EventDefinition[]): Map<string, string> {
+  const taken = new Set(FIXED_TOOLS);
+  const names = new Map<string, string>();
+  for (const def of commands) {
+    const base = FIXED_TOOLS.includes(toolName(def.key)) ? `${toolName(def.key)}_command` : toolName(def.key);
+    let name = base;
+    for (let n = 2; taken.has(name); n += 1) name = `${base.slice(0, 120)}_${n}`;
+    taken.add(name);
+    names.set(def.key, name);
+  }
+  return names;
+}
+
+const parametersArgument = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  description:
+    'Values of the {placeholders} of the event’s channel address (get_event_schema lists them as parameters; only for events that have them).',
+};
+const routingKeyArgument = {
+  type: 'string',
+  minLength: 1,
+  description: 'The routing key, only for an event whose channel has no address (address: null).',
+};
+
+/** The address arguments of a tool: `parameters` (per-parameter schema) and `routing_key` when needed. */
+function addressArguments(def: EventDefinition, names: { parameters: string; routingKey: string }) {
+  return {
+    ...(def.parameters?.length ? { [names.parameters]: parametersSchema(def) } : {}),
+    ...(def.address === null ? { [names.routingKey]: routingKeyArgument } : {}),
+  };
+}
+
+/** Checks the address arguments; a ToolError names each `/parameters/<name>` that is wrong. */
+function addressOf(
+  tool: string,
+  def: EventDefinition,
+  parameters: unknown,
+  routingKey: unknown,
+  names = { parameters: 'parameters', routingKey: 'routing_key' },
+): Pick<ResolvedAddress, 'parameters' | 'routingKey'> {
+  if (
+    parameters !== undefined &&
+    (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))
+  )
+    throw new ToolError(
+      `Invalid arguments for ${tool}:\n- /${names.parameters}: must be an object of parameter values\nHow to recover: pass {"name": "value"} for each placeholder of the address (get_event_schema).`,
+    );
+  const resolved = resolveAddress(def, {
+    ...(parameters !== undefined ? { parameters: parameters as Record<string, unknown> } : {}),
+    ...(routingKey !== undefined ? { routingKey } : {}),
+  });
+  if (!resolved.ok)
+    throw new ToolError(
+      `Invalid arguments for ${tool}:\n` +
+        resolved.issues
+          .map((i) =>
+            i.name === 'routing_key'
+              ? `- /${names.routingKey}: ${i.message}`
+              : `- /${names.parameters}/${i.name}: ${i.message}`,
+          )
+          .join('\n') +
+        `\nHow to recover: get_event_schema {"event_type": "${def.key}"} lists the address and its parameters; call ${tool} again.`,
+    );
+  const { parameters: values, routingKey: key } = resolved.value;
+  return { ...(values ? { parameters: values } : {}), ...(key !== undefined ? { routingKey: key } : {}) };
 }
 
 /** The payload schema as a standalone tool input: draft-07, no `$id`, extra properties added. */
@@ -116,10 +209,22 @@ function payloadInput(def: EventDefinition, extra: Record<string, unknown>, extr
 }
 
 /** Control argument names of a command tool, renamed with `bb_` if the payload has a field of that name. */
-function controlNames(def: EventDefinition): { wait: string; timeout: string; parents: string } {
+function controlNames(def: EventDefinition): {
+  wait: string;
+  timeout: string;
+  parents: string;
+  parameters: string;
+  routingKey: string;
+} {
   const props = Object.keys(((def.schema as { properties?: object }).properties ?? {}) as object);
   const pick = (name: string) => (props.includes(name) ? `bb_${name}` : name);
-  return { wait: pick('wait'), timeout: pick('timeout_ms'), parents: pick('parent_event_ids') };
+  return {
+    wait: pick('wait'),
+    timeout: pick('timeout_ms'),
+    parents: pick('parent_event_ids'),
+    parameters: pick('parameters'),
+    routingKey: pick('routing_key'),
+  };
 }
 
 const LEGACY = {
@@ -185,6 +290,12 @@ export function buildTools(registry: AppRegistry): ToolSpec[] {
             description: 'The event payload, as its schema describes (get_event_schema).',
           },
           parent_event_ids: parentsSchema,
+          ...(facts.some((k) => registry.get(k)?.parameters?.length)
+            ? { parameters: parametersArgument }
+            : {}),
+          ...(all.some((d) => d.kind === 'event' && d.address === null)
+            ? { routing_key: routingKeyArgument }
+            : {}),
           idempotency_fields: {
             type: 'object',
             additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
@@ -237,24 +348,30 @@ export function buildTools(registry: AppRegistry): ToolSpec[] {
     },
   ];
 
+  const commandNames = commandToolNames(registry.listCommands());
   for (const def of registry.listCommands()) {
     const names = controlNames(def);
     tools.push({
-      name: toolName(def.key),
+      name: commandNames.get(def.key) ?? toolName(def.key),
       description:
         `Command ${def.key}: ${def.description} ` +
         `With ${names.wait}: true, waits for the reply (${def.replyKey ?? 'none declared'}) and returns it; a failure comes back as ${def.errorKey ?? 'an error'}.`,
-      inputSchema: payloadInput(def, {
-        [names.wait]: { type: 'boolean', default: false, description: 'Wait for the command’s reply.' },
-        [names.timeout]: {
-          type: 'integer',
-          minimum: 1000,
-          maximum: 600000,
-          default: 120000,
-          description: 'How long to wait for the reply, in milliseconds.',
+      inputSchema: payloadInput(
+        def,
+        {
+          [names.wait]: { type: 'boolean', default: false, description: 'Wait for the command’s reply.' },
+          [names.timeout]: {
+            type: 'integer',
+            minimum: 1000,
+            maximum: 600000,
+            default: 120000,
+            description: 'How long to wait for the reply, in milliseconds.',
+          },
+          [names.parents]: parentsSchema,
+          ...addressArguments(def, names),
         },
-        [names.parents]: parentsSchema,
-      }),
+        def.parameters?.some((p) => p.default === undefined) ? [names.parameters] : [],
+      ),
       annotations: { title: def.title, ...COMMANDS },
     });
   }
@@ -429,7 +546,7 @@ async function dispatch(
       const def = requireType(registry, name, args['event_type']);
       if (def.kind === 'command')
         throw new ToolError(
-          `${def.key} is a command, not a fact: call the tool ${toolName(def.key)} instead (it can also wait for the reply).`,
+          `${def.key} is a command, not a fact: call the tool ${commandToolNames(registry.listCommands()).get(def.key) ?? toolName(def.key)} instead (it can also wait for the reply).`,
         );
       const payload = args['payload'];
       if (!payload || typeof payload !== 'object' || Array.isArray(payload))
@@ -437,6 +554,7 @@ async function dispatch(
           `Invalid arguments for publish_event:\n- /payload: must be an object\nHow to recover: pass the payload as a JSON object (get_event_schema {"event_type": "${def.key}"}).`,
         );
       validate(name, def, payload, '/payload');
+      const address = addressOf(name, def, args['parameters'], args['routing_key']);
       const parents = parentsOf(name, args, 'parent_event_ids');
       const fields = args['idempotency_fields'];
       const b = await bus();
@@ -448,6 +566,7 @@ async function dispatch(
         parents,
         mandatory: true,
         ...(eventId ? { eventId } : {}),
+        ...address,
       });
       return text({ event_id: receipt.eventId, event_type: def.key });
     }
@@ -456,12 +575,32 @@ async function dispatch(
     case 'publish_artifact':
       return publishLegacy(registry, bus, name, args);
   }
-  const command = registry.listCommands().find((c) => toolName(c.key) === name);
+  const commands = registry.listCommands();
+  const commandNames = commandToolNames(commands);
+  const command = commands.find((c) => commandNames.get(c.key) === name);
   if (!command)
     throw new ToolError(`Unknown tool ${name}. How to recover: list the tools again (tools/list).`);
   const names = controlNames(command);
-  const { [names.wait]: wait, [names.timeout]: timeout, [names.parents]: _p, ...payload } = args;
+  const {
+    [names.wait]: wait,
+    [names.timeout]: timeout,
+    [names.parents]: _p,
+    [names.parameters]: parameterArgs,
+    [names.routingKey]: routingKeyArg,
+    ...payload
+  } = args;
+  const hasParameters = (command.parameters?.length ?? 0) > 0;
+  // Only a command whose address has placeholders (or is null) takes these; elsewhere they are payload.
+  if (!hasParameters && parameterArgs !== undefined) payload[names.parameters] = parameterArgs;
+  if (command.address !== null && routingKeyArg !== undefined) payload[names.routingKey] = routingKeyArg;
   validate(name, command, payload);
+  const address = addressOf(
+    name,
+    command,
+    hasParameters ? parameterArgs : undefined,
+    command.address === null ? routingKeyArg : undefined,
+    names,
+  );
   const parents = parentsOf(name, args, names.parents);
   const b = await bus();
   if (wait === true) {
@@ -469,7 +608,7 @@ async function dispatch(
     const { commandId, reply } = await b.request(command.key, payload, { parents, timeoutMs });
     return text({ command_id: commandId, reply });
   }
-  const receipt = await b.publish(command.key, payload, { parents, mandatory: true });
+  const receipt = await b.publish(command.key, payload, { parents, mandatory: true, ...address });
   return text({
     event_id: receipt.eventId,
     event_type: command.key,

@@ -1,14 +1,20 @@
-/** `bb publish --via http`: the gateway's `POST /events/<tokens>` (BLOODBANK_URL, BLOODBANK_API_KEY). */
+/**
+ * `bb publish --via http`: the gateway's `POST /events/<tokens>` (or `/events/<key>` for a document we did
+ * not write, address parameters in the query) with BLOODBANK_URL and BLOODBANK_API_KEY.
+ */
 import type { BloodbankConfig } from 'bloodbank/config.js';
-import type { ValidationIssue } from 'bloodbank/registry.js';
+import type { EventDefinition, ValidationIssue } from 'bloodbank/registry.js';
+import { entryPath, type ResolvedAddress } from '../../shared/entries.js';
 import { CLI_APP } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { formatIssues } from './payload.js';
 
 export interface HttpPublishRequest {
   readonly eventType: string;
-  readonly tokens: readonly string[];
+  readonly def: Pick<EventDefinition, 'key' | 'tokens'>;
   readonly payload: unknown;
+  /** Address parameters and routing key, sent in the query as the gateway reads them. */
+  readonly address?: Pick<ResolvedAddress, 'parameters' | 'routingKey'>;
   readonly parents: readonly string[];
   /** The deterministic id's key (`k=v|k=v`); the gateway derives the same uuid5 from it. */
   readonly idempotencyKey?: string;
@@ -18,7 +24,12 @@ export async function publishViaHttp(
   config: BloodbankConfig,
   request: HttpPublishRequest,
 ): Promise<{ event_id: string; event_type: string }> {
-  const url = `${config.url.replace(/\/+$/, '')}/events/${request.tokens.join('/')}`;
+  const query = new URLSearchParams({
+    ...request.address?.parameters,
+    ...(request.address?.routingKey !== undefined ? { routing_key: request.address.routingKey } : {}),
+  }).toString();
+  const path = entryPath(request.def) ?? `/events/${request.def.key}`;
+  const url = `${config.url.replace(/\/+$/, '')}${path}${query ? `?${query}` : ''}`;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-bloodbank-app': CLI_APP };
   if (config.apiKey) headers['authorization'] = `Bearer ${config.apiKey}`;
   if (request.parents.length > 0) headers['x-bloodbank-parent-ids'] = request.parents.join(',');

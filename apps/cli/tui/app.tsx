@@ -15,6 +15,22 @@ import { mockFileName } from './mock-files.js';
 import { checkPayload, pretty, type PayloadCheck } from './payload.js';
 import { schemaRows } from './schema-rows.js';
 import { ancestorsOf, buildTree, parentOf, visibleRows, type TreeNode } from './tree.js';
+import {
+  bottomLines,
+  editorLines,
+  fit,
+  helpLines,
+  hintsFor,
+  liveLines,
+  Pane,
+  schemaLines,
+  treeLines,
+  type Focus,
+  type Prompt,
+  type Status,
+  type Tone,
+  type View,
+} from './views.js';
 
 export interface WorkbenchServices {
   readonly registry: WorkbenchRegistry;
@@ -36,21 +52,6 @@ export interface WorkbenchServices {
   close(): Promise<void>;
 }
 
-type Focus = 'tree' | 'main' | 'live';
-type View = 'payload' | 'schema';
-type Tone = 'info' | 'ok' | 'error';
-
-interface Prompt {
-  readonly label: string;
-  readonly value: string;
-  readonly submit: (value: string) => void;
-}
-
-interface Status {
-  readonly text: string;
-  readonly tone: Tone;
-}
-
 const MAX_LIVE = 500;
 const MIN_COLUMNS = 60;
 const MIN_ROWS = 16;
@@ -70,37 +71,6 @@ function useTerminalSize(): { columns: number; rows: number } {
 }
 
 /** Cut or pad `text` to exactly `width` columns (the UI only draws narrow characters itself). */
-function fit(text: string, width: number): string {
-  if (width <= 0) return '';
-  const chars = [...text];
-  if (chars.length > width) return chars.slice(0, Math.max(0, width - 1)).join('') + '…';
-  return text + ' '.repeat(width - chars.length);
-}
-
-/** A bordered pane with a bold one-line title (already fitted to its inner width). */
-function Pane(props: {
-  readonly width: number;
-  readonly height: number;
-  readonly color: string;
-  readonly title: string;
-  readonly children?: ReactNode;
-}) {
-  return (
-    <Box
-      width={props.width}
-      height={props.height}
-      borderStyle="round"
-      borderColor={props.color}
-      flexDirection="column"
-    >
-      <Text wrap="truncate" bold>
-        {props.title}
-      </Text>
-      {props.children}
-    </Box>
-  );
-}
-
 function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, value));
 }
@@ -108,18 +78,6 @@ function clamp(value: number, low: number, high: number): number {
 function initialText(definition: EventDefinition): string {
   const example = definition.examples[0];
   return pretty(example ?? {});
-}
-
-function time(date: Date): string {
-  return date.toTimeString().slice(0, 8);
-}
-
-function oneLine(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 interface Model {
@@ -586,156 +544,40 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
   const header = fit(headerLeft, columns - headerRight.length - 1) + headerRight + ' ';
 
   const border = (pane: Focus) => (focus === pane && !prompt ? 'cyan' : 'gray');
-
-  /* tree */
-  const treeLines = visible.slice(treeTop, treeTop + treeInner.height).map((node, i) => {
-    const index = treeTop + i;
-    const cursor = index === treeCursor;
-    const icon =
-      node.children.length > 0
-        ? expanded.has(node.id)
-          ? '▾'
-          : '▸'
-        : node.event?.kind === 'command'
-          ? '»'
-          : '·';
-    const tag = node.event?.kind === 'command' ? ' cmd' : '';
-    const label = `${cursor ? '›' : ' '}${'  '.repeat(node.depth)}${icon} ${node.label}`;
-    const body = fit(label, treeInner.width - tag.length) + tag;
-    return (
-      <Text
-        key={node.id}
-        wrap="truncate"
-        inverse={cursor && focus === 'tree'}
-        bold={node.event?.key === selected}
-        {...(node.event?.kind === 'command' ? { color: 'yellow' } : {})}
-      >
-        {body}
-      </Text>
-    );
-  });
-
-  /* right pane */
   const title = definition
     ? `${definition.key} · ${definition.kind}  ${view === 'payload' ? '[Payload] Schema' : 'Payload [Schema]'}`
     : 'no event selected';
-  let rightBody: ReactNode;
-  if (!definition || !buffer) {
-    rightBody = [
-      'Pick an event in the tree (↑ ↓ → ←).',
-      '',
-      '⏎ / e   edit the payload        s  schema',
-      'm       mock payload            p  publish',
-      'l / w   load / save mock file   f  live pattern',
-      'Tab     next pane               q  quit',
-      '',
-      '» cmd   a command (reply and failure events)',
-    ].map((line, i) => (
-      <Text key={i} wrap="truncate">
-        {fit(line, rightInner.width)}
-      </Text>
-    ));
-  } else if (view === 'payload') {
-    const lines = buffer.lines.slice(editorTop, editorTop + editorHeight);
-    rightBody = (
-      <>
-        {lines.map((line, i) => {
-          const row = editorTop + i;
-          const bad = badLines.has(row);
-          const number = `${bad ? '✗' : ' '}${String(row + 1).padStart(3)} `;
-          const visible = line.slice(editorLeft, editorLeft + editorWidth);
-          const isCursorRow = row === buffer.row && focus === 'main' && !prompt;
-          if (!isCursorRow)
-            return (
-              <Text key={row} wrap="truncate">
-                <Text color={bad ? 'red' : 'gray'}>{number}</Text>
-                {fit(visible, editorWidth)}
-              </Text>
-            );
-          const c = buffer.col - editorLeft;
-          return (
-            <Text key={row} wrap="truncate">
-              <Text color={bad ? 'red' : 'cyan'}>{number}</Text>
-              {visible.slice(0, c)}
-              <Text inverse>{visible[c] ?? ' '}</Text>
-              {fit(visible.slice(c + 1), Math.max(0, editorWidth - c - 1))}
-            </Text>
-          );
-        })}
-        {Array.from({ length: Math.max(0, editorHeight - lines.length) }, (_, i) => (
-          <Text key={`pad${i}`}>{fit('', rightInner.width)}</Text>
-        ))}
-        {issueLines.map((line, i) => (
-          <Text key={`issue${i}`} wrap="truncate" color={line.tone === 'ok' ? 'green' : 'red'}>
-            {fit(line.text, rightInner.width)}
-          </Text>
-        ))}
-      </>
-    );
-  } else {
-    const head = [
-      definition.title,
-      definition.kind === 'command'
-        ? `reply → ${definition.replyKey ?? '—'} · failure → ${definition.errorKey ?? '—'}`
-        : `event on exchange, routing key ${definition.key}`,
-    ];
-    const detailRow = schema[schemaTop];
-    const detailText = detailRow ? `${detailRow.path}: ${detailRow.description}` : '';
-    const detail = [detailText.slice(0, rightInner.width), detailText.slice(rightInner.width)];
-    const tableHeight = Math.max(1, rightInner.height - 1 - head.length - 2);
-    const table = schema.slice(schemaTop, schemaTop + tableHeight);
-    rightBody = (
-      <>
-        {head.map((line, i) => (
-          <Text key={`h${i}`} wrap="truncate" dimColor={i > 0}>
-            {fit(line, rightInner.width)}
-          </Text>
-        ))}
-        {table.map((row, i) => {
-          const name = `${'  '.repeat(row.depth)}${row.path.split('.').pop() ?? row.path}${row.required ? '*' : ''}`;
-          const line = `${fit(name, 22)} ${fit(row.type, 14)} ${row.constraints.join(', ')}`;
-          return (
-            <Text key={row.path} wrap="truncate" inverse={i === 0 && focus === 'main'}>
-              {fit(line, rightInner.width)}
-            </Text>
-          );
-        })}
-        {Array.from({ length: Math.max(0, tableHeight - table.length) }, (_, i) => (
-          <Text key={`pad${i}`}>{fit('', rightInner.width)}</Text>
-        ))}
-        {detail.map((line, i) => (
-          <Text key={`d${i}`} wrap="truncate" color="gray">
-            {fit(line, rightInner.width)}
-          </Text>
-        ))}
-      </>
-    );
-  }
-
-  /* live pane */
-  const liveInner = { width: columns - 2, height: liveHeight - 3 };
-  const liveSelected = focus === 'live' ? (liveCursor ?? live.length - 1) : -1;
-  const liveStart = clamp(
-    liveSelected >= 0 ? liveSelected - liveInner.height + 1 : live.length - liveInner.height,
-    0,
-    Math.max(0, live.length - liveInner.height),
-  );
-  const liveShown = live.slice(liveStart, liveStart + liveInner.height);
-  const liveTitle = `Live · ${pattern} · ${live.length} event${live.length === 1 ? '' : 's'}${
-    liveStatus.status === 'connected'
-      ? ''
-      : ` · ${liveStatus.status}${liveStatus.detail ? `: ${liveStatus.detail}` : ''}`
-  }`;
-
-  const hints = prompt
-    ? null
-    : focus === 'main' && view === 'payload'
-      ? 'type to edit · Esc back · ^P publish · ^G mock · ^O load · ^S save'
-      : focus === 'main'
-        ? '↑↓ scroll · s payload · Esc/Tab pane · p publish · q quit'
-        : focus === 'live'
-          ? '↑↓ pick · ⏎ open in editor · f pattern · c clear · Tab pane · q quit'
-          : '↑↓←→ move · ⏎ edit · s schema · m mock · l/w load/save · p publish · q quit';
+  const rightBody: ReactNode =
+    !definition || !buffer
+      ? helpLines(rightInner.width)
+      : view === 'payload'
+        ? editorLines({
+            buffer,
+            top: editorTop,
+            left: editorLeft,
+            height: editorHeight,
+            width: editorWidth,
+            paneWidth: rightInner.width,
+            badLines,
+            issueLines,
+            showCursor: focus === 'main' && !prompt,
+          })
+        : schemaLines({
+            definition,
+            schema,
+            top: schemaTop,
+            width: rightInner.width,
+            height: rightInner.height,
+            focused: focus === 'main',
+          });
+  const liveView = liveLines({
+    live,
+    selected: focus === 'live' ? (liveCursor ?? live.length - 1) : -1,
+    width: columns - 2,
+    height: liveHeight - 3,
+    pattern,
+    status: liveStatus,
+  });
 
   return (
     <Box width={columns} height={rows} flexDirection="column">
@@ -749,7 +591,16 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
           color={border('tree')}
           title={fit(`Events (${registry.list().length})`, treeInner.width)}
         >
-          {treeLines}
+          {treeLines({
+            visible,
+            top: treeTop,
+            cursor: treeCursor,
+            height: treeInner.height,
+            width: treeInner.width,
+            expanded,
+            selected,
+            focused: focus === 'tree',
+          })}
         </Pane>
         <Pane
           width={rightWidth}
@@ -764,42 +615,11 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
         width={columns}
         height={liveHeight}
         color={border('live')}
-        title={fit(liveTitle, liveInner.width)}
+        title={fit(liveView.title, columns - 2)}
       >
-        {liveShown.map((event, i) => {
-          const line = `${time(event.receivedAt)} ${event.routingKey}  ${(event.eventId ?? '-').slice(0, 8)}  ${oneLine(event.payload)}`;
-          return (
-            <Text key={event.seq} wrap="truncate" inverse={liveStart + i === liveSelected}>
-              {fit(line, liveInner.width)}
-            </Text>
-          );
-        })}
-        {live.length === 0 ? (
-          <Text wrap="truncate" color="gray">
-            {fit(`waiting for events matching ${pattern} (f changes the pattern)`, liveInner.width)}
-          </Text>
-        ) : null}
+        {liveView.lines}
       </Pane>
-      <Text
-        wrap="truncate"
-        {...(status.tone === 'info' ? {} : { color: status.tone === 'error' ? 'red' : 'green' })}
-      >
-        {fit(` ${status.text}`, columns)}
-      </Text>
-      {prompt ? (
-        <Text wrap="truncate">
-          <Text color="cyan">{` ${prompt.label}: `}</Text>
-          {prompt.value}
-          <Text inverse> </Text>
-          <Text color="gray">
-            {fit('  ⏎ ok · Esc cancel', Math.max(0, columns - prompt.label.length - prompt.value.length - 5))}
-          </Text>
-        </Text>
-      ) : (
-        <Text wrap="truncate" color="gray">
-          {fit(` ${hints ?? ''}`, columns)}
-        </Text>
-      )}
+      {bottomLines({ status, prompt, hints: hintsFor(prompt !== null, focus, view), columns })}
     </Box>
   );
 }

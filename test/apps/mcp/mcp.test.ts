@@ -3,19 +3,18 @@
  * the tool list matches the registry, publishes arrive on the exchange with every argument, invalid
  * arguments come back as tool errors naming the pointer.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import amqp from 'amqplib';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectRefs, toolName } from '../../../apps/cli/mcp/tools.js';
 import { registry } from '../../../generated/registry.js';
-import { BB, deleteTopology, ensureCliBuilt, uniqueExchange } from '../cli/support.js';
+import { startMcp, type McpHarness } from './support.js';
 
-const EXCHANGE = uniqueExchange('mcp');
+let mcp: McpHarness;
 let client: Client;
-let conn: amqp.ChannelModel;
 let ch: amqp.Channel;
 let queue: string;
+let exchange: string;
 
 interface Tool {
   name: string;
@@ -27,32 +26,11 @@ type Json = Record<string, any>;
 type CallResult = { isError?: boolean; content: { type: string; text: string }[] };
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  conn = await amqp.connect(process.env['RABBIT_URL'] ?? 'amqp://localhost:5672');
-  ch = await conn.createChannel();
-  await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
-  queue = (await ch.assertQueue('', { exclusive: true })).queue;
-  await ch.bindQueue(queue, EXCHANGE, '#');
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-  client = new Client({ name: 'bloodbank-test', version: '1.0.0' });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [BB, 'mcp'],
-      env: { ...env, EXCHANGE_NAME: EXCHANGE, BLOODBANK_LOG_LEVEL: 'silent' },
-      stderr: 'ignore',
-    }),
-  );
+  mcp = await startMcp('mcp');
+  ({ client, channel: ch, queue, exchange } = mcp);
 }, 300_000);
 
-afterAll(async () => {
-  await client?.close();
-  await ch?.close().catch(() => {});
-  await conn?.close().catch(() => {});
-  await deleteTopology(EXCHANGE, [`${EXCHANGE}.history`]).catch(() => {});
-});
+afterAll(async () => mcp?.close());
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallResult> {
   return (await client.callTool({ name, arguments: args })) as CallResult;
@@ -67,7 +45,7 @@ async function nextMessage(eventId: string, timeoutMs = 10_000): Promise<{ envel
       if (envelope['event_id'] === eventId) return { envelope, key: m.fields.routingKey };
     } else await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`event ${eventId} did not arrive on ${EXCHANGE}`);
+  throw new Error(`event ${eventId} did not arrive on ${exchange}`);
 }
 
 const resultOf = (r: CallResult) => JSON.parse(r.content[0]?.text ?? 'null') as Json;
@@ -148,9 +126,9 @@ describe('bb mcp', () => {
   });
 
   it('query_history reads stored events; bad arguments name their pointer', async () => {
-    const history = `${EXCHANGE}.history`;
+    const history = `${exchange}.history`;
     await ch.assertQueue(history, { durable: true, arguments: { 'x-queue-type': 'stream' } });
-    await ch.bindQueue(history, EXCHANGE, '#');
+    await ch.bindQueue(history, exchange, '#');
     const published = resultOf(
       await call('publish_event', {
         event_type: 'artifact.created',
