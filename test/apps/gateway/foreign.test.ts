@@ -5,9 +5,11 @@
  * `?routing_key=`. What the gateway hands the publisher (parameters, routing key) is captured on the way
  * to the real broker, which confirms each publish.
  */
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishOptions } from '../../../runtime/bus.js';
 import type { Envelope } from '../../../runtime/envelope.js';
+import { SHARED_URL } from '../../support/private-rabbit.js';
 import { foreignRegistry } from '../shared/foreign-registry.js';
 import { startGateway, type TestGateway } from './helpers.js';
 
@@ -51,10 +53,23 @@ describe('routes of a document we did not write', () => {
 
   it('routes a key with a dot (channel.message) as one segment', async () => {
     sent.length = 0;
-    const res = await post('/events/userSignedup.userSignedUp', { id: 'u1' });
-    expect(res.status).toBe(202);
-    expect(sent[0]?.envelope.event_type).toBe('userSignedup.userSignedUp');
-    await t.drain(1);
+    // The channel is on an MQTT server: RabbitMQ's MQTT plugin topic `user/signedup` is `user.signedup` on
+    // amq.topic, where the publish goes (mandatory), so a queue of this test's own is bound there.
+    const conn = await amqp.connect(SHARED_URL);
+    const ch = await conn.createChannel();
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(queue, 'amq.topic', 'user.signedup');
+    try {
+      const res = await post('/events/userSignedup.userSignedUp', { id: 'u1' });
+      expect(res.status).toBe(202);
+      expect(sent[0]?.envelope.event_type).toBe('userSignedup.userSignedUp');
+      let got: amqp.GetMessage | false = false;
+      while (!(got = await ch.get(queue, { noAck: true }))) await new Promise((r) => setImmediate(r));
+      expect(got.fields.routingKey).toBe('user.signedup');
+      expect(JSON.parse(got.content.toString())).toEqual({ id: 'u1' });
+    } finally {
+      await conn.close();
+    }
   });
 
   it('fills a default and refuses a missing, empty, routing-breaking or out-of-enum value, naming it', async () => {

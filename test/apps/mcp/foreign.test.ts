@@ -31,9 +31,10 @@ const call = async (name: string, args: Record<string, unknown>) =>
 const text = (r: CallResult) => r.content[0]?.text ?? '';
 
 async function arrived(eventId: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
+  // A foreign registry travels on the bare wire: the event id is the AMQP message_id, the body the payload.
+  for (let i = 0; i < 1200; i += 1) {
     const m = await ch.get(queue, { noAck: true });
-    if (m && (JSON.parse(m.content.toString()) as { event_id?: string }).event_id === eventId) return;
+    if (m && m.properties.messageId === eventId) return;
     if (!m) await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`event ${eventId} did not arrive`);
