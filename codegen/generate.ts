@@ -12,7 +12,7 @@ import {
 } from 'ts-morph';
 import { eventVersions } from './contract/versions.js';
 import type { VersionInfo } from './contract/versions.js';
-import { bundleSchema } from './emit/bundle.js';
+import { bundleSchema, jsonLiteral } from './emit/bundle.js';
 import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
 import {
   ajvInput,
@@ -104,7 +104,7 @@ export function generate(
         `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
         '',
         `/** Self-contained JSON Schema (draft-07) of each payload of domain ${domain}, \`$ref\`s gathered under \`definitions\`. */`,
-        `export const payloadSchemas: Readonly<Record<${events.map((e) => `'${e.key}'`).join(' | ')}, JsonSchema>> = ${JSON.stringify(Object.fromEntries(events.map((e) => [e.key, schemaOf.get(e.key)])), null, 2)};`,
+        `export const payloadSchemas: Readonly<Record<${events.map((e) => `'${e.key}'`).join(' | ')}, JsonSchema>> = ${jsonLiteral(Object.fromEntries(events.map((e) => [e.key, schemaOf.get(e.key)])))};`,
         '',
       ].join('\n'),
     });
@@ -117,7 +117,7 @@ export function generate(
         `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
         '',
         '/** The envelope every message travels in. */',
-        `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
+        `export const envelopeSchema: JsonSchema = ${jsonLiteral(envelopeSchema)};`,
         '',
       ].join('\n'),
     });
