@@ -484,9 +484,11 @@ export class TypeTable {
         name,
         optional,
         // TypeScript sees the members of Object (`toString`, `constructor`, …) on every object, so a
-        // value without that property must still fit: the property's type admits the inherited member.
+        // value without that optional property must still fit: its type admits the inherited member.
         type:
-          OBJECT_MEMBERS.has(name) && type !== 'unknown' ? `${paren(type)} | Object[${quote(name)}]` : type,
+          optional && OBJECT_MEMBERS.has(name) && type !== 'unknown'
+            ? `${paren(type)} | Object[${quote(name)}]`
+            : type,
         doc: propertyDoc(this.store, propSchema, propLoc),
       });
     }
