@@ -138,24 +138,31 @@ describe('JSON Schema in documents we did not write', () => {
   it('tuples give optional elements and a rest element; property names are escaped; __proto__ and constructor are kept', async () => {
     const { registry, read } = await generate(
       'shapes',
-      doc({
-        type: 'object',
-        required: ['constructor'],
-        properties: {
-          pair: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] },
-          closed: {
-            type: 'array',
-            items: [{ type: 'string' }, { type: 'integer' }],
-            minItems: 1,
-            additionalItems: false,
+      doc(
+        {
+          type: 'object',
+          required: ['constructor'],
+          properties: {
+            pair: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] },
+            closed: {
+              type: 'array',
+              items: [{ type: 'string' }, { type: 'integer' }],
+              minItems: 1,
+              additionalItems: false,
+            },
+            'line\nbreak': { type: 'string' },
+            "quote'd": { type: 'string' },
+            // A computed key: `__proto__: …` in an object literal would set the prototype.
+            ['__proto__']: { type: 'number' },
+            constructor: { type: 'number' },
+            mood: { $ref: '#/components/schemas/Mood' },
           },
-          'line\nbreak': { type: 'string' },
-          "quote'd": { type: 'string' },
-          // A computed key: `__proto__: …` in an object literal would set the prototype.
-          ['__proto__']: { type: 'number' },
-          constructor: { type: 'number' },
         },
-      }),
+        { components: { schemas: { Mood: { type: 'string', enum: ["it's", 'a,b', 'say "hi"'] } } } },
+      ),
+    );
+    expect(read('types/components.ts')).toContain(
+      `export const MoodValues = ['it\\'s', 'a,b', 'say "hi"'] as const;`,
     );
     const types = read('types/demo.ts');
     expect(types).toContain('pair?: [string?, number?, ...unknown[]];');
