@@ -12,8 +12,15 @@ import {
 } from 'ts-morph';
 import { eventVersions } from './contract/versions.js';
 import type { VersionInfo } from './contract/versions.js';
-import { bundleSchema } from './emit/bundle.js';
-import { isStringEnum, type NamedType, propertyDoc, propertyName, TypeTable } from './emit/schema-object.js';
+import { bundleSchema, jsonLiteral } from './emit/bundle.js';
+import {
+  isStringEnum,
+  literal,
+  type NamedType,
+  propertyDoc,
+  propertyName,
+  TypeTable,
+} from './emit/schema-object.js';
 import {
   ajvInput,
   compileMatchers,
@@ -23,7 +30,7 @@ import {
 } from './emit/validators.js';
 import type { UpcasterSource } from './emit/upcasters.js';
 import type { EventModel, Model } from './model.js';
-import { isObject, type JsonObject, type Location } from './schema-store.js';
+import { isObject, type Json, type JsonObject, type Location } from './schema-store.js';
 
 export interface GeneratedFile {
   /** Path relative to the output folder, with forward slashes. */
@@ -104,7 +111,7 @@ export function generate(
         `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
         '',
         `/** Self-contained JSON Schema (draft-07) of each payload of domain ${domain}, \`$ref\`s gathered under \`definitions\`. */`,
-        `export const payloadSchemas: Readonly<Record<${events.map((e) => `'${e.key}'`).join(' | ')}, JsonSchema>> = ${JSON.stringify(Object.fromEntries(events.map((e) => [e.key, schemaOf.get(e.key)])), null, 2)};`,
+        `export const payloadSchemas: Readonly<Record<${events.map((e) => `'${e.key}'`).join(' | ')}, JsonSchema>> = ${jsonLiteral(Object.fromEntries(events.map((e) => [e.key, schemaOf.get(e.key)])))};`,
         '',
       ].join('\n'),
     });
@@ -117,7 +124,7 @@ export function generate(
         `import type { JsonSchema } from '${RUNTIME_ENTRY}';`,
         '',
         '/** The envelope every message travels in. */',
-        `export const envelopeSchema: JsonSchema = ${JSON.stringify(envelopeSchema, null, 2)};`,
+        `export const envelopeSchema: JsonSchema = ${jsonLiteral(envelopeSchema)};`,
         '',
       ].join('\n'),
     });
@@ -235,7 +242,8 @@ function typeModule(model: Model, types: TypeTable, mod: string, list: NamedType
           declarations: [
             {
               name: `${t.name}Values`,
-              initializer: `${JSON.stringify(s['enum']).replace(/"/g, "'").replace(/,/g, ', ')} as const`,
+              // Each value a quoted literal (a value holding a quote or a comma stays what it is).
+              initializer: `[${(s['enum'] as Json[]).map(literal).join(', ')}] as const`,
             },
           ],
         });

@@ -10,7 +10,7 @@ import type { EventModel, Model } from './model.js';
 import type { ParserReply } from './parser-worker.js';
 import type { ParserDiagnostic } from './validate-document.js';
 import { eventNames } from './names.js';
-import { escapePointer, isObject, locationKey, SchemaStore } from './schema-store.js';
+import { escapePointer, isObject, locationKey, pointerFragment, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
 export { ROUTING_KEY } from 'bloodbank/registry.js';
 import { type ExchangeBinding, ROUTING_KEY } from 'bloodbank/registry.js';
@@ -352,7 +352,8 @@ export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInpu
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string') {
         const t = store.resolve(v, { doc: d, pointer });
-        out[k] = t.doc === main ? `#${t.pointer}` : `#/components/schemas/${nameOf(t.doc)}${t.pointer}`;
+        const at = pointerFragment(t.pointer);
+        out[k] = t.doc === main ? `#${at}` : `#/components/schemas/${nameOf(t.doc)}${at}`;
       } else if (k === 'examples' || k === 'example' || k === 'default' || k === 'const' || k === 'enum')
         out[k] = v;
       else out[k] = rewrite(v, d, `${pointer}/${escapePointer(k)}`);
@@ -368,7 +369,8 @@ export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInpu
       delete body['$id'];
       delete body['$schema'];
     }
-    schemas[names.get(d) as string] = body;
+    // A boolean schema file as an object schema (the AsyncAPI schema wants objects there).
+    schemas[names.get(d) as string] = body === true ? {} : body === false ? { not: {} } : body;
   }
   components['schemas'] = schemas;
   root['components'] = components;

@@ -3,7 +3,7 @@
  * way both @asyncapi/parser (file paths) and ajv (`$id`) do: relative refs against the file, absolute
  * refs by `$id`. Every schema location has a stable key `file#pointer`.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -44,13 +44,22 @@ function unescapePointer(token: string): string {
   return token.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
+/**
+ * A JSON pointer as a URI fragment (RFC 6901 §6): characters a fragment may not hold are percent-encoded
+ * (`%` itself included), the rest kept, so `#/definitions/percent%25field` means the key `percent%field`.
+ */
+export function pointerFragment(pointer: string): string {
+  return pointer.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]/gu, (c) => encodeURIComponent(c));
+}
+
+/** The value at a JSON pointer (`~0`/`~1` escaped, not percent-encoded); only own properties count. */
 export function getPointer(root: Json, pointer: string): Json | undefined {
-  if (pointer === '' || pointer === '/') return root;
+  if (pointer === '') return root;
   let node: Json | undefined = root;
-  for (const raw of pointer.replace(/^\//, '').split('/')) {
-    const token = decodeURIComponent(unescapePointer(raw));
-    if (Array.isArray(node)) node = node[Number(token)];
-    else if (isObject(node)) node = node[token];
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = unescapePointer(raw);
+    if (Array.isArray(node)) node = /^(0|[1-9][0-9]*)$/.test(token) ? node[Number(token)] : undefined;
+    else if (isObject(node)) node = Object.hasOwn(node, token) ? node[token] : undefined;
     else return undefined;
     if (node === undefined) return undefined;
   }
@@ -59,10 +68,72 @@ export function getPointer(root: Json, pointer: string): Json | undefined {
 
 /** Keys under which values are data, not schemas: never rewrite or walk refs inside them. */
 const DATA_KEYWORDS = new Set(['examples', 'example', 'default', 'const', 'enum']);
+/** Keywords whose value maps names (property names, definition names) to schemas. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
+/**
+ * The draft-07 keywords that validate: beside `$ref` they are ignored (draft-07 §8.3), which ajv does not
+ * do, so codegen drops them (with a warning) before ajv sees the schema.
+ */
+const ASSERTIONS = new Set([
+  'type',
+  'enum',
+  'const',
+  'multipleOf',
+  'maximum',
+  'exclusiveMaximum',
+  'minimum',
+  'exclusiveMinimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'format',
+  'items',
+  'additionalItems',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'contains',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'dependencies',
+  'propertyNames',
+  'if',
+  'then',
+  'else',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+]);
+
+/** Resolve a URI reference against a base (RFC 3986), or null when it is no valid URI reference. */
+function resolveUri(ref: string, base: string): string | null {
+  try {
+    return new URL(ref, base).href;
+  } catch {
+    return null;
+  }
+}
+
+function splitFragment(uri: string): [string, string] {
+  const hash = uri.indexOf('#');
+  return hash === -1 ? [uri, ''] : [uri.slice(0, hash), uri.slice(hash + 1)];
+}
 
 export class SchemaStore {
   private readonly byFile = new Map<string, SchemaDoc>();
   private readonly byUri = new Map<string, SchemaDoc>();
+  /**
+   * Every schema resource by absolute URI (no fragment): each document under its file URL and its `$id`,
+   * and every subschema with an `$id` (resolved against its parent's base URI); plain-name anchors
+   * (`$id: "#foo"`) as `<resource>#foo`.
+   */
+  private readonly resources = new Map<string, Location>();
+  private readonly warned = new Set<string>();
 
   /** The directory whose path displays relative to (the AsyncAPI document's folder). */
   constructor(readonly root: string) {}
@@ -96,10 +167,30 @@ export class SchemaStore {
         { cause },
       );
     }
-    const id = isObject(json) && typeof json['$id'] === 'string' ? json['$id'].replace(/#$/, '') : null;
-    const doc: SchemaDoc = { file: abs, uri: id ?? this.localUri(abs), json, text };
+    return this.register(abs, json, text, true);
+  }
+
+  /** The id ajv knows a document by: its root `$id` (resolved), else its path under the input's folder. */
+  private canonicalUri(abs: string, json: Json): string {
+    const id =
+      isObject(json) && typeof json['$id'] === 'string' && typeof json['$ref'] !== 'string'
+        ? json['$id']
+        : null;
+    if (id === null || id.startsWith('#')) return this.localUri(abs);
+    const resolved = resolveUri(id, this.localUri(abs));
+    if (resolved === null)
+      throw new CodegenError(
+        this.display(abs),
+        '/$id',
+        `$id ${JSON.stringify(id)} is not a valid URI reference`,
+      );
+    return splitFragment(resolved)[0];
+  }
+
+  private register(abs: string, json: Json, text: string, checkClash: boolean): SchemaDoc {
+    const doc: SchemaDoc = { file: abs, uri: this.canonicalUri(abs, json), json, text };
     const clash = this.byUri.get(doc.uri);
-    if (clash && clash.file !== abs) {
+    if (checkClash && clash && clash.file !== abs) {
       throw new CodegenError(
         this.display(abs),
         '/$id',
@@ -108,7 +199,93 @@ export class SchemaStore {
     }
     this.byFile.set(abs, doc);
     this.byUri.set(doc.uri, doc);
+    const root: Location = { doc, pointer: '' };
+    this.resources.set(pathToFileURL(abs).href, root);
+    this.resources.set(doc.uri, root);
+    this.index(doc, json, '', pathToFileURL(abs).href);
     return doc;
+  }
+
+  /** Record every `$id` (a new base URI, or a plain-name anchor) of a document, with its location. */
+  private index(doc: SchemaDoc, node: Json, pointer: string, base: string): void {
+    if (Array.isArray(node)) {
+      node.forEach((child, i) => this.index(doc, child, `${pointer}/${i}`, base));
+      return;
+    }
+    if (!isObject(node)) return;
+    const here = this.baseBelow(doc, node, pointer, base, true);
+    for (const [k, v] of Object.entries(node)) {
+      if (DATA_KEYWORDS.has(k)) continue;
+      const at = `${pointer}/${escapePointer(k)}`;
+      if (SCHEMA_MAPS.has(k) && isObject(v))
+        for (const [name, child] of Object.entries(v))
+          this.index(doc, child, `${at}/${escapePointer(name)}`, here);
+      else this.index(doc, v, at, here);
+    }
+  }
+
+  /**
+   * The base URI inside `node` (at `pointer`) given the base around it: changed by its `$id`, unless the
+   * node is a `$ref` (draft-07 ignores a `$ref`'s siblings, `$id` included). With `record`, the `$id` is
+   * registered as a resource (or a plain-name anchor).
+   */
+  private baseBelow(
+    doc: SchemaDoc,
+    node: JsonObject,
+    pointer: string,
+    base: string,
+    record: boolean,
+  ): string {
+    const id = node['$id'];
+    if (typeof id !== 'string' || typeof node['$ref'] === 'string') return base;
+    const resolved = resolveUri(id, base);
+    if (resolved === null)
+      throw new CodegenError(
+        this.display(doc.file),
+        `${pointer}/$id`,
+        `$id ${JSON.stringify(id)} is not a valid URI reference`,
+      );
+    const [resource, fragment] = splitFragment(resolved);
+    const loc: Location = { doc, pointer };
+    if (record) {
+      const add = (key: string) => {
+        const known = this.resources.get(key);
+        if (known && locationKey(known) !== locationKey(loc) && !(known.pointer === '' && pointer === ''))
+          throw new CodegenError(
+            this.display(doc.file),
+            `${pointer}/$id`,
+            `$id ${key} is also declared at ${this.display(known.doc.file)}#${known.pointer}`,
+          );
+        this.resources.set(key, loc);
+      };
+      if (id.startsWith('#')) {
+        if (fragment !== '' && !fragment.startsWith('/')) add(`${resource}#${fragment}`);
+      } else {
+        add(resource);
+        if (fragment !== '' && !fragment.startsWith('/')) add(`${resource}#${fragment}`);
+      }
+    }
+    return id.startsWith('#') ? base : resource;
+  }
+
+  /**
+   * The document's own file URL, used as its base URI before any `$id` (so relative references between
+   * files resolve as file paths, as @asyncapi/parser resolves them).
+   */
+  private baseOf(loc: Location): string {
+    let base = pathToFileURL(loc.doc.file).href;
+    let node: Json | undefined = loc.doc.json;
+    let pointer = '';
+    const tokens = loc.pointer === '' ? [] : loc.pointer.slice(1).split('/');
+    for (let i = 0; ; i++) {
+      if (isObject(node)) base = this.baseBelow(loc.doc, node, pointer, base, false);
+      if (i === tokens.length) return base;
+      const token = unescapePointer(tokens[i] as string);
+      pointer = `${pointer}/${tokens[i] as string}`;
+      if (Array.isArray(node)) node = node[Number(token)];
+      else if (isObject(node) && Object.hasOwn(node, token)) node = node[token];
+      else return base;
+    }
   }
 
   /**
@@ -122,17 +299,7 @@ export class SchemaStore {
 
   /** Register a document that is not on disk (tests, synthetic inputs). */
   addDocument(file: string, json: Json): SchemaDoc {
-    const abs = resolvePath(file);
-    const id = isObject(json) && typeof json['$id'] === 'string' ? json['$id'].replace(/#$/, '') : null;
-    const doc: SchemaDoc = {
-      file: abs,
-      uri: id ?? this.localUri(abs),
-      json,
-      text: JSON.stringify(json),
-    };
-    this.byFile.set(abs, doc);
-    this.byUri.set(doc.uri, doc);
-    return doc;
+    return this.register(resolvePath(file), json, JSON.stringify(json), false);
   }
 
   /** Load every `.json` file under `dir` (so absolute `$id` refs resolve). */
@@ -154,43 +321,53 @@ export class SchemaStore {
     return getPointer(loc.doc.json, loc.pointer);
   }
 
-  /** Resolve a `$ref` written at `from`. */
+  /**
+   * Resolve a `$ref` written at `from` as draft-07 says: against the base URI there (the file's URL,
+   * changed by each enclosing `$id`), to a document, an embedded resource (a subschema's `$id`) or a
+   * plain-name anchor; a fragment that is a JSON pointer is percent-decoded once, then `~1`/`~0`.
+   */
   resolve(ref: string, from: Location): Location {
-    const hash = ref.indexOf('#');
-    const target = hash === -1 ? ref : ref.slice(0, hash);
-    const pointer = hash === -1 ? '' : decodeURI(ref.slice(hash + 1));
-    let doc: SchemaDoc | undefined;
-    if (target === '') doc = from.doc;
-    else if (/^[a-z][a-z0-9+.-]*:/i.test(target)) {
-      doc = this.byUri.get(target);
-      if (!doc && target.startsWith('file:')) doc = this.load(fileURLToPath(target));
-      if (!doc) {
-        // An absolute ref under the referring document's $id base: map it onto the file tree.
-        const base = from.doc.uri;
-        if (!base.startsWith('file:')) {
-          const rel = relativeUrl(base, target);
-          if (rel !== null) doc = this.load(resolvePath(dirname(from.doc.file), rel));
-        }
+    const fail = (message: string): never => {
+      throw new CodegenError(this.display(from.doc.file), from.pointer, message);
+    };
+    const absolute = resolveUri(ref, this.baseOf(from)) ?? fail(`$ref ${ref} is not a valid URI reference`);
+    const [resource, fragment] = splitFragment(absolute);
+    const target = this.resources.get(resource) ?? this.retrieve(resource, from);
+    if (!target) return fail(`$ref ${ref} does not resolve to a known $id (${resource})`);
+    let loc: Location | undefined;
+    if (fragment === '') loc = target;
+    else if (fragment.startsWith('/')) {
+      let pointer: string;
+      try {
+        pointer = decodeURIComponent(fragment);
+      } catch {
+        return fail(`$ref ${ref}: the fragment is not a valid percent-encoded JSON pointer`);
       }
-      if (!doc)
-        throw new CodegenError(
-          this.display(from.doc.file),
-          from.pointer,
-          `$ref ${ref} does not resolve to a known $id`,
-        );
-    } else {
-      const path = resolvePath(dirname(from.doc.file), decodeURI(target));
-      doc = this.byFile.get(path) ?? this.load(path);
-    }
-    const loc = { doc, pointer: pointer === '/' ? '' : pointer };
-    if (this.get(loc) === undefined) {
-      throw new CodegenError(
-        this.display(from.doc.file),
-        from.pointer,
-        `$ref ${ref} points at nothing (${this.display(doc.file)}#${pointer})`,
+      loc = { doc: target.doc, pointer: `${target.pointer}${pointer}` };
+    } else loc = this.resources.get(`${resource}#${fragment}`);
+    if (!loc || this.get(loc) === undefined) {
+      return fail(
+        `$ref ${ref} points at nothing (${this.display(target.doc.file)}#${loc?.pointer ?? fragment})`,
       );
     }
     return loc;
+  }
+
+  /** A resource not loaded yet: a file (by its URL), or an absolute ref under a document's `$id` base mapped onto the file tree. */
+  private retrieve(resource: string, from: Location): Location | undefined {
+    if (resource.startsWith('file:')) {
+      const doc = this.load(fileURLToPath(resource));
+      return this.resources.get(resource) ?? { doc, pointer: '' };
+    }
+    // An absolute ref under the referring document's $id base: map it onto the file tree.
+    const base = from.doc.uri;
+    if (base.startsWith('file:') || base.startsWith('bloodbank:')) return undefined;
+    const rel = relativeUrl(base, resource);
+    if (rel === null) return undefined;
+    const path = resolvePath(dirname(from.doc.file), decodeURIComponent(rel));
+    if (!existsSync(path)) return undefined;
+    const doc = this.load(path);
+    return this.resources.get(resource) ?? { doc, pointer: '' };
   }
 
   /** Follow `$ref` chains until a schema that is not a bare ref. */
@@ -209,24 +386,88 @@ export class SchemaStore {
     return loc;
   }
 
-  /** A copy of the document for ajv: every `$ref` rewritten to the canonical `uri#pointer`. */
+  /** Print a warning once per location (stderr): codegen goes on. */
+  warn(file: string, pointer: string, message: string): void {
+    const key = `${file}#${pointer}: ${message}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    process.stderr.write(`codegen: warning: ${this.display(file)}#${pointer}: ${message}\n`);
+  }
+
+  /**
+   * A copy of the document for ajv, as draft-07 reads it: every `$ref` rewritten to the canonical
+   * `uri#pointer` (so ajv never resolves a `$id` itself), the keywords beside a `$ref` that draft-07
+   * ignores left out (with a warning), embedded `$id`s and draft-04 `id`s (annotations once refs are
+   * canonical) left out, and the root `$id` set to the document's canonical id. A document's top-level
+   * `id` (AsyncAPI 3's own field) never reaches ajv. Copies keep every property name, `__proto__` included.
+   */
   forAjv(doc: SchemaDoc): Json {
     const rewrite = (node: Json, pointer: string): Json => {
       if (Array.isArray(node)) return node.map((n, i) => rewrite(n, `${pointer}/${i}`));
       if (!isObject(node)) return node;
-      const out: JsonObject = {};
+      const out: Array<[string, Json]> = [];
+      const isRef = typeof node['$ref'] === 'string';
+      const ignored: string[] = [];
       for (const [key, value] of Object.entries(node)) {
         if (key === '$ref' && typeof value === 'string') {
           const target = this.resolve(value, { doc, pointer });
-          out[key] = `${target.doc.uri}#${target.pointer}`;
-        } else if (DATA_KEYWORDS.has(key)) out[key] = value;
-        else out[key] = rewrite(value, `${pointer}/${escapePointer(key)}`);
+          out.push([key, `${target.doc.uri}#${pointerFragment(target.pointer)}`]);
+        } else if (isRef && ASSERTIONS.has(key)) ignored.push(key);
+        else if (key === '$id' && pointer === '') out.push([key, doc.uri]);
+        else if ((key === '$id' || key === 'id') && typeof value === 'string') continue;
+        else if (DATA_KEYWORDS.has(key)) out.push([key, value]);
+        else if (SCHEMA_MAPS.has(key) && isObject(value))
+          out.push([
+            key,
+            Object.fromEntries(
+              Object.entries(value).map(([name, s]) => [
+                name,
+                rewrite(s, `${pointer}/${escapePointer(key)}/${escapePointer(name)}`),
+              ]),
+            ),
+          ]);
+        else out.push([key, rewrite(value, `${pointer}/${escapePointer(key)}`)]);
       }
-      return out;
+      if (ignored.length > 0)
+        this.warn(
+          doc.file,
+          pointer,
+          `${ignored.join(', ')} beside $ref ${ignore(ignored)} (draft-07 ignores every keyword beside $ref; ajv would apply ${ignored.length > 1 ? 'them' : 'it'}); move ${ignored.length > 1 ? 'them' : 'it'} into an allOf with the $ref to have ${ignored.length > 1 ? 'them' : 'it'} apply`,
+        );
+      return protoProperty(Object.fromEntries(out));
     };
     const json = rewrite(doc.json, '');
     return isObject(json) ? { ...json, $id: doc.uri } : json;
   }
+}
+
+/**
+ * ajv skips a property named `__proto__` in `properties` (a guard against prototype pollution): the same
+ * rule as a `patternProperties` entry matching exactly that name, which ajv applies (and which
+ * `additionalProperties` counts as known).
+ */
+function protoProperty(schema: JsonObject): JsonObject {
+  const props = schema['properties'];
+  if (!isObject(props) || !Object.hasOwn(props, '__proto__')) return schema;
+  const proto = props['__proto__'] as Json;
+  const patterns = isObject(schema['patternProperties']) ? schema['patternProperties'] : {};
+  const key = '^__proto__$';
+  const merged = Object.hasOwn(patterns, key) ? { allOf: [patterns[key] as Json, proto] } : proto;
+  return Object.fromEntries([
+    ...Object.entries(schema).map(([k, v]): [string, Json] =>
+      k === 'properties'
+        ? [k, Object.fromEntries(Object.entries(props).filter(([name]) => name !== '__proto__'))]
+        : [k, v],
+    ),
+    [
+      'patternProperties',
+      Object.fromEntries([...Object.entries(patterns).filter(([p]) => p !== key), [key, merged]]),
+    ],
+  ]);
+}
+
+function ignore(keys: readonly string[]): string {
+  return keys.length > 1 ? 'are ignored' : 'is ignored';
 }
 
 function relativeUrl(base: string, target: string): string | null {

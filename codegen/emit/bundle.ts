@@ -1,10 +1,23 @@
 /** A self-contained JSON Schema per event (refs gathered under `definitions`), for registries, HTTP and MCP. */
 import type { Model } from '../model.js';
-import { isObject, locationKey } from '../schema-store.js';
+import { isObject, locationKey, pointerFragment } from '../schema-store.js';
 import type { Json, JsonObject, Location } from '../schema-store.js';
 import type { TypeTable } from './schema-object.js';
 
 const DATA_KEYWORDS = new Set(['examples', 'example', 'default', 'const', 'enum']);
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'dependencies']);
+/** What may stay beside a `$ref` (draft-07 ignores every other keyword there). */
+const ANNOTATIONS = new Set([
+  'title',
+  'description',
+  'default',
+  'examples',
+  'example',
+  '$comment',
+  'readOnly',
+  'writeOnly',
+  'deprecated',
+]);
 
 /**
  * `locations`, when given, receives the store location of every object node by its JSON pointer in the
@@ -39,32 +52,55 @@ export function bundleSchema(
       return node.map((n, i) => copy(n, { doc: loc.doc, pointer: `${loc.pointer}/${i}` }, `${at}/${i}`));
     if (!isObject(node)) return node;
     locations?.set(at, loc);
-    const out: JsonObject = {};
+    // Built from entries, never by assignment: `out['__proto__'] = v` would set the prototype, not the key.
+    const out: Array<[string, Json]> = [];
+    const isRef = typeof node['$ref'] === 'string';
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string') {
         const target = store.deref(store.resolve(v, loc));
         if (locationKey(target) === rootKey) {
-          out[k] = '#';
+          out.push([k, '#']);
           continue;
         }
         const name = nameOf(target);
-        if (!(name in definitions)) {
+        if (!Object.hasOwn(definitions, name)) {
           definitions[name] = {};
           const t = store.get(target);
           definitions[name] = isObject(t)
             ? stripMeta(copy(t, target, `/definitions/${escape(name)}`) as JsonObject)
             : (t as Json);
         }
-        out[k] = `#/definitions/${name}`;
-      } else if (DATA_KEYWORDS.has(k)) out[k] = v;
+        out.push([k, `#/definitions/${pointerFragment(escape(name))}`]);
+      } else if (isRef && !ANNOTATIONS.has(k)) continue;
+      else if (DATA_KEYWORDS.has(k)) out.push([k, v]);
       else if (k === 'definitions' || k === '$defs') continue;
-      else out[k] = copy(v, { doc: loc.doc, pointer: `${loc.pointer}/${escape(k)}` }, `${at}/${escape(k)}`);
+      else if ((k === '$id' || k === 'id') && typeof v === 'string') continue;
+      else if (SCHEMA_MAPS.has(k) && isObject(v))
+        out.push([
+          k,
+          Object.fromEntries(
+            Object.entries(v).map(([name, s]) => [
+              name,
+              copy(
+                s,
+                { doc: loc.doc, pointer: `${loc.pointer}/${escape(k)}/${escape(name)}` },
+                `${at}/${escape(k)}/${escape(name)}`,
+              ),
+            ]),
+          ),
+        ]);
+      else
+        out.push([
+          k,
+          copy(v, { doc: loc.doc, pointer: `${loc.pointer}/${escape(k)}` }, `${at}/${escape(k)}`),
+        ]);
     }
-    return out;
+    return Object.fromEntries(out);
   };
 
   const node = store.get(root);
-  const body = isObject(node) ? (copy(node, root, '') as JsonObject) : {};
+  // A boolean schema as an object: `true` accepts everything, `false` nothing.
+  const body = isObject(node) ? (copy(node, root, '') as JsonObject) : node === false ? { not: {} } : {};
   const result: JsonObject = { $schema: 'http://json-schema.org/draft-07/schema#', ...stripMeta(body) };
   if (isObject(node) && typeof node['$id'] === 'string') result['$id'] = node['$id'];
   if (Object.keys(definitions).length > 0) {
@@ -78,8 +114,15 @@ export function bundleSchema(
 }
 
 function stripMeta(schema: JsonObject): JsonObject {
-  const { $schema: _s, $id: _i, ...rest } = schema;
-  return rest;
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema' && k !== '$id'));
+}
+
+/**
+ * JSON as a JavaScript literal: pretty-printed JSON, except that a `__proto__` key is written as a
+ * computed key (`["__proto__"]: …`), which a JavaScript object literal keeps as a property.
+ */
+export function jsonLiteral(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/^(\s*)"__proto__":/gm, '$1["__proto__"]:');
 }
 
 function escape(token: string): string {

@@ -200,7 +200,9 @@ export class TypeTable {
     const s = this.store.get(t.loc);
     return (
       isObject(s) &&
-      (s['type'] === 'object' || (s['type'] === undefined && isObject(s['properties']))) &&
+      // Without `type: object` the instance may be any JSON value: a type alias (a union) then.
+      s['type'] === 'object' &&
+      s['nullable'] !== true &&
       s['$ref'] === undefined &&
       !s['allOf'] &&
       !s['anyOf'] &&
@@ -305,6 +307,7 @@ export class TypeTable {
     used: Set<NamedType>,
     self?: NamedType,
     depth = 0,
+    context: ReadonlySet<string> | null = null,
   ): string {
     if (depth > 64)
       throw new CodegenError(
@@ -321,10 +324,15 @@ export class TypeTable {
         'a schema must be an object or a boolean',
       );
     const at = (suffix: string): Location => ({ doc: loc.doc, pointer: `${loc.pointer}${suffix}` });
+    // What the instance can be here, as far as this schema's `type` (and the enclosing one's) says: the
+    // branches of a combinator are read within it.
+    const declared = declaredTypes(node);
+    const inner = declared === null ? context : context === null ? declared : intersect(declared, context);
     const sub = (child: Json | undefined, suffix: string): string =>
-      this.renderNode(child, at(suffix), mode, used, self, depth + 1);
+      this.renderNode(child, at(suffix), mode, used, self, depth + 1, inner);
 
     if (typeof node['$ref'] === 'string') {
+      // draft-07: every keyword beside `$ref` is ignored.
       const target = this.store.resolve(node['$ref'], loc);
       const named = this.byKey.get(locationKey(target));
       if (named) {
@@ -345,13 +353,17 @@ export class TypeTable {
       const items = node['allOf'].map((b, i) => sub(b, `/allOf/${i}`)).filter((t) => t !== 'unknown');
       if (items.length > 0) parts.push(items.map(paren).join(' & '));
     }
-    const own = this.renderOwn(node, loc, mode, used, self, depth);
+    const own = this.renderOwn(node, loc, mode, used, self, depth, context);
     if (own !== null) parts.push(own);
     if (parts.length === 0) return 'unknown';
     return parts.length === 1 ? (parts[0] as string) : parts.map(paren).join(' & ');
   }
 
-  /** The schema's own `type` keywords (without combinators), or null when it says nothing about type. */
+  /**
+   * The schema's own type (without combinators), or null when it says nothing about it. Without `type`,
+   * the instance may be of any type the context allows: `properties` shape objects but do not make the
+   * instance an object (draft-07 §6: a keyword constrains only the type it applies to).
+   */
   private renderOwn(
     node: JsonObject,
     loc: Location,
@@ -359,42 +371,53 @@ export class TypeTable {
     used: Set<NamedType>,
     self: NamedType | undefined,
     depth: number,
+    context: ReadonlySet<string> | null,
   ): string | null {
+    const declared = declaredTypes(node);
     let types: string[];
-    if (typeof node['type'] === 'string') types = [node['type']];
-    else if (Array.isArray(node['type']))
-      types = node['type'].filter((t): t is string => typeof t === 'string');
-    else if (isObject(node['properties']) || node['additionalProperties'] !== undefined) types = ['object'];
-    else if (node['items'] !== undefined) types = ['array'];
-    else return null;
-    if (node['nullable'] === true && !types.includes('null')) types.push('null');
+    if (declared !== null) types = [...(context === null ? declared : intersect(declared, context))];
+    else if (!hasObjectShape(node) && !hasArrayShape(node)) return null;
+    else types = [...(context ?? ALL_TYPES)];
+    if (node['nullable'] === true && !types.includes('null') && (context === null || context.has('null')))
+      types.push('null');
+    const rendered = new Set<string>();
     return union(
-      types.map((t) => {
-        switch (t) {
-          case 'string':
-            return 'string';
-          case 'number':
-          case 'integer':
-            return 'number';
-          case 'boolean':
-            return 'boolean';
-          case 'null':
-            return 'null';
-          case 'array':
-            return this.renderArray(node, loc, mode, used, self, depth);
-          case 'object':
-            return this.renderObject(node, loc, mode, used, self, depth);
-          default:
-            throw new CodegenError(
-              this.store.display(loc.doc.file),
-              `${loc.pointer}/type`,
-              `unknown type ${JSON.stringify(t)}`,
-            );
-        }
+      types.flatMap((t) => {
+        const r = ((): string => {
+          switch (t) {
+            case 'string':
+              return 'string';
+            case 'number':
+            case 'integer':
+              return 'number';
+            case 'boolean':
+              return 'boolean';
+            case 'null':
+              return 'null';
+            case 'array':
+              return this.renderArray(node, loc, mode, used, self, depth);
+            case 'object':
+              return this.renderObject(node, loc, mode, used, self, depth);
+            default:
+              throw new CodegenError(
+                this.store.display(loc.doc.file),
+                `${loc.pointer}/type`,
+                `unknown type ${JSON.stringify(t)}`,
+              );
+          }
+        })();
+        if (rendered.has(r)) return [];
+        rendered.add(r);
+        return [r];
       }),
     );
   }
 
+  /**
+   * An array schema: `items` as one schema gives `T[]`; as a list (a tuple) each element is optional
+   * unless `minItems` requires it, and more elements follow (typed by `additionalItems`) unless
+   * `additionalItems: false`.
+   */
   private renderArray(
     node: JsonObject,
     loc: Location,
@@ -404,21 +427,37 @@ export class TypeTable {
     depth: number,
   ): string {
     const items = node['items'];
+    const at = (suffix: string): Location => ({ doc: loc.doc, pointer: `${loc.pointer}${suffix}` });
     if (Array.isArray(items)) {
-      return `[${items.map((it, i) => this.renderNode(it, { doc: loc.doc, pointer: `${loc.pointer}/items/${i}` }, mode, used, self, depth + 1)).join(', ')}]`;
+      const min = typeof node['minItems'] === 'number' ? node['minItems'] : 0;
+      const elements = items.map((it, i) => {
+        const t = this.renderNode(it, at(`/items/${i}`), mode, used, self, depth + 1);
+        return i < min ? t : `${elementParen(t)}?`;
+      });
+      const more = node['additionalItems'];
+      const rest =
+        more === false
+          ? 'never'
+          : this.renderNode(
+              more === undefined ? true : more,
+              at('/additionalItems'),
+              mode,
+              used,
+              self,
+              depth + 1,
+            );
+      if (rest !== 'never') elements.push(`...${elementParen(rest)}[]`);
+      return `[${elements.join(', ')}]`;
     }
-    const inner = this.renderNode(
-      items,
-      { doc: loc.doc, pointer: `${loc.pointer}/items` },
-      mode,
-      used,
-      self,
-      depth + 1,
-    );
+    const inner = this.renderNode(items, at('/items'), mode, used, self, depth + 1);
     return `${/[|&\s]/.test(inner) && !/^[{[]/.test(inner) ? `(${inner})` : inner}[]`;
   }
 
-  /** The members of an object schema (an index signature last, flagged `index`), for an interface body. */
+  /**
+   * The members of an object schema (an index signature last, flagged `index`), for an interface body.
+   * The index signature covers the properties `additionalProperties` and `patternProperties` allow;
+   * none when the object is closed.
+   */
   objectMembers(
     node: JsonObject,
     loc: Location,
@@ -440,28 +479,54 @@ export class TypeTable {
       const withDefault = isObject(propSchema) && hasDefault(propSchema);
       const optional =
         mode === 'input' ? !required.has(name) || withDefault : !required.has(name) && !withDefault;
+      const type = this.renderNode(propSchema, propLoc, mode, used, self, depth + 1);
       members.push({
         name,
         optional,
-        type: this.renderNode(propSchema, propLoc, mode, used, self, depth + 1),
+        // TypeScript sees the members of Object (`toString`, `constructor`, …) on every object, so a
+        // value without that optional property must still fit: its type admits the inherited member.
+        type:
+          optional && OBJECT_MEMBERS.has(name) && type !== 'unknown'
+            ? `${paren(type)} | Object[${quote(name)}]`
+            : type,
         doc: propertyDoc(this.store, propSchema, propLoc),
       });
     }
+    const sources: string[] = [];
     const additional = node['additionalProperties'];
-    let index: string | null = null;
-    if (additional === false) index = null;
-    else if (isObject(additional)) {
-      const t = this.renderNode(
-        additional,
-        { doc: loc.doc, pointer: `${loc.pointer}/additionalProperties` },
-        mode,
-        used,
-        self,
-        depth + 1,
+    if (additional === undefined || additional === true) sources.push('unknown');
+    else if (additional !== false)
+      sources.push(
+        this.renderNode(
+          additional,
+          { doc: loc.doc, pointer: `${loc.pointer}/additionalProperties` },
+          mode,
+          used,
+          self,
+          depth + 1,
+        ),
       );
-      index = members.length > 0 ? 'unknown' : t;
-    } else index = 'unknown';
-    return index === null
+    const patterns = node['patternProperties'];
+    if (isObject(patterns))
+      for (const [pattern, schema] of Object.entries(patterns))
+        sources.push(
+          this.renderNode(
+            schema,
+            { doc: loc.doc, pointer: `${loc.pointer}/patternProperties/${escapePointer(pattern)}` },
+            mode,
+            used,
+            self,
+            depth + 1,
+          ),
+        );
+    // A named property must fit the index signature too: with both, the index says `unknown`.
+    const index =
+      sources.length === 0
+        ? null
+        : members.length > 0
+          ? 'unknown'
+          : union(sources.filter((t) => t !== 'never'));
+    return index === null || index === 'never'
       ? members
       : [...members, { name: '', optional: false, type: index, doc: null, index: true }];
   }
@@ -502,9 +567,17 @@ export function moduleName(segment: string): string {
 }
 
 export function propertyName(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)
-    ? name
-    : `'${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : quote(name);
+}
+
+/**
+ * A TypeScript string literal in single quotes: backslash, quote, control characters, line and paragraph
+ * separators and lone surrogates escaped, so any property name or `const` value round-trips.
+ */
+export function quote(text: string): string {
+  return `'${text.replace(/[\\'\u0000-\u001f\u007f\u2028\u2029]|[\ud800-\udfff]/gu, (c) =>
+    c === '\\' ? '\\\\' : c === "'" ? "\\'" : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )}'`;
 }
 
 export function propertyDoc(store: SchemaStore, schema: Json | undefined, loc: Location): PropertyDoc | null {
@@ -526,9 +599,9 @@ export function propertyDoc(store: SchemaStore, schema: Json | undefined, loc: L
   return { description, tags };
 }
 
-function literal(value: Json): string {
+export function literal(value: Json): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return 'unknown';
 }
@@ -541,6 +614,55 @@ function union(parts: string[]): string {
   return filtered.length === 1
     ? (filtered[0] as string)
     : filtered.map((p) => (/=>/.test(p) ? `(${p})` : p)).join(' | ');
+}
+
+/** A tuple element or rest element type, parenthesized where `?` or `[]` would bind to its last part. */
+function elementParen(t: string): string {
+  return /[|&]|=>/.test(t) && !/^[{[(]/.test(t) ? `(${t})` : t;
+}
+
+/** The members TypeScript's `Object` interface declares (lib.es5.d.ts). */
+const OBJECT_MEMBERS: ReadonlySet<string> = new Set([
+  'constructor',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+]);
+
+const ALL_TYPES: ReadonlySet<string> = new Set(['object', 'array', 'string', 'number', 'boolean', 'null']);
+
+/** The types `type` allows (`integer` read as `number`), or null when the schema has no `type`. */
+function declaredTypes(node: JsonObject): ReadonlySet<string> | null {
+  const t = node['type'];
+  const list =
+    typeof t === 'string'
+      ? [t]
+      : Array.isArray(t)
+        ? t.filter((x): x is string => typeof x === 'string')
+        : null;
+  if (list === null) return null;
+  return new Set(list.map((x) => (x === 'integer' ? 'number' : x)));
+}
+
+function intersect(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  return new Set([...a].filter((x) => b.has(x)));
+}
+
+/** Keywords that shape an object's type (others only bound it). */
+function hasObjectShape(node: JsonObject): boolean {
+  return (
+    isObject(node['properties']) ||
+    isObject(node['patternProperties']) ||
+    node['additionalProperties'] !== undefined ||
+    Array.isArray(node['required'])
+  );
+}
+
+function hasArrayShape(node: JsonObject): boolean {
+  return node['items'] !== undefined || node['additionalItems'] !== undefined;
 }
 
 function paren(t: string): string {

@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CodegenError } from 'bloodbank/errors/codegen-error.js';
 import type { Model } from '../model.js';
-import { isObject } from '../schema-store.js';
+import { isObject, locationKey } from '../schema-store.js';
+import { walkSubschemas } from './schema-object.js';
 import type { Json, JsonObject, Location } from '../schema-store.js';
 import { lenientDateTime } from 'bloodbank/codegen-runtime';
 
@@ -56,12 +57,63 @@ export interface AjvInput {
     readonly display: string;
     readonly pointer: string;
     readonly eventKey: string | null;
+    /**
+     * The `default`, `examples` and `example` values of the schemas this root reaches first (each value
+     * is checked once, under the first root that reaches it): each must validate against the schema
+     * that holds it.
+     */
+    readonly values?: readonly ValueCheck[];
   }>;
+}
+
+/** A value written in a schema (`default`, an example) and the schema it must satisfy. */
+export interface ValueCheck {
+  /** Canonical `uri#pointer` of the schema holding the value. */
+  readonly ref: string;
+  readonly value: Json;
+  readonly display: string;
+  /** Pointer of the value (`…/default`, `…/examples/0`). */
+  readonly pointer: string;
+  readonly keyword: 'default' | 'examples' | 'example';
+}
+
+/** Every schema reachable from `root` (following `$ref`s) not `seen` yet, with the values it holds. */
+function valueChecks(model: Model, root: Location, seen: Set<string>): ValueCheck[] {
+  const { store } = model;
+  const out: ValueCheck[] = [];
+  const own = (node: Json, loc: Location): void => {
+    const key = locationKey(loc);
+    if (seen.has(key) || !isObject(node)) return;
+    seen.add(key);
+    const check = (keyword: ValueCheck['keyword'], value: Json, suffix: string) =>
+      out.push({
+        ref: canonical(loc),
+        value,
+        display: store.display(loc.doc.file),
+        pointer: `${loc.pointer}/${suffix}`,
+        keyword,
+      });
+    if (node['default'] !== undefined) check('default', node['default'], 'default');
+    const examples = node['examples'];
+    if (Array.isArray(examples)) examples.forEach((v, i) => check('examples', v, `examples/${i}`));
+    if (node['example'] !== undefined) check('example', node['example'], 'example');
+    if (typeof node['$ref'] === 'string') visit(store.resolve(node['$ref'], loc));
+  };
+  const visit = (loc: Location): void => {
+    if (seen.has(locationKey(loc))) return;
+    const node = store.get(loc);
+    if (node === undefined) return;
+    own(node, loc);
+    walkSubschemas(node, loc, own);
+  };
+  visit(root);
+  return out;
 }
 
 export function ajvInput(model: Model): AjvInput {
   const { store } = model;
   const roots: Array<AjvInput['roots'][number]> = [];
+  const seen = new Set<string>();
   const root = (id: string, exportName: string, loc: Location, eventKey: string | null) =>
     roots.push({
       id,
@@ -70,6 +122,7 @@ export function ajvInput(model: Model): AjvInput {
       display: store.display(loc.doc.file),
       pointer: loc.pointer,
       eventKey,
+      values: valueChecks(model, loc, seen),
     });
   for (const e of model.events)
     root(`bloodbank:/payload/${e.key}`, e.names.base, store.deref(e.payload), e.key);
@@ -151,15 +204,16 @@ const ANNOTATIONS = new Set(['title', 'description', 'examples', 'example', '$co
 export function withoutAnnotations(node: Json): Json {
   if (Array.isArray(node)) return node.map(withoutAnnotations);
   if (!isObject(node)) return node;
-  const out: JsonObject = {};
+  // Built from entries, never by assignment: `out['__proto__'] = v` would set the prototype, not the key.
+  const out: Array<[string, Json]> = [];
   for (const [k, v] of Object.entries(node)) {
     if (ANNOTATIONS.has(k)) continue;
-    if (DATA_KEYWORDS.has(k)) out[k] = v;
+    if (DATA_KEYWORDS.has(k)) out.push([k, v]);
     else if (SCHEMA_MAPS.has(k) && isObject(v))
-      out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, withoutAnnotations(s)]));
-    else out[k] = withoutAnnotations(v);
+      out.push([k, Object.fromEntries(Object.entries(v).map(([name, s]) => [name, withoutAnnotations(s)]))]);
+    else out.push([k, withoutAnnotations(v)]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
 
@@ -173,16 +227,17 @@ const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '
 export function tolerantSchema(node: Json): Json {
   if (Array.isArray(node)) return node.map(tolerantSchema);
   if (!isObject(node)) return node;
-  const out: JsonObject = {};
+  const entries: Array<[string, Json]> = [];
   let oneOf: Json[] | null = null;
   for (const [k, v] of Object.entries(node)) {
     if (k === 'additionalProperties' && v === false) continue;
-    if (DATA_KEYWORDS.has(k) || k === 'not' || k === 'if') out[k] = v;
+    if (DATA_KEYWORDS.has(k) || k === 'not' || k === 'if') entries.push([k, v]);
     else if (k === 'oneOf' && Array.isArray(v)) oneOf = v.map(tolerantSchema);
     else if (SCHEMA_MAPS.has(k) && isObject(v))
-      out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, tolerantSchema(s)]));
-    else out[k] = tolerantSchema(v);
+      entries.push([k, Object.fromEntries(Object.entries(v).map(([name, s]) => [name, tolerantSchema(s)]))]);
+    else entries.push([k, tolerantSchema(v)]);
   }
+  const out: JsonObject = Object.fromEntries(entries);
   if (oneOf) {
     if (out['anyOf'] === undefined) out['anyOf'] = oneOf;
     else out['allOf'] = [...(Array.isArray(out['allOf']) ? out['allOf'] : []), { anyOf: oneOf }];
@@ -190,7 +245,10 @@ export function tolerantSchema(node: Json): Json {
   return out;
 }
 
-type Root = Pick<AjvInput['roots'][number], 'id' | 'exportName' | 'display' | 'pointer' | 'eventKey'> & {
+type Root = Pick<
+  AjvInput['roots'][number],
+  'id' | 'exportName' | 'display' | 'pointer' | 'eventKey' | 'values'
+> & {
   /** A `$ref` to the schema, or the schema itself (a boolean branch). */
   readonly ref: string | Json;
 };
@@ -229,7 +287,11 @@ export function compileStage(
     if (onCompiled && r.eventKey !== null) onCompiled(r.eventKey, validate);
     refs[r.exportName] = r.id;
   }
-  return rewriteRequires(standaloneCode(ajv, refs));
+  const code = standaloneCode(ajv, refs);
+  // After the code is written: compiling more schemas would renumber the functions in it.
+  if (variant === 'publish')
+    for (const r of roots) for (const check of r.values ?? []) checkValue(ajv, check);
+  return rewriteRequires(code);
 }
 
 /** One branch matcher of a settle plan: its pointer in the bundled schema, where it comes from. */
@@ -555,6 +617,34 @@ function checkExamples(model: Model, key: string, loc: Location, validate: (data
   });
 }
 
+/** A `default` or example that its own schema refuses stops codegen, naming it (ajv would fill it in, then refuse it). */
+function checkValue(ajv: Ajv, check: ValueCheck): void {
+  let validate;
+  try {
+    validate = ajv.getSchema(check.ref);
+  } catch (cause) {
+    throw new CodegenError(
+      check.display,
+      check.pointer,
+      `cannot compile schema: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  if (!validate || validate(structuredClone(check.value))) return;
+  const detail = (validate.errors ?? [])
+    .slice(0, 3)
+    .map((e) => `${e.instancePath || '(the value)'} ${e.message ?? e.keyword}`)
+    .join('; ');
+  const what = check.keyword === 'default' ? 'default' : 'example';
+  throw new CodegenError(
+    check.display,
+    check.pointer,
+    `${what} ${JSON.stringify(check.value)} does not validate against its own schema: ${detail}`,
+  );
+}
+
 /** ajv's ESM output still `require()`s its runtime: route each through the narrow runtime entry. */
 export function rewriteRequires(code: string): string {
   const known = new Set<string>(AJV_RUNTIME_MODULES);
@@ -579,7 +669,10 @@ export function dropUnusedSchemaConstants(code: string): string {
   for (let m = decl.exec(code); m; m = decl.exec(code)) {
     const start = m.index;
     const literalStart = m.index + m[0].length;
-    const end = endOfLiteral(code, literalStart);
+    // A boolean schema is declared as `const schemaN = true;`.
+    const end = /[[{]/.test(code[literalStart] ?? '')
+      ? endOfLiteral(code, literalStart)
+      : code.indexOf(';', literalStart) + 1;
     const literal = code.slice(literalStart, end).replace(/;$/, '');
     spans.push({ name: m[1] as string, start, end, value: JSON.parse(literal) as unknown });
     decl.lastIndex = end;

@@ -56,7 +56,22 @@ const cases: Array<[string, { given: Json; want: string; wantInput?: string }]> 
   ],
   [
     'tuple',
-    { given: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] }, want: '[string, number]' },
+    {
+      given: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] },
+      want: '[string?, number?, ...unknown[]]',
+    },
+  ],
+  [
+    'tuple: minItems and additionalItems: false',
+    {
+      given: {
+        type: 'array',
+        items: [{ type: 'string' }, { type: 'integer' }],
+        minItems: 1,
+        additionalItems: false,
+      },
+      want: '[string, number?]',
+    },
   ],
   [
     'closed object: no index signature',
