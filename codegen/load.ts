@@ -96,8 +96,7 @@ class Walker {
     const node = this.store.get(loc);
     if (!isObject(node) || typeof node['$ref'] !== 'string') return loc;
     const key = `${loc.doc.file}#${loc.pointer}`;
-    if (seen.has(key))
-      throw new CodegenError(this.store.display(loc.doc.file), loc.pointer, 'circular $ref');
+    if (seen.has(key)) throw new CodegenError(this.store.display(loc.doc.file), loc.pointer, 'circular $ref');
     seen.add(key);
     const siblings = Object.keys(node).filter((k) => k !== '$ref');
     if (siblings.length > 0 && !isSchemaPointer(loc.pointer))
@@ -234,7 +233,11 @@ function buildModel(
         );
       const dup = seenKeys.get(base);
       if (dup)
-        throw new CodegenError(display, chPointer, `routing key ${base} is also the address of channel ${dup}`);
+        throw new CodegenError(
+          display,
+          chPointer,
+          `routing key ${base} is also the address of channel ${dup}`,
+        );
     }
     d.key = d.channel.messages.length > 1 ? `${base}.${safeKey(d.message.id)}` : base;
     seenKeys.set(d.key, d.channel.id);
@@ -262,7 +265,10 @@ function buildModel(
       if (op.errorKey !== null) errorKey ??= op.errorKey;
       if (!op.reply) continue;
       replied = true;
-      replyKey ??= keyOf(op.reply.channelId, op.reply.messageIds.length === 1 ? (op.reply.messageIds[0] as string) : null);
+      replyKey ??= keyOf(
+        op.reply.channelId,
+        op.reply.messageIds.length === 1 ? (op.reply.messageIds[0] as string) : null,
+      );
       if (op.reply.address !== null) replyAddress ??= op.reply.address;
     }
     const tagged = message.tags.includes('command');
@@ -459,7 +465,11 @@ function deliveryOf(
       ...(messageType !== undefined ? { messageType } : {}),
     };
   }
-  if (!isObject(amqp) && channel.protocols.includes('mqtt') && !channel.protocols.some((p) => /^amqp/.test(p))) {
+  if (
+    !isObject(amqp) &&
+    channel.protocols.includes('mqtt') &&
+    !channel.protocols.some((p) => /^amqp/.test(p))
+  ) {
     const qos = ops
       .map((o) => o.bindings['mqtt'])
       .map((b) => (isObject(b) ? b['qos'] : undefined))
@@ -471,7 +481,10 @@ function deliveryOf(
     .concat(ops)
     .map((o) => o.bindings['amqp'])
     .find((b) => isObject(b)) as JsonObject | undefined;
-  const cc = opAmqp && Array.isArray(opAmqp['cc']) ? opAmqp['cc'].filter((c): c is string => typeof c === 'string') : [];
+  const cc =
+    opAmqp && Array.isArray(opAmqp['cc'])
+      ? opAmqp['cc'].filter((c): c is string => typeof c === 'string')
+      : [];
   const deliveryMode = opAmqp?.['deliveryMode'];
   const expiration = opAmqp?.['expiration'];
   const priority = opAmqp?.['priority'];
@@ -503,7 +516,12 @@ function addDiscriminators(store: SchemaStore, events: EventModel[]): void {
         if (!required.includes(name)) continue;
         let p: Json | undefined = raw;
         if (isObject(p) && typeof p['$ref'] === 'string')
-          p = store.get(store.deref({ doc: e.payload.doc, pointer: `${store.deref(e.payload).pointer}/properties/${escapePointer(name)}` }));
+          p = store.get(
+            store.deref({
+              doc: e.payload.doc,
+              pointer: `${store.deref(e.payload).pointer}/properties/${escapePointer(name)}`,
+            }),
+          );
         if (!isObject(p)) continue;
         if (p['const'] !== undefined) out.set(name, p['const']);
         else if (Array.isArray(p['enum']) && p['enum'].length === 1) out.set(name, p['enum'][0] as Json);
@@ -519,7 +537,11 @@ function addDiscriminators(store: SchemaStore, events: EventModel[]): void {
     if (name === undefined) continue;
     group.forEach((e, i) => {
       const f = e.foreign;
-      if (f) (f as { discriminator: unknown }).discriminator = { pointer: `/${escapePointer(name)}`, value: all[i]?.get(name) ?? null };
+      if (f)
+        (f as { discriminator: unknown }).discriminator = {
+          pointer: `/${escapePointer(name)}`,
+          value: all[i]?.get(name) ?? null,
+        };
     });
   }
 }

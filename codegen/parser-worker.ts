@@ -9,8 +9,7 @@ import { documentParser, type ParseResult, parseDocument } from './validate-docu
 
 /** The worker's answer: what the parser found, or the failure of the parser itself. */
 export type ParserReply =
-  | ({ readonly ok: true } & ParseResult)
-  | { readonly ok: false; readonly message: string };
+  ({ readonly ok: true } & ParseResult) | { readonly ok: false; readonly message: string };
 
 const port = parentPort;
 if (!port) throw new Error('codegen/parser-worker runs as a worker thread (see codegen/load.ts)');

@@ -92,10 +92,13 @@ export function startParser(mode: ParserMode = defaultParserMode()): DocumentPar
       async parse(input, display) {
         const { parseDocument } = await import('./validate-document.js');
         const result = await parseDocument(input.text).catch((error: unknown) => ({
-          errors: [{ message: error instanceof Error ? error.message : String(error), severity: 0, path: [] }],
+          errors: [
+            { message: error instanceof Error ? error.message : String(error), severity: 0, path: [] },
+          ],
           document: null,
         }));
-        if (result.errors.length > 0 || !result.document) throw diagnosticError(result.errors, input, display);
+        if (result.errors.length > 0 || !result.document)
+          throw diagnosticError(result.errors, input, display);
         return result.document;
       },
       terminate() {},
@@ -115,7 +118,8 @@ export function startParser(mode: ParserMode = defaultParserMode()): DocumentPar
         (reply) => {
           void worker.terminate();
           const errors = reply.ok ? reply.errors : [{ message: reply.message, severity: 0, path: [] }];
-          if (errors.length > 0 || !reply.ok || !reply.document) throw diagnosticError(errors, input, display);
+          if (errors.length > 0 || !reply.ok || !reply.document)
+            throw diagnosticError(errors, input, display);
           return reply.document;
         },
         (cause: Error) => {

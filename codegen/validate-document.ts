@@ -190,7 +190,9 @@ function extract(document: AsyncAPIDocumentInterface): ParsedDocument {
       if (message.hasPayload() && !isJsonSchemaFormat(format)) {
         const p = message.payload()?.json() as Record<string, unknown> | undefined;
         // 3.x keeps the Multi Format Schema Object ({schemaFormat, schema}) with the schema converted.
-        converted = plain(p && !v2 && p['schema'] !== undefined && p['schemaFormat'] !== undefined ? p['schema'] : p);
+        converted = plain(
+          p && !v2 && p['schema'] !== undefined && p['schemaFormat'] !== undefined ? p['schema'] : p,
+        );
       }
       messages.push({
         id: msgId,
@@ -224,10 +226,9 @@ function extract(document: AsyncAPIDocumentInterface): ParsedDocument {
       .map((p) => {
         const pj = p.json() as Record<string, unknown>;
         // 2.x: a Parameter Object holds a schema; 3.x: enum/default/examples on the parameter itself.
-        const s = (v2 && typeof pj['schema'] === 'object' && pj['schema'] !== null ? pj['schema'] : pj) as Record<
-          string,
-          unknown
-        >;
+        const s = (
+          v2 && typeof pj['schema'] === 'object' && pj['schema'] !== null ? pj['schema'] : pj
+        ) as Record<string, unknown>;
         const strings = (v: unknown) =>
           Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined).map((x) => String(x)) : undefined;
         const enumValues = strings(s['enum']);
