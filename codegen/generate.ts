@@ -322,6 +322,8 @@ function typeImports(
     names.add(types.eventType(e.key).name);
     if (withInput) names.add(`${types.eventType(e.key).name}Input`);
   }
+  // No events (a components-only document): no import at all (`import type './x.js'` does not compile).
+  if (names.size === 0) return '';
   return {
     kind: StructureKind.ImportDeclaration,
     isTypeOnly: true,

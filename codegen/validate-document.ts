@@ -13,6 +13,7 @@
  */
 import { AvroSchemaParser } from '@asyncapi/avro-schema-parser';
 import { type AsyncAPIDocumentInterface, Parser } from '@asyncapi/parser';
+import { isJsonSchemaFormat } from './schema-formats.js';
 
 /** One diagnostic of the parser, as plain data (it crosses a thread boundary). */
 export interface ParserDiagnostic {
@@ -148,19 +149,6 @@ function bindingsOf(b: BindingsLike): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const binding of b.all()) out[binding.protocol()] = plain(binding.json());
   return out;
-}
-
-/** JSON Schema family: the document's own schema is used (by pointer); anything else arrives converted. */
-export function isJsonSchemaFormat(format: string | null): boolean {
-  if (format === null) return true;
-  const f = format.toLowerCase();
-  return (
-    f.startsWith('application/vnd.aai.asyncapi') ||
-    f.startsWith('application/schema+json') ||
-    f.startsWith('application/schema+yaml') ||
-    f === 'application/json' ||
-    f === 'application/schema'
-  );
 }
 
 function extract(document: AsyncAPIDocumentInterface): ParsedDocument {
