@@ -173,7 +173,16 @@ function extract(document: AsyncAPIDocumentInterface): ParsedDocument {
         : message.id();
       byObject.set(json, msgId);
       const originalFormat = str(json['x-parser-original-schema-format']);
-      const format = originalFormat ?? (message.hasPayload() ? (message.schemaFormat() ?? null) : null);
+      // As written: 3.x on the Multi Format Schema Object, 2.x on the message (the model answers the
+      // default format for one no schema parser is registered for).
+      const rawPayload = json['payload'] as Record<string, unknown> | undefined;
+      const written = v2
+        ? str(json['schemaFormat'])
+        : rawPayload && typeof rawPayload === 'object' && rawPayload['schema'] !== undefined
+          ? str(rawPayload['schemaFormat'])
+          : null;
+      const format =
+        originalFormat ?? written ?? (message.hasPayload() ? (message.schemaFormat() ?? null) : null);
       let converted: Json | null = null;
       if (message.hasPayload() && !isJsonSchemaFormat(format)) {
         const p = message.payload()?.json() as Record<string, unknown> | undefined;
