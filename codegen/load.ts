@@ -239,9 +239,20 @@ function buildModel(
   // A document we did not write: the channel id (+ `.messageId` when the channel has several messages).
   const channelKeys = new Map<string, string>();
   const taken = new Set<string>();
+  // A document without our envelope whose channel address is already a routing key of our grammar (one
+  // message, no placeholder, no other channel on that address) keeps it as its key, so documents written
+  // for Bloodbank without the envelope keep their keys and names; every other channel is keyed by its id.
+  const addressCount = new Map<string, number>();
+  for (const c of parsed.channels)
+    if (c.address !== null) addressCount.set(c.address, (addressCount.get(c.address) ?? 0) + 1);
+  const grammatical = (c: ParsedChannel): boolean =>
+    c.address !== null &&
+    ROUTING_KEY.test(c.address) &&
+    c.messages.length === 1 &&
+    addressCount.get(c.address) === 1;
   for (const channel of parsed.channels) {
     let base: string;
-    if (ours) base = channel.address ?? channel.id;
+    if (ours || grammatical(channel)) base = channel.address ?? channel.id;
     else if (v2) {
       // 2.x names a channel by its address: its one operationId names it better, when there is one.
       const ids = [...new Set((opsByChannel.get(channel.id) ?? []).map((o) => o.id).filter(Boolean))];
@@ -287,6 +298,12 @@ function buildModel(
     return candidates.length === 1 ? (candidates[0] as Draft).key : null;
   };
 
+  // `x-bloodbank-error` names a key, or (a document without our envelope) a channel by its address.
+  const errorKeyOf = (name: string): string => {
+    if (drafts.some((d) => d.key === name)) return name;
+    const byAddress = drafts.filter((d) => d.channel.address === name);
+    return byAddress.length === 1 ? (byAddress[0] as Draft).key : name;
+  };
   const events: EventModel[] = drafts.map((d) => {
     const { channel, message, key } = d;
     const ops = (opsByChannel.get(channel.id) ?? []).filter(
@@ -300,7 +317,7 @@ function buildModel(
     let errorKey: string | null = null;
     let replied = false;
     for (const op of ops) {
-      if (op.errorKey !== null) errorKey ??= op.errorKey;
+      if (op.errorKey !== null) errorKey ??= errorKeyOf(op.errorKey);
       if (!op.reply) continue;
       replied = true;
       replyKey ??= keyOf(
