@@ -16,7 +16,7 @@
  * that conversion is registered in the store as a document of its own.
  */
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
+import { CodegenError } from '../runtime/errors/codegen-error.js';
 import type { DeliveryBinding, ExchangeBinding, ParameterDefinition } from '../runtime/registry.js';
 import { ROUTING_KEY } from '../runtime/registry.js';
 import type { EventModel, Model } from './model.js';
