@@ -1,4 +1,5 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isCodegenError } from 'bloodbank/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
@@ -54,7 +55,7 @@ export async function buildFiles(
   const modelPromise = loadModel(input, options);
   trace('model read, parser started');
   const [
-    { generate, validatorGroups },
+    { generate, validatorGroups, withHeaderEvents },
     { ajvInput, compileConsumeGroupsInWorker, compileValidatorSubset },
     { findUpcasters },
     model,
@@ -69,16 +70,18 @@ export async function buildFiles(
   try {
     // Validators are compiled per domain (generated/<domain>/validators/): the consume stages in a
     // worker thread when one is used, while this thread compiles the publish stages.
+    // Header schemas (documents we did not write) are validated like payloads (generate.ts withHeaderEvents).
+    const validated = withHeaderEvents(model);
     const groups = validatorGroups(model);
     const consume = compileConsumeGroupsInWorker(
-      model,
+      validated,
       groups.map((g) => g.exportNames),
     );
     let precompiled: Map<string, { publish: string; consume: string }> | undefined;
     if (consume) {
-      const input = ajvInput(model);
+      const input = ajvInput(validated);
       const publish = groups.map(
-        (g) => compileValidatorSubset(model, input, new Set(g.exportNames), '').publish,
+        (g) => compileValidatorSubset(validated, input, new Set(g.exportNames), '').publish,
       );
       const consumed = await consume;
       precompiled = new Map(
@@ -100,7 +103,11 @@ export async function buildFiles(
       model.events.map((e) => e.key),
     );
   const inputs = hashInputs(dirname(resolve(input)), [
-    ...model.store.docs().map((d) => d.file),
+    // Schemas converted from another format (Avro) are no files: their document is an input already.
+    ...model.store
+      .docs()
+      .map((d) => d.file)
+      .filter((f) => existsSync(f)),
     ...(policy ? [policy] : []),
   ]);
   return { model, files: [...files, manifestFile(buildManifest(inputs, files))] };

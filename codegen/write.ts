@@ -21,7 +21,9 @@ export const CONTRACT_LOCK = 'contract.lock.json';
  * imports no other package (chokidar, used by `--watch` only, is the exception).
  */
 export const OUTPUT_PACKAGES = [
+  '@asyncapi/avro-schema-parser',
   '@asyncapi/parser',
+  '@stoplight/spectral-parsers',
   'ajv',
   'ajv-formats',
   'js-yaml',
