@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
-import { loadModel } from './load.js';
+import { type LoadOptions, loadModel } from './load.js';
 import type { Model } from './model.js';
 import { checkPolicy, policyFileOf } from './policy.js';
 import { buildManifest, diffFiles, hashInputs, manifestFile, manifestUpToDate, writeFiles } from './write.js';
@@ -47,10 +47,11 @@ function phaseTrace(): (phase: string) => void {
 export async function buildFiles(
   input: string,
   out: string = join(dirname(input), 'generated'),
+  options: LoadOptions = {},
 ): Promise<{ model: Model; files: GeneratedFile[] }> {
   // Start the parser first (a worker thread when compiled), then load the emitter (ts-morph, ajv) meanwhile.
   const trace = phaseTrace();
-  const modelPromise = loadModel(input);
+  const modelPromise = loadModel(input, options);
   trace('model read, parser started');
   const [
     { generate, validatorGroups },

@@ -1,29 +1,42 @@
 /**
- * load: AsyncAPI document → Model. @asyncapi/parser validates the document (errors stop codegen with their
- * JSON pointer); the model is read from the raw document so that `$ref`s stay visible and shared schemas
- * become shared types.
+ * load: AsyncAPI document (2.0–2.6 or 3.x, YAML or JSON) → Model.
+ *
+ * The STRUCTURE is read from @asyncapi/parser's model (validate-document.ts, in the parser's worker):
+ * channels, addresses, parameters, bindings, servers' protocols, messages (traits applied), headers,
+ * correlation ids, operations with their intent (`isSend()`/`isReceive()`: a 2.x `publish` is what others
+ * send to the application) and replies. AsyncAPI 2.x is read through the same model (the parser reads
+ * both): converting with @asyncapi/converter first would change the pointers that error messages name
+ * into a document the user never wrote, and would add a second reader of the document.
+ *
+ * The SCHEMAS are found by the model's JSON pointers in our own schema store (schema-store.ts), which is
+ * kept for what the model lacks: the model resolves every `$ref` away, while codegen needs each schema's
+ * file and pointer (so a schema shared by several messages becomes one named type with one validator, and
+ * errors name the file the user edits), and ajv needs the files as written (`$id`s and refs). Payloads in
+ * another format (Avro) have no JSON Schema in any file: the parser's schema parser converts them, and
+ * that conversion is registered in the store as a document of its own.
  */
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
+import type { DeliveryBinding, ExchangeBinding, ParameterDefinition } from '../runtime/registry.js';
+import { ROUTING_KEY } from '../runtime/registry.js';
 import type { EventModel, Model } from './model.js';
-import type { ParserReply } from './parser-worker.js';
-import type { ParserDiagnostic } from './validate-document.js';
 import { eventNames } from './names.js';
-import { escapePointer, isObject, locationKey, SchemaStore } from './schema-store.js';
+import { bundleForParser, startParser } from './parser.js';
+import { escapePointer, isObject, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
+import type { ParsedChannel, ParsedDocument, ParsedMessage, ParsedOperation } from './validate-document.js';
+
 export { ROUTING_KEY } from '../runtime/registry.js';
-import { type ExchangeBinding, ROUTING_KEY } from '../runtime/registry.js';
+export { bundleForParser, type ParserInput, type ParserMode, startValidation } from './parser.js';
 
 export interface LoadOptions {
-  /** Skip @asyncapi/parser validation (used by `--check` fast paths and benchmarks of the emitter alone). */
-  readonly skipValidation?: boolean;
+  /** Print warnings (ignored `$ref` siblings, …) here; default: stderr. */
+  readonly warn?: (message: string) => void;
 }
 
 export async function loadModel(inputPath: string, options: LoadOptions = {}): Promise<Model> {
   // A worker starts loading @asyncapi/parser before the document is even read (see ParserMode).
-  const parser = options.skipValidation ? null : startParser();
-  let validation: Promise<void> | null = null;
+  const parser = startParser();
   try {
     const input = resolvePath(inputPath);
     const store = new SchemaStore(dirname(input));
@@ -32,190 +45,292 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
     const root = doc.json;
     if (!isObject(root)) throw new CodegenError(display, '', 'not an AsyncAPI document (expected a mapping)');
     const version = root['asyncapi'];
-    if (typeof version !== 'string' || !version.startsWith('3.')) {
+    if (typeof version !== 'string' || !/^[23]\./.test(version)) {
       throw new CodegenError(
         display,
         '/asyncapi',
-        `expected an AsyncAPI 3.x document, got ${JSON.stringify(version ?? null)}`,
+        `expected an AsyncAPI 2.x or 3.x document, got ${JSON.stringify(version ?? null)}`,
       );
     }
-    try {
-      store.preload(join(dirname(input), 'schemas'));
-      if (parser) {
-        validation = parser.validate(bundleForParser(store, doc), display);
-        // Never leave a rejection unhandled when building the model fails first.
-        validation.catch(() => undefined);
-      }
-      return await buildModel(input, store, doc, display, root, validation ?? Promise.resolve());
-    } catch (error) {
-      // An error located in a schema file is ours and precise; for the document itself the parser's
-      // diagnosis of an invalid document comes first.
-      if (validation && !(isCodegenError(error) && error.file !== display)) await validation;
-      throw error;
-    }
+    store.preload(join(dirname(input), 'schemas'));
+    const parsed = await parser.parse(bundleForParser(store, doc), display);
+    const warnings: string[] = [];
+    const model = buildModel(store, doc, display, parsed, warnings);
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`codegen: warning: ${m}\n`));
+    for (const w of warnings) warn(w);
+    return model;
   } finally {
-    if (!validation) parser?.terminate();
+    parser.terminate();
   }
 }
 
-async function buildModel(
-  input: string,
+/** `[A-Za-z0-9._-]+`: what a registry key (and a route, an MCP tool name) may hold. */
+const SAFE_KEY = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * A key from a name the document gives (a 3.x channel id is usually already safe); else its words joined
+ * with `.`: a 2.x channel named `smartylighting/streetlights/1/0/event/{id}/lighting/measured` becomes
+ * `smartylighting.streetlights.1.0.event.id.lighting.measured`, `/` becomes `root`.
+ */
+export function safeKey(text: string): string {
+  if (SAFE_KEY.test(text)) return text;
+  return (
+    text
+      .replace(/[{}]/g, '')
+      .split(/[^A-Za-z0-9_-]+/)
+      .filter(Boolean)
+      .join('.') || 'root'
+  );
+}
+
+/** Follows `$ref`s through the document's structure (not schemas): the node at a model pointer. */
+class Walker {
+  constructor(
+    private readonly store: SchemaStore,
+    private readonly doc: SchemaDoc,
+    private readonly warnings: string[],
+  ) {}
+
+  /** A Reference Object's target; its sibling keys are ignored, as the specification says (with a warning). */
+  follow(loc: Location, seen = new Set<string>()): Location {
+    const node = this.store.get(loc);
+    if (!isObject(node) || typeof node['$ref'] !== 'string') return loc;
+    const key = `${loc.doc.file}#${loc.pointer}`;
+    if (seen.has(key)) throw new CodegenError(this.store.display(loc.doc.file), loc.pointer, 'circular $ref');
+    seen.add(key);
+    const siblings = Object.keys(node).filter((k) => k !== '$ref');
+    if (siblings.length > 0 && !isSchemaPointer(loc.pointer))
+      this.warnings.push(
+        `${this.store.display(loc.doc.file)}#${loc.pointer}: keys beside $ref ignored (${siblings.join(', ')}), as the AsyncAPI specification says of a Reference Object`,
+      );
+    return this.follow(this.store.resolve(node['$ref'], loc), seen);
+  }
+
+  /** The location the model's pointer `pointer` reaches from the document's root, through `$ref`s. */
+  at(pointer: string): Location {
+    let loc: Location = { doc: this.doc, pointer: '' };
+    if (pointer === '') return loc;
+    for (const token of pointer.slice(1).split('/')) {
+      loc = this.follow(loc);
+      loc = { doc: loc.doc, pointer: `${loc.pointer}/${token}` };
+    }
+    return this.follow(loc);
+  }
+}
+
+/** Inside a payload or headers schema, where `$ref` siblings are JSON Schema's business, not ours. */
+function isSchemaPointer(pointer: string): boolean {
+  return /\/(payload|headers|schema)(\/|$)/.test(pointer);
+}
+
+/** A Multi Format Schema Object (3.x `{schemaFormat, schema}`) or a plain schema. */
+function schemaIn(store: SchemaStore, walker: Walker, loc: Location): Location {
+  const node = store.get(loc);
+  if (isObject(node) && node['schema'] !== undefined && node['schemaFormat'] !== undefined)
+    return walker.follow({ doc: loc.doc, pointer: `${loc.pointer}/schema` });
+  return loc;
+}
+
+interface Draft {
+  channel: ParsedChannel;
+  message: ParsedMessage;
+  key: string;
+  msgLoc: Location;
+  payload: Location;
+  envelope: Location | null;
+  headers: Location | null;
+}
+
+function buildModel(
   store: SchemaStore,
   doc: SchemaDoc,
   display: string,
-  root: JsonObject,
-  validation: Promise<void>,
-): Promise<Model> {
-  void input;
+  parsed: ParsedDocument,
+  warnings: string[],
+): Model {
+  const walker = new Walker(store, doc, warnings);
+  const v2 = parsed.asyncapi.startsWith('2.');
+  const opsByChannel = new Map<string, ParsedOperation[]>();
+  for (const op of parsed.operations)
+    if (op.channelId !== null)
+      opsByChannel.set(op.channelId, [...(opsByChannel.get(op.channelId) ?? []), op]);
 
-  const channels = isObject(root['channels']) ? root['channels'] : {};
-  const operations = isObject(root['operations']) ? root['operations'] : {};
-
-  // Operations that reply, indexed by the channel they receive on.
-  const replies = new Map<string, { replyChannel: string | null; errorKey: string | null }>();
-  for (const [opId, rawOp] of Object.entries(operations)) {
-    const opLoc = derefLoc(store, { doc, pointer: `/operations/${escapePointer(opId)}` });
-    const op = store.get(opLoc);
-    if (!isObject(op) || !isObject(op['channel']) || typeof op['channel']['$ref'] !== 'string') continue;
-    void rawOp;
-    const channelKey = locationKey(derefLoc(store, store.resolve(op['channel']['$ref'], opLoc)));
-    const reply = op['reply'];
-    let replyChannel: string | null = null;
-    if (isObject(reply)) {
-      const replyLoc = derefLoc(store, { doc: opLoc.doc, pointer: `${opLoc.pointer}/reply` });
-      const r = store.get(replyLoc);
-      if (isObject(r) && isObject(r['channel']) && typeof r['channel']['$ref'] === 'string') {
-        const chLoc = derefLoc(store, store.resolve(r['channel']['$ref'], replyLoc));
-        const ch = store.get(chLoc);
-        replyChannel =
-          isObject(ch) && typeof ch['address'] === 'string'
-            ? ch['address']
-            : (chLoc.pointer.split('/').pop() ?? null);
+  // First pass: every (channel, message) with its schema locations; whether the document is ours.
+  let envelope: Location | null = null;
+  const drafts: Draft[] = [];
+  for (const channel of parsed.channels) {
+    // A channel without messages (a binding-only queue declaration) is accepted: there is nothing to
+    // publish or consume on it, so it has no registry entry.
+    for (const message of channel.messages) {
+      const msgLoc = walker.at(message.pointer);
+      let payload: Location;
+      if (message.converted !== null) {
+        // Converted by the parser's schema parser (Avro): a schema document of its own, not on disk.
+        const file = resolvePath(
+          dirname(doc.file),
+          `${display}.converted`,
+          `${safeKey(channel.id)}.${safeKey(message.id)}.schema.json`,
+        );
+        payload = { doc: store.addDocument(file, message.converted), pointer: '' };
+      } else if (message.hasPayload) {
+        payload = schemaIn(store, walker, walker.at(`${message.pointer}/payload`));
+      } else {
+        // No payload: any value (the specification leaves it open).
+        const file = resolvePath(dirname(doc.file), `${display}.converted`, 'any.schema.json');
+        payload = { doc: store.addDocument(file, {}), pointer: '' };
       }
-    }
-    const errorKey = typeof op['x-bloodbank-error'] === 'string' ? op['x-bloodbank-error'] : null;
-    if (replyChannel !== null || errorKey !== null) {
-      const prev = replies.get(channelKey);
-      replies.set(channelKey, {
-        replyChannel: replyChannel ?? prev?.replyChannel ?? null,
-        errorKey: errorKey ?? prev?.errorKey ?? null,
+      const unwrapped = unwrapEnvelope(store, payload, display);
+      if (unwrapped && !envelope) envelope = unwrapped.envelope;
+      const headers = message.hasHeaders
+        ? schemaIn(store, walker, walker.at(`${message.pointer}/headers`))
+        : null;
+      drafts.push({
+        channel,
+        message,
+        key: '',
+        msgLoc,
+        payload: unwrapped ? unwrapped.payload : payload,
+        envelope: unwrapped ? unwrapped.envelope : null,
+        headers,
       });
     }
   }
+  const ours = envelope !== null;
 
-  let envelope: Location | null = null;
-  const events: EventModel[] = [];
+  // Keys. Ours: the routing key is the address, in the grammar of DESIGN.md §3, one message a channel.
+  // A document we did not write: the channel id (+ `.messageId` when the channel has several messages).
+  const channelKeys = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const channel of parsed.channels) {
+    let base: string;
+    if (ours) base = channel.address ?? channel.id;
+    else if (v2) {
+      // 2.x names a channel by its address: its one operationId names it better, when there is one.
+      const ids = [...new Set((opsByChannel.get(channel.id) ?? []).map((o) => o.id).filter(Boolean))];
+      base = safeKey(ids.length === 1 ? (ids[0] as string) : channel.id);
+    } else base = safeKey(channel.id);
+    let key = base;
+    for (let n = 2; !ours && taken.has(key); n++) key = `${base}-${n}`;
+    taken.add(key);
+    channelKeys.set(channel.id, key);
+  }
   const seenKeys = new Map<string, string>();
-  for (const channelId of Object.keys(channels).sort()) {
-    const chPointer = `/channels/${escapePointer(channelId)}`;
-    const chLoc = derefLoc(store, { doc, pointer: chPointer });
-    const channel = store.get(chLoc);
-    if (!isObject(channel)) throw new CodegenError(display, chPointer, 'channel must be a mapping');
-    const key = typeof channel['address'] === 'string' ? channel['address'] : channelId;
-    if (!ROUTING_KEY.test(key)) {
-      throw new CodegenError(
-        display,
-        `${chPointer}/address`,
-        `routing key ${JSON.stringify(key)} is outside the grammar ${ROUTING_KEY.source} (2 to 6 lowercase tokens; no * or #)`,
-      );
-    }
-    const dup = seenKeys.get(key);
-    if (dup)
-      throw new CodegenError(display, chPointer, `routing key ${key} is also the address of channel ${dup}`);
-    seenKeys.set(key, channelId);
-    const messages = isObject(channel['messages']) ? Object.keys(channel['messages']).sort() : [];
-    if (messages.length === 0)
-      throw new CodegenError(
-        display,
-        channel['messages'] === undefined ? chPointer : `${chPointer}/messages`,
-        `channel ${channelId} has no message`,
-      );
-    if (messages.length > 1) {
-      throw new CodegenError(
-        display,
-        `${chPointer}/messages`,
-        `channel ${channelId} has ${messages.length} messages; one routing key carries one message type`,
-      );
-    }
-    const msgLoc = derefLoc(store, {
-      doc: chLoc.doc,
-      pointer: `${chLoc.pointer}/messages/${escapePointer(messages[0] as string)}`,
-    });
-    const message = store.get(msgLoc);
-    if (!isObject(message)) throw new CodegenError(display, msgLoc.pointer, 'message must be a mapping');
-    if (message['payload'] === undefined)
-      throw new CodegenError(
-        display,
-        `${msgLoc.pointer}/payload`,
-        `message of channel ${channelId} has no payload`,
-      );
-    let schemaLoc: Location = { doc: msgLoc.doc, pointer: `${msgLoc.pointer}/payload` };
-    const payloadNode = store.get(derefLoc(store, schemaLoc));
-    if (
-      isObject(payloadNode) &&
-      payloadNode['schema'] !== undefined &&
-      (payloadNode['schemaFormat'] !== undefined || Object.keys(payloadNode).length <= 2)
-    ) {
-      const fmt = payloadNode['schemaFormat'];
-      if (typeof fmt === 'string' && !/json|asyncapi/i.test(fmt)) {
+  for (const d of drafts) {
+    const chPointer = d.channel.pointer;
+    const base = channelKeys.get(d.channel.id) as string;
+    if (ours) {
+      if (!ROUTING_KEY.test(base))
         throw new CodegenError(
           display,
-          `${schemaLoc.pointer}/schemaFormat`,
-          `schema format ${fmt} is not supported (JSON Schema or AsyncAPI Schema only)`,
+          `${chPointer}/address`,
+          `routing key ${JSON.stringify(base)} is outside the grammar ${ROUTING_KEY.source} (2 to 6 lowercase tokens; no * or #), which documents using the Bloodbank envelope follow`,
         );
-      }
-      schemaLoc = { ...derefLoc(store, schemaLoc), pointer: `${derefLoc(store, schemaLoc).pointer}/schema` };
+      if (d.channel.messages.length > 1)
+        throw new CodegenError(
+          display,
+          `${chPointer}/messages`,
+          `channel ${d.channel.id} has ${d.channel.messages.length} messages; in a document using the Bloodbank envelope one routing key carries one message type`,
+        );
+      const dup = seenKeys.get(base);
+      if (dup)
+        throw new CodegenError(
+          display,
+          chPointer,
+          `routing key ${base} is also the address of channel ${dup}`,
+        );
     }
-    const unwrapped = unwrapEnvelope(store, schemaLoc, key, display);
-    if (unwrapped && !envelope) envelope = unwrapped.envelope;
-    const payload = unwrapped ? unwrapped.payload : schemaLoc;
-    const payloadSchema = store.get(store.deref(payload));
+    d.key = d.channel.messages.length > 1 ? `${base}.${safeKey(d.message.id)}` : base;
+    seenKeys.set(d.key, d.channel.id);
+  }
+  const keyOf = (channelId: string | null, messageId: string | null): string | null => {
+    if (channelId === null) return null;
+    const candidates = drafts.filter((d) => d.channel.id === channelId);
+    if (messageId !== null) return candidates.find((d) => d.message.id === messageId)?.key ?? null;
+    return candidates.length === 1 ? (candidates[0] as Draft).key : null;
+  };
 
-    const tags = Array.isArray(message['tags']) ? message['tags'] : [];
-    const tagged = tags.some((t) => isObject(t) && t['name'] === 'command');
-    const reply = replies.get(locationKey(chLoc));
-    const kind = tagged || (reply?.replyChannel ?? null) !== null ? 'command' : 'event';
+  const events: EventModel[] = drafts.map((d) => {
+    const { channel, message, key } = d;
+    const ops = (opsByChannel.get(channel.id) ?? []).filter(
+      (o) => o.messageIds.length === 0 || o.messageIds.includes(message.id),
+    );
+    const payloadSchema = store.get(store.deref(d.payload));
+    const schemaObj = isObject(payloadSchema) ? payloadSchema : {};
+    // Replies: a `send` with a reply is a request we make, a `receive` with one a request we answer.
+    let replyKey: string | null = null;
+    let replyAddress: string | null = null;
+    let errorKey: string | null = null;
+    let replied = false;
+    for (const op of ops) {
+      if (op.errorKey !== null) errorKey ??= op.errorKey;
+      if (!op.reply) continue;
+      replied = true;
+      replyKey ??= keyOf(
+        op.reply.channelId,
+        op.reply.messageIds.length === 1 ? (op.reply.messageIds[0] as string) : null,
+      );
+      if (op.reply.address !== null) replyAddress ??= op.reply.address;
+    }
+    const tagged = message.tags.includes('command');
+    const kind = tagged || replied ? 'command' : 'event';
     const tokens = key.split('.');
     const domain = tokens[0] as string;
-    const group = typeof channel['x-bloodbank-group'] === 'string' ? channel['x-bloodbank-group'] : domain;
-
     const examples: Json[] = [];
-    if (isObject(payloadSchema) && Array.isArray(payloadSchema['examples']))
-      examples.push(...payloadSchema['examples']);
-    if (Array.isArray(message['examples'])) {
-      for (const ex of message['examples']) {
-        if (!isObject(ex) || ex['payload'] === undefined) continue;
-        const p = ex['payload'];
-        examples.push(unwrapped && isObject(p) && p['payload'] !== undefined ? p['payload'] : p);
-      }
+    if (Array.isArray(schemaObj['examples'])) examples.push(...schemaObj['examples']);
+    for (const ex of message.examples) {
+      if (ex.payload === undefined) continue;
+      const p = ex.payload;
+      examples.push(d.envelope && isObject(p) && p['payload'] !== undefined ? (p['payload'] as Json) : p);
     }
-    const str = (v: Json | undefined): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
-    const schemaObj = isObject(payloadSchema) ? payloadSchema : {};
-    events.push({
+    const str = (v: Json | string | null | undefined): string | null =>
+      typeof v === 'string' && v.trim() ? v.trim() : null;
+    const base: EventModel = {
       key,
       tokens,
       domain,
-      group,
+      group: channel.group ?? domain,
       kind,
       names: eventNames(key),
-      channelId,
-      title: str(message['title']) ?? str(schemaObj['title']) ?? key,
+      channelId: channel.id,
+      title: str(message.title) ?? str(schemaObj['title'] as Json) ?? str(message.name) ?? key,
       description:
-        str(schemaObj['description']) ?? str(message['description']) ?? str(message['summary']) ?? '',
-      payload,
-      replyKey: reply?.replyChannel ?? null,
-      errorKey: reply?.errorKey ?? null,
-      exchange: channelExchange(store, chLoc, display),
+        str(schemaObj['description'] as Json) ?? str(message.description) ?? str(message.summary) ?? '',
+      payload: d.payload,
+      replyKey,
+      errorKey,
+      exchange: channelExchange(channel, display),
       examples,
-    });
-  }
+      foreign: null,
+    };
+    if (ours) return base;
+    return {
+      ...base,
+      foreign: {
+        messageId: message.id,
+        address: channel.address,
+        parameters: addressParameters(channel),
+        delivery: deliveryOf(channel, message, ops),
+        discriminator: null,
+        headers: d.headers,
+        correlationIdLocation: message.correlationId,
+        replyAddress,
+        send: ops.filter((o) => o.action === 'send').map((o) => o.id),
+        receive: ops.filter((o) => o.action === 'receive').map((o) => o.id),
+        operations: ops.length > 0 || (opsByChannel.get(channel.id) ?? []).length > 0,
+      },
+    };
+  });
+  if (ours) for (const d of drafts) checkEventType(store, d, display);
+  else addDiscriminators(store, events);
+
   events.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keys = new Set(events.map((e) => e.key));
   for (const e of events) {
     for (const [what, target] of [
       ['reply', e.replyKey],
       ['x-bloodbank-error', e.errorKey],
     ] as const) {
-      if (target !== null && !seenKeys.has(target)) {
+      if (target !== null && !keys.has(target)) {
         throw new CodegenError(
           display,
           `/channels/${escapePointer(e.channelId)}`,
@@ -224,24 +339,31 @@ async function buildModel(
       }
     }
   }
-  const info = isObject(root['info']) ? root['info'] : {};
   return {
     input: display,
-    title: typeof info['title'] === 'string' ? info['title'] : 'AsyncAPI',
-    version: typeof info['version'] === 'string' ? info['version'] : '0.0.0',
+    title: parsed.title || 'AsyncAPI',
+    version: parsed.version || '0.0.0',
     events,
     envelope,
     store,
-    validation,
+    document: doc,
+    validation: Promise.resolve(),
   };
 }
 
-function derefLoc(store: SchemaStore, loc: Location): Location {
-  const node = store.get(loc);
-  if (isObject(node) && typeof node['$ref'] === 'string' && Object.keys(node).length === 1) {
-    return derefLoc(store, store.resolve(node['$ref'], loc));
-  }
-  return loc;
+/** Ours: the envelope's `event_type` const must be the channel's address. */
+function checkEventType(store: SchemaStore, d: Draft, display: string): void {
+  if (!d.envelope) return;
+  const payloadPointer = d.payload.pointer;
+  const branch = { doc: d.payload.doc, pointer: payloadPointer.replace(/\/properties\/payload$/, '') };
+  const node = store.get(branch);
+  const et = isObject(node) && isObject(node['properties']) ? node['properties']['event_type'] : undefined;
+  if (isObject(et) && et['const'] !== undefined && et['const'] !== d.key)
+    throw new CodegenError(
+      display,
+      `${branch.pointer}/properties/event_type/const`,
+      `event_type const ${JSON.stringify(et['const'])} differs from the channel address ${d.key}`,
+    );
 }
 
 /**
@@ -251,39 +373,27 @@ function derefLoc(store: SchemaStore, loc: Location): Location {
 function unwrapEnvelope(
   store: SchemaStore,
   schemaLoc: Location,
-  key: string,
   display: string,
 ): { envelope: Location; payload: Location } | null {
-  const loc = derefLoc(store, schemaLoc);
+  const loc = store.deref(schemaLoc);
   const node = store.get(loc);
   if (!isObject(node) || !Array.isArray(node['allOf'])) return null;
   let envelope: Location | null = null;
   let payload: Location | null = null;
   node['allOf'].forEach((_branch, i) => {
-    const bLoc = derefLoc(store, { doc: loc.doc, pointer: `${loc.pointer}/allOf/${i}` });
+    const bLoc = store.deref({ doc: loc.doc, pointer: `${loc.pointer}/allOf/${i}` });
     const b = store.get(bLoc);
     if (!isObject(b)) return;
     if (b['x-bloodbank-envelope'] === true) envelope = bLoc;
-    else if (isObject(b['properties'])) {
-      const props = b['properties'];
-      const et = props['event_type'];
-      if (isObject(et) && et['const'] !== undefined && et['const'] !== key) {
-        throw new CodegenError(
-          display,
-          `${bLoc.pointer}/properties/event_type/const`,
-          `event_type const ${JSON.stringify(et['const'])} differs from the channel address ${key}`,
-        );
-      }
-      if (props['payload'] !== undefined)
-        payload = { doc: bLoc.doc, pointer: `${bLoc.pointer}/properties/payload` };
-    }
+    else if (isObject(b['properties']) && b['properties']['payload'] !== undefined)
+      payload = { doc: bLoc.doc, pointer: `${bLoc.pointer}/properties/payload` };
   });
   if (!envelope) return null;
   if (!payload)
     throw new CodegenError(
       display,
       loc.pointer,
-      `message of ${key} uses the envelope but does not say what its payload is (properties.payload)`,
+      'message uses the envelope but does not say what its payload is (properties.payload)',
     );
   return { envelope, payload };
 }
@@ -291,22 +401,20 @@ function unwrapEnvelope(
 const EXCHANGE_TYPES = ['topic', 'direct', 'fanout', 'headers'] as const;
 
 /**
- * The exchange a channel's AMQP binding names (`bindings.amqp.exchange`, binding 0.3.0), or null when it
- * names none (no binding, `is: queue`, or no exchange name): the runtime then uses its default exchange.
- * `type` defaults to `topic` and `durable` to true, as RabbitMQ declares them.
+ * The exchange a channel's AMQP binding names (`bindings.amqp.exchange`, 2.x and 3.x alike), or null when
+ * it names none (no binding, `is: queue`, no exchange name, or the `default` exchange): the runtime then
+ * uses its default exchange. `type` defaults to `topic` and `durable` to true, as RabbitMQ declares them.
  */
-function channelExchange(store: SchemaStore, chLoc: Location, display: string): ExchangeBinding | null {
-  const bindingsLoc = derefLoc(store, { doc: chLoc.doc, pointer: `${chLoc.pointer}/bindings` });
-  if (!isObject(store.get(bindingsLoc))) return null;
-  const amqpLoc = derefLoc(store, { doc: bindingsLoc.doc, pointer: `${bindingsLoc.pointer}/amqp` });
-  const amqp = store.get(amqpLoc);
+function channelExchange(channel: ParsedChannel, display: string): ExchangeBinding | null {
+  const amqp = channel.bindings['amqp'];
   if (!isObject(amqp) || amqp['is'] === 'queue' || !isObject(amqp['exchange'])) return null;
   const exchange = amqp['exchange'];
-  const at = `${amqpLoc.pointer}/exchange`;
-  if (exchange['name'] === undefined) return null;
+  const at = `${channel.pointer}/bindings/amqp/exchange`;
+  if (exchange['name'] === undefined || exchange['name'] === null) return null;
   if (typeof exchange['name'] !== 'string' || exchange['name'] === '')
     throw new CodegenError(display, `${at}/name`, 'exchange name must be a non-empty string');
   const type = exchange['type'] ?? 'topic';
+  if (type === 'default') return null;
   if (!EXCHANGE_TYPES.includes(type as ExchangeBinding['type']))
     throw new CodegenError(
       display,
@@ -319,161 +427,121 @@ function channelExchange(store: SchemaStore, chLoc: Location, display: string): 
   return { name: exchange['name'], type: type as ExchangeBinding['type'], durable };
 }
 
-/** The document as the parser sees it: one JSON text, every file's schema moved under `components.schemas`. */
-export interface ParserInput {
-  readonly text: string;
-  /** `components.schemas` name → the file it came from (display path), to map diagnostics back. */
-  readonly files: Readonly<Record<string, string>>;
-}
-
-/**
- * Bundle the document and the schema files it references into one JSON document whose `$ref`s are all
- * internal. The parser's resolver copies the whole document per external file it follows (quadratic);
- * internal refs are much cheaper, and the document it validates is the same.
- */
-export function bundleForParser(store: SchemaStore, main: SchemaDoc): ParserInput {
-  const names = new Map<SchemaDoc, string>();
-  const files: Record<string, string> = {};
-  const pending: SchemaDoc[] = [];
-  const nameOf = (d: SchemaDoc): string => {
-    let n = names.get(d);
-    if (!n) {
-      n = `bloodbank_file_${names.size}`;
-      names.set(d, n);
-      files[n] = store.display(d.file);
-      pending.push(d);
-    }
-    return n;
-  };
-  const rewrite = (node: Json, d: SchemaDoc, pointer: string): Json => {
-    if (Array.isArray(node)) return node.map((n, i) => rewrite(n, d, `${pointer}/${i}`));
-    if (!isObject(node)) return node;
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(node)) {
-      if (k === '$ref' && typeof v === 'string') {
-        const t = store.resolve(v, { doc: d, pointer });
-        out[k] = t.doc === main ? `#${t.pointer}` : `#/components/schemas/${nameOf(t.doc)}${t.pointer}`;
-      } else if (k === 'examples' || k === 'example' || k === 'default' || k === 'const' || k === 'enum')
-        out[k] = v;
-      else out[k] = rewrite(v, d, `${pointer}/${escapePointer(k)}`);
-    }
-    return out;
-  };
-  const root = rewrite(main.json, main, '') as JsonObject;
-  const components: JsonObject = isObject(root['components']) ? { ...root['components'] } : {};
-  const schemas: JsonObject = isObject(components['schemas']) ? { ...components['schemas'] } : {};
-  for (let d = pending.shift(); d; d = pending.shift()) {
-    const body = rewrite(d.json, d, '');
-    if (isObject(body)) {
-      delete body['$id'];
-      delete body['$schema'];
-    }
-    schemas[names.get(d) as string] = body;
-  }
-  components['schemas'] = schemas;
-  root['components'] = components;
-  return { text: JSON.stringify(root), files };
-}
-
-interface DocumentParser {
-  /** Validate the bundled document (once); resolves when the parser accepts it. */
-  validate(input: ParserInput, display: string): Promise<void>;
-  /** Stop the parser's worker, if any, without validating. */
-  terminate(): void;
-}
-
-/**
- * Where @asyncapi/parser runs. Compiled (dist/, the `bloodbank-codegen` bin, `npm run codegen`), in a worker
- * thread running codegen/parser-worker.js: the parse takes most of codegen's time, and in the worker it
- * overlaps the main thread's model building and emitting. From the TypeScript sources (tsx, vitest), in
- * this thread: on Node 20 a worker cannot start from a .ts file (tsx's loader does not reach a worker's
- * entry module: `execArgv: ['--import', 'tsx']` fails with ERR_UNKNOWN_FILE_EXTENSION), and the worker
- * buys speed only; the verdict is the same either way (test/codegen/parser-worker.test.ts).
- */
-export type ParserMode = 'worker' | 'in-process';
-
-const defaultParserMode = (): ParserMode => (import.meta.url.endsWith('.ts') ? 'in-process' : 'worker');
-
-/** Start the parser (see ParserMode); the worker is spawned at once and loads the parser meanwhile. */
-export function startParser(mode: ParserMode = defaultParserMode()): DocumentParser {
-  if (mode === 'in-process') {
-    return {
-      async validate(input, display) {
-        const { validateDocument } = await import('./validate-document.js');
-        const errors = await validateDocument(input.text).catch((error: unknown) => [
-          { message: error instanceof Error ? error.message : String(error), severity: 0, path: [] },
-        ]);
-        if (errors.length > 0) throw diagnosticError(errors, input, display);
-      },
-      terminate() {},
-    };
-  }
-  const worker = new Worker(new URL('./parser-worker.js', import.meta.url));
-  const result = new Promise<ParserReply>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the parser's worker exited with code ${code}`)));
+/** The address's `{param}` placeholders in order, described by the channel's parameters. */
+function addressParameters(channel: ParsedChannel): ParameterDefinition[] {
+  if (channel.address === null) return [];
+  const names = [...new Set([...channel.address.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1] as string))];
+  return names.map((name) => {
+    const p = channel.parameters.find((q) => q.name === name);
+    return p ? { ...p } : { name };
   });
-  result.catch(() => undefined);
-  return {
-    validate(input, display) {
-      worker.postMessage(input.text);
-      return result.then(
-        (reply) => {
-          void worker.terminate();
-          const errors = reply.ok ? reply.errors : [{ message: reply.message, severity: 0, path: [] }];
-          if (errors.length > 0) throw diagnosticError(errors, input, display);
-        },
-        (cause: Error) => {
-          void worker.terminate();
-          throw new CodegenError(display, '', `AsyncAPI parser failed: ${cause.message}`, { cause });
-        },
-      );
-    },
-    terminate() {
-      void worker.terminate();
-    },
-  };
 }
 
-/** Validate a bundled document with @asyncapi/parser (in a worker thread when running compiled). */
-export function startValidation(
-  input: ParserInput,
-  display: string,
-  mode: ParserMode = defaultParserMode(),
-): Promise<void> {
-  return startParser(mode).validate(input, display);
-}
-
-/** The first diagnostic as a CodegenError; one inside a bundled schema file points back at that file. */
-function diagnosticError(
-  errors: readonly ParserDiagnostic[],
-  input: ParserInput,
-  display: string,
-): CodegenError {
-  const where = (d: ParserDiagnostic | undefined): { file: string; pointer: string } => {
-    const path = d?.path ?? [];
-    const file = path[0] === 'components' && path[1] === 'schemas' ? input.files[String(path[2])] : undefined;
-    const rest = file ? path.slice(3) : path;
+/**
+ * How the channel meets RabbitMQ: AMQP `is: queue` (the default exchange, the queue's name as key),
+ * an MQTT server's topic (RabbitMQ's MQTT plugin: `/` → `.` on `amq.topic`), else a routing key with the
+ * message and operation bindings' properties (`messageType`, `cc`, `deliveryMode`, `expiration`, `priority`).
+ */
+function deliveryOf(
+  channel: ParsedChannel,
+  message: ParsedMessage,
+  ops: readonly ParsedOperation[],
+): DeliveryBinding {
+  const amqp = channel.bindings['amqp'];
+  const msgAmqp = message.bindings['amqp'];
+  const messageType =
+    isObject(msgAmqp) && typeof msgAmqp['messageType'] === 'string' ? msgAmqp['messageType'] : undefined;
+  if (isObject(amqp) && amqp['is'] === 'queue') {
+    const q = isObject(amqp['queue']) ? amqp['queue'] : {};
+    const bool = (v: Json | undefined, d: boolean) => (typeof v === 'boolean' ? v : d);
     return {
-      file: file ?? display,
-      pointer: rest.length > 0 ? '/' + rest.map((p) => escapePointer(String(p))).join('/') : '',
+      is: 'queue',
+      queue: {
+        name: typeof q['name'] === 'string' && q['name'] ? q['name'] : (channel.address ?? channel.id),
+        durable: bool(q['durable'], true),
+        exclusive: bool(q['exclusive'], false),
+        autoDelete: bool(q['autoDelete'], false),
+      },
+      ...(messageType !== undefined ? { messageType } : {}),
     };
+  }
+  if (
+    !isObject(amqp) &&
+    channel.protocols.includes('mqtt') &&
+    !channel.protocols.some((p) => /^amqp/.test(p))
+  ) {
+    const qos = ops
+      .map((o) => o.bindings['mqtt'])
+      .map((b) => (isObject(b) ? b['qos'] : undefined))
+      .find((q) => q === 0 || q === 1 || q === 2);
+    return { is: 'mqtt', ...(qos !== undefined ? { qos: qos as 0 | 1 | 2 } : {}) };
+  }
+  const opAmqp = ops
+    .filter((o) => o.action === 'send')
+    .concat(ops)
+    .map((o) => o.bindings['amqp'])
+    .find((b) => isObject(b)) as JsonObject | undefined;
+  const cc =
+    opAmqp && Array.isArray(opAmqp['cc'])
+      ? opAmqp['cc'].filter((c): c is string => typeof c === 'string')
+      : [];
+  const deliveryMode = opAmqp?.['deliveryMode'];
+  const expiration = opAmqp?.['expiration'];
+  const priority = opAmqp?.['priority'];
+  return {
+    is: 'routingKey',
+    ...(messageType !== undefined ? { messageType } : {}),
+    ...(cc.length > 0 ? { cc } : {}),
+    ...(deliveryMode === 1 || deliveryMode === 2 ? { deliveryMode } : {}),
+    ...(typeof expiration === 'number' && expiration >= 0 ? { expiration } : {}),
+    ...(typeof priority === 'number' ? { priority } : {}),
   };
-  const first = where(errors[0]);
-  const more =
-    errors.length > 1
-      ? ` (and ${errors.length - 1} more: ${errors
-          .slice(1, 4)
-          .map((e) => {
-            const w = where(e);
-            return `${w.file}#${w.pointer}: ${e.message}`;
-          })
-          .join('; ')})`
-      : '';
-  return new CodegenError(
-    first.file,
-    first.pointer,
-    `invalid AsyncAPI document: ${errors[0]?.message ?? 'unparsable'}${more}`,
-  );
+}
+
+/**
+ * Several messages on one channel: a top-level property whose `const` (or one-value `enum`) differs in
+ * every message tells them apart on consume (beside the AMQP `type` property).
+ */
+function addDiscriminators(store: SchemaStore, events: EventModel[]): void {
+  const byChannel = new Map<string, EventModel[]>();
+  for (const e of events) byChannel.set(e.channelId, [...(byChannel.get(e.channelId) ?? []), e]);
+  for (const [, group] of byChannel) {
+    if (group.length < 2) continue;
+    const constsOf = (e: EventModel): Map<string, Json> => {
+      const out = new Map<string, Json>();
+      const s = store.get(store.deref(e.payload));
+      if (!isObject(s) || !isObject(s['properties'])) return out;
+      const required = Array.isArray(s['required']) ? s['required'] : [];
+      for (const [name, raw] of Object.entries(s['properties'])) {
+        if (!required.includes(name)) continue;
+        let p: Json | undefined = raw;
+        if (isObject(p) && typeof p['$ref'] === 'string')
+          p = store.get(
+            store.deref({
+              doc: e.payload.doc,
+              pointer: `${store.deref(e.payload).pointer}/properties/${escapePointer(name)}`,
+            }),
+          );
+        if (!isObject(p)) continue;
+        if (p['const'] !== undefined) out.set(name, p['const']);
+        else if (Array.isArray(p['enum']) && p['enum'].length === 1) out.set(name, p['enum'][0] as Json);
+      }
+      return out;
+    };
+    const all = group.map(constsOf);
+    const first = all[0] as Map<string, Json>;
+    const name = [...first.keys()].find((n) => {
+      const values = all.map((m) => (m.has(n) ? JSON.stringify(m.get(n)) : null));
+      return values.every((v) => v !== null) && new Set(values).size === values.length;
+    });
+    if (name === undefined) continue;
+    group.forEach((e, i) => {
+      const f = e.foreign;
+      if (f)
+        (f as { discriminator: unknown }).discriminator = {
+          pointer: `/${escapePointer(name)}`,
+          value: all[i]?.get(name) ?? null,
+        };
+    });
+  }
 }

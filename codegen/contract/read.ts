@@ -38,6 +38,20 @@ export interface Contract {
 
 export const COMPATIBILITY_EXTENSION = 'x-bloodbank-compatibility';
 
+/**
+ * Contract snapshots are read from AsyncAPI 3 documents only: codegen reads a 2.x document (through the
+ * parser's model) but keeps no snapshot of it (the gate lets it through, `diff` refuses it).
+ */
+export class ContractVersionError extends CodegenError {
+  constructor(display: string) {
+    super(
+      display,
+      '/asyncapi',
+      'contract snapshots and diffs read AsyncAPI 3.x documents only (this one is 2.x)',
+    );
+  }
+}
+
 /** Read the contract of the document at `inputPath` (and the schema files beside it). */
 export function readContract(inputPath: string): Contract {
   const input = resolvePath(inputPath);
@@ -47,6 +61,7 @@ export function readContract(inputPath: string): Contract {
   const root = doc.json;
   if (!isObject(root)) throw new CodegenError(display, '', 'not an AsyncAPI document (expected a mapping)');
   const version = root['asyncapi'];
+  if (typeof version === 'string' && version.startsWith('2.')) throw new ContractVersionError(display);
   if (typeof version !== 'string' || !version.startsWith('3.')) {
     throw new CodegenError(
       display,
@@ -163,13 +178,9 @@ function payloadSchema(store: SchemaStore, loc: Location): JsonObject {
     (node['schemaFormat'] !== undefined || Object.keys(node).length <= 2)
   ) {
     const fmt = node['schemaFormat'];
-    if (typeof fmt === 'string' && !/json|asyncapi/i.test(fmt)) {
-      throw new CodegenError(
-        store.display(loc.doc.file),
-        `${loc.pointer}/schemaFormat`,
-        `schema format ${fmt} is not supported (JSON Schema or AsyncAPI Schema only)`,
-      );
-    }
+    // Another format (Avro): the snapshot keeps the schema as written, so any change to it is seen.
+    if (typeof fmt === 'string' && !/json|yaml|asyncapi/i.test(fmt))
+      return sortKeys({ 'x-schema-format': fmt, 'x-schema': node['schema'] as Json }) as JsonObject;
     at = { doc: loc.doc, pointer: `${loc.pointer}/schema` };
   }
   return bundle(store, at);

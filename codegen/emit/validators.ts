@@ -75,12 +75,18 @@ export function ajvInput(model: Model): AjvInput {
     root(`bloodbank:/payload/${e.key}`, e.names.base, store.deref(e.payload), e.key);
   if (model.envelope) root('bloodbank:/envelope', '$envelope', model.envelope, null);
   return {
-    docs: store.docs().map((doc) => ({
-      uri: doc.uri,
-      display: store.display(doc.file),
-      json: withoutAnnotations(store.forAjv(doc)) as AnySchemaObject,
-      isSchema: !/\.ya?ml$/i.test(doc.file),
-    })),
+    docs: store.docs().map((doc) => {
+      const json = withoutAnnotations(store.forAjv(doc));
+      // The AsyncAPI document is no JSON Schema: its own `id` (AsyncAPI 2.x/3.x) is no schema id.
+      const main = doc === model.document;
+      if (main && isObject(json)) delete json['id'];
+      return {
+        uri: doc.uri,
+        display: store.display(doc.file),
+        json: json as AnySchemaObject,
+        isSchema: !main && !/\.ya?ml$/i.test(doc.file),
+      };
+    }),
     roots,
   };
 }

@@ -41,6 +41,8 @@ import {
 } from '../delivery/rules.js';
 import { DEFAULT_DELIVERY_LIMIT, dlqArguments, mainQueueArguments, retryQueueArguments } from './queues.js';
 import { createExchangeRouter, ensureEventExchange, type QueueBinding } from './topology.js';
+import { isBare, type BareSubscription } from '../delivery/bare.js';
+import { checkPinned } from '../delivery/address.js';
 
 /**
  * What the consumer needs from a connection. `createConnection()` (connection.ts) provides it: channel
@@ -193,27 +195,43 @@ export async function createSubscriber<M extends Catalog>(
           gate = fallbackGate ??= createMemoryIdempotency();
         }
       }
-      const names = subscribeOptions.queue
-        ? queueNamesOf(subscribeOptions.queue)
-        : queueNames(exchange, subscribeOptions.service);
+      const registry = options.registry as unknown as Registry;
+      const older = olderVersions(registry, list, (subscribeOptions as AcceptOlder).acceptOlder);
+      const patternsWithOlder = [...list, ...older.bindings];
+      const pinned = subscribeOptions.parameters ?? {};
+      checkPinned(
+        registry.list().filter((d) => compileTopicPatterns(patternsWithOlder)(d.key)),
+        subscribeOptions.parameters,
+      );
+      const topology = router.topologyFor(patternsWithOlder, pinned);
+      // A channel bound as a queue (`is: queue`) is consumed from that queue, declared as its binding says.
+      const names = topology.queue
+        ? queueNamesOf(topology.queue.name)
+        : subscribeOptions.queue
+          ? queueNamesOf(subscribeOptions.queue)
+          : queueNames(exchange, subscribeOptions.service);
       assertOneBindingSet(
         [...subscriptions].map((s) => ({ queue: s.queue, patterns: s.patterns })),
         names.main,
         list,
       );
       const maxAttempts = subscribeOptions.maxAttempts ?? policy.maxAttempts;
-      const older = olderVersions(
-        options.registry as unknown as Registry,
-        list,
-        (subscribeOptions as AcceptOlder).acceptOlder,
-      );
       const sub = new SubscriptionImpl({
         connection,
-        registry: options.registry as unknown as Registry,
-        bindings: router.bindingsFor([...list, ...older.bindings]),
+        registry,
+        bindings: topology.bindings,
+        mainQueue: topology.queue,
+        bare: isBare(registry)
+          ? {
+              registry,
+              subscribed: compileTopicPatterns(patternsWithOlder),
+              pinned,
+              filter: topology.filter,
+            }
+          : null,
         names,
         service: subscribeOptions.service,
-        patterns: [...list, ...older.bindings],
+        patterns: patternsWithOlder,
         upcasts: older.upcasts,
         handler: handler as unknown as RawHandler,
         policy: resolveRetryPolicy({ maxAttempts, delaysMs: policy.delaysMs }),
@@ -274,6 +292,13 @@ interface SubscriptionConfig {
   readonly registry: Registry;
   /** Exchanges the main queue is bound on, with their keys. */
   readonly bindings: readonly QueueBinding[];
+  /** A queue a channel's binding names (`is: queue`): declared as it says instead of our quorum queue. */
+  readonly mainQueue: {
+    readonly durable: boolean;
+    readonly exclusive: boolean;
+    readonly autoDelete: boolean;
+  } | null;
+  readonly bare: BareSubscription | null;
   readonly names: QueueNames;
   readonly service: string;
   readonly patterns: readonly string[];
@@ -332,6 +357,7 @@ class SubscriptionImpl implements AmqpSubscription {
       patterns: cfg.patterns,
       subscribed: compileTopicPatterns(cfg.patterns),
       upcasts: cfg.upcasts,
+      bare: cfg.bare,
       policy: cfg.policy,
       gate: cfg.gate,
       onDuplicate: cfg.onDuplicate ?? null,
@@ -374,10 +400,13 @@ class SubscriptionImpl implements AmqpSubscription {
           durable: true,
           arguments: retryQueueArguments(names, delay),
         });
-      await ch.assertQueue(names.main, {
-        durable: true,
-        arguments: mainQueueArguments(names, this.#cfg.deliveryLimit),
-      });
+      const own = this.#cfg.mainQueue;
+      await ch.assertQueue(
+        names.main,
+        own
+          ? { durable: own.durable, exclusive: own.exclusive, autoDelete: own.autoDelete }
+          : { durable: true, arguments: mainQueueArguments(names, this.#cfg.deliveryLimit) },
+      );
       for (const b of bindings)
         for (const key of b.keys) await ch.bindQueue(names.main, b.exchange.name, key);
       await ch.prefetch(this.#cfg.prefetch);
@@ -488,6 +517,9 @@ class SubscriptionImpl implements AmqpSubscription {
       ...(typeof msg.properties.correlationId === 'string'
         ? { correlationId: msg.properties.correlationId }
         : {}),
+      type: msg.properties.type,
+      timestamp: msg.properties.timestamp,
+      appId: msg.properties.appId,
     };
     return deliver(
       message,

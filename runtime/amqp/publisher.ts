@@ -23,7 +23,7 @@
  *   (when the publisher opened it) the connection.
  */
 import { hostname } from 'node:os';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { pino, type Logger } from 'pino';
 import type { EventPublisher, PublishOptions, PublishReceipt } from '../bus.js';
 import { createEnvelope, type CreateEnvelopeOptions, type Envelope, type SourceInput } from '../envelope.js';
@@ -39,22 +39,17 @@ import { deterministicId } from '../ids.js';
 import { DeprecationNotices } from '../deprecation.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry } from '../registry.js';
-import { RecentMap } from '../recent-map.js';
+import type { BareRoute } from '../delivery/bare.js';
 import { createConnection, type BloodbankConnection } from './connection.js';
 import { createExchangeRouter, ensureEventExchange, type ExchangeRouter } from './topology.js';
-import { canSendDirectly, publishFields, sendConfirmed, type PublishFields } from './fast-publish.js';
-import { encodeMessage, type EncodedMessage } from '../wire.js';
+import { canSendDirectly, sendConfirmed } from './fast-publish.js';
+import { createOutboundEncoder, type OutboundEncoder } from './outbound.js';
+import { clearTimer, type Entry } from './publish-entry.js';
+import { HeldQueue } from './held-queue.js';
+import { ConfirmTracker } from './confirm-tracker.js';
+import { WorkflowIds, type PublisherTracker } from './workflow-ids.js';
 
-/** The part of the correlation tracker (runtime/redis) the publisher uses. */
-export interface PublisherTracker {
-  addCorrelation(
-    childEventId: string,
-    parentEventIds: readonly string[],
-    metadata?: Readonly<Record<string, unknown>>,
-    workflowId?: string,
-  ): Promise<unknown>;
-  getWorkflowId(eventId: string): Promise<string | null | undefined>;
-}
+export type { PublisherTracker } from './workflow-ids.js';
 
 export interface PublisherOptions<M extends Catalog = Catalog> {
   readonly registry: Registry<M>;
@@ -123,36 +118,6 @@ export interface Publisher<M extends Catalog = Catalog> extends EventPublisher<M
   readonly connection: Promise<BloodbankConnection>;
 }
 
-/** Recently linked events whose workflow id the publisher remembers (runtime/recent-map.ts). */
-const KNOWN_WORKFLOWS = 20_000;
-
-interface Entry {
-  readonly seq: number;
-  readonly envelope: Envelope;
-  readonly body: Buffer;
-  /** `channel.publish` options, built once (fixed shape), reused on republish. */
-  readonly publishOptions: Options.Publish;
-  /** The same, as the method fields and properties amqplib sends (fast-publish.ts). */
-  readonly fields: PublishFields;
-  readonly mandatory: boolean;
-  readonly timeoutMs: number;
-  readonly queuedAt: number;
-  readonly link: {
-    readonly parents: readonly string[];
-    readonly workflowId: string;
-    readonly metadata?: Readonly<Record<string, unknown>>;
-  } | null;
-  readonly resolve: (receipt: PublishReceipt) => void;
-  readonly reject: (error: unknown) => void;
-  sends: number;
-  /** Nacks received so far (each one resent on a new channel, up to `nackRetries`). */
-  nacks: number;
-  sentAt: number;
-  timer: NodeJS.Timeout | null;
-  returned: { readonly code: number; readonly text: string } | null;
-  settled: boolean;
-}
-
 const NACKED = 'message nacked'; // amqplib's error for a basic.nack (anything else: the channel closed)
 
 export function createPublisher<M extends Catalog = Catalog>(options: PublisherOptions<M>): Publisher<M> {
@@ -163,12 +128,13 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   readonly connection: Promise<BloodbankConnection>;
   readonly #registry: Registry<M>;
   readonly #exchanges: ExchangeRouter;
+  readonly #outbound: OutboundEncoder;
   readonly #source: SourceInput;
   readonly #logger: Logger;
   readonly #metrics: BloodbankMetrics | undefined;
   readonly #deprecations: DeprecationNotices;
-  readonly #tracker: PublisherTracker | undefined;
-  readonly #trackerTimeoutMs: number;
+  /** Set when tracking: parents' workflow ids and the links recorded after confirm. */
+  readonly #workflows: WorkflowIds | null;
   readonly #maxInFlight: number;
   readonly #confirmTimeoutMs: number;
   readonly #maxBuffered: number;
@@ -191,22 +157,11 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #idleWaiters: Array<() => void> = [];
 
-  /** Accepted, not sent; sorted by seq. `#head` avoids O(n) shifts. */
-  #queue: Entry[] = [];
-  #head = 0;
-  /** Sent on the current channel and not yet answered, in send order. */
-  readonly #outstanding = new Set<Entry>();
-  /** The first outstanding entry of each event id (for `basic.return`; duplicates fall back to a scan). */
-  readonly #outstandingById = new Map<string, Entry>();
-  /** Event ids outstanding more than once (a deterministic id published twice), with the extra count. */
-  readonly #duplicateIds = new Map<string, number>();
+  /** Accepted, not sent (held while disconnected or waiting for the window), and lost on a closed channel. */
+  readonly #held = new HeldQueue();
+  /** Sent on the current channel and not yet answered. */
+  readonly #confirms = new ConfirmTracker();
   #timeoutTicker: NodeJS.Timeout | null = null;
-  /** Workflow ids of events this publisher linked recently (event id → workflow id). */
-  readonly #knownWorkflows = new RecentMap<string, string>(KNOWN_WORKFLOWS);
-  /** Workflow lookups in flight, by parent id. */
-  readonly #workflowLookups = new Map<string, Promise<string>>();
-  /** Entries whose channel closed before their confirm, in send order; requeued on close. */
-  #lost: Entry[] = [];
   /** The 403 refusal a channel was closed with, until its 'close' event settles the refused message. */
   readonly #refusals = new WeakMap<ConfirmChannel, AccessRefusal>();
   #seq = 0;
@@ -216,12 +171,14 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   constructor(options: PublisherOptions<M>) {
     this.#registry = options.registry;
     this.#exchanges = createExchangeRouter(options.registry, options.exchange);
+    this.#outbound = createOutboundEncoder(options.registry as unknown as Registry, this.#exchanges);
     this.#source = options.source ?? { host: hostname(), type: 'manual' };
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'publisher' });
     this.#metrics = options.metrics;
     this.#deprecations = new DeprecationNotices(this.#logger, this.#metrics);
-    this.#tracker = options.tracker;
-    this.#trackerTimeoutMs = options.trackerTimeoutMs ?? 250;
+    this.#workflows = options.tracker
+      ? new WorkflowIds(options.tracker, options.trackerTimeoutMs ?? 250, this.#logger, this.#metrics)
+      : null;
     this.#maxInFlight = positive('maxInFlight', options.maxInFlight ?? 1000);
     this.#confirmTimeoutMs = positive('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000);
     this.#maxBuffered = positive('buffer.maxMessages', options.buffer?.maxMessages ?? 10_000);
@@ -272,6 +229,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });
       throw new PayloadValidationError('publish', eventType, underPayload(result.issues));
     }
+    const route = this.#outbound.prepare(eventType, result.value, options);
     const eventId =
       options.eventId ??
       (options.idempotencyFields ? deterministicId(eventType, options.idempotencyFields) : undefined);
@@ -281,7 +239,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (options.agentContext !== undefined) envelopeOptions.agentContext = options.agentContext;
     if (eventId !== undefined) envelopeOptions.eventId = eventId;
     const envelope = createEnvelope(eventType, result.value, envelopeOptions);
-    return this.#submit(envelope, options, true);
+    return this.#submit(envelope, options, true, route);
   }
 
   async publishEnvelope(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
@@ -299,7 +257,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       this.#metrics?.validationFailures.inc({ event_type: envelope.event_type, stage: 'publish' });
       throw new PayloadValidationError('publish', envelope.event_type, underPayload(result.issues));
     }
-    return this.#submit({ ...envelope, payload: result.value }, options, false);
+    const route = this.#outbound.prepare(envelope.event_type, result.value, options);
+    return this.#submit({ ...envelope, payload: result.value }, options, false, route);
   }
 
   /**
@@ -309,12 +268,13 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
    */
   async publishValidated(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
     this.#registry.require(envelope.event_type);
-    return this.#submit(envelope, options, false);
+    const route = this.#outbound.prepare(envelope.event_type, envelope.payload, options);
+    return this.#submit(envelope, options, false, route);
   }
 
   stats(): PublisherStats {
     return {
-      inFlight: this.#outstanding.size,
+      inFlight: this.#confirms.size,
       buffered: this.#buffered(),
       pending: this.#pending,
       ...this.#counts,
@@ -325,7 +285,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     return {
       status: this.#closed ? 'closed' : this.#channel ? 'up' : 'down',
       connected: this.#conn?.connected ?? false,
-      inFlight: this.#outstanding.size,
+      inFlight: this.#confirms.size,
       buffered: this.#buffered(),
       lastError: this.#lastError,
     };
@@ -361,16 +321,21 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   /* ---------- accepting ---------- */
 
   /** `ordered`: the envelope comes from createEnvelope, its fields already in wire order. */
-  #submit(envelope: Envelope, options: PublishOptions, ordered: boolean): Promise<PublishReceipt> {
+  #submit(
+    envelope: Envelope,
+    options: PublishOptions,
+    ordered: boolean,
+    route: BareRoute | null,
+  ): Promise<PublishReceipt> {
     if (this.#closing)
       throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);
     const parents = envelope.correlation_ids;
-    if (options.workflowId === undefined && parents.length > 0 && this.#tracker)
-      return this.#parentWorkflow(parents).then((workflowId) =>
-        this.#enqueue(envelope, options, ordered, workflowId),
-      );
+    if (options.workflowId === undefined && parents.length > 0 && this.#workflows)
+      return this.#workflows
+        .ofParents(parents)
+        .then((workflowId) => this.#enqueue(envelope, options, ordered, workflowId, route));
     const workflowId = options.workflowId ?? parents[0] ?? envelope.event_id;
-    return this.#enqueue(envelope, options, ordered, workflowId);
+    return this.#enqueue(envelope, options, ordered, workflowId, route);
   }
 
   #enqueue(
@@ -378,36 +343,29 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     options: PublishOptions,
     ordered: boolean,
     workflowId: string,
+    route: BareRoute | null,
   ): Promise<PublishReceipt> {
     const parents = envelope.correlation_ids;
-    const message = encodeMessage(
-      envelope,
-      options.headers ? { workflowId, ordered, headers: options.headers } : { workflowId, ordered },
-    );
     const mandatory = options.mandatory ?? this.#mandatory;
+    const message = this.#outbound.encode(envelope, options, ordered, workflowId, mandatory, route);
     if (this.#closing)
       throw new ConnectionError(`cannot publish ${envelope.event_type}: publisher is closed`);
     if (!this.#channel && this.#buffered() >= this.#maxBuffered)
       throw new ConnectionError(
         `cannot publish ${envelope.event_type}: not connected and ${this.#maxBuffered} messages already held`,
       );
-    const sendOptions = publishOptions(message, mandatory);
     return new Promise<PublishReceipt>((resolve, reject) => {
       const entry: Entry = {
         seq: ++this.#seq,
         envelope,
         body: message.body,
-        publishOptions: sendOptions,
-        fields: publishFields(
-          this.#exchanges.exchangeOf(envelope.event_type).name,
-          envelope.event_type,
-          sendOptions,
-        ),
+        publishOptions: message.publishOptions,
+        fields: message.fields,
         mandatory,
         timeoutMs: options.timeoutMs ?? this.#confirmTimeoutMs,
         queuedAt: Date.now(),
         link:
-          this.#tracker && parents.length > 0
+          this.#workflows && parents.length > 0
             ? {
                 parents,
                 workflowId,
@@ -424,44 +382,10 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
         settled: false,
       };
       this.#pending += 1;
-      this.#queue.push(entry);
+      this.#held.push(entry);
       this.#gaugeBuffered();
       this.#pump();
     });
-  }
-
-  /**
-   * The parents' workflow id: looked up (bounded) when tracking, else the first parent. Events this
-   * publisher linked recently answer from memory (a workflow id never changes once recorded), and
-   * concurrent lookups of one parent share one Redis call.
-   */
-  #parentWorkflow(parents: readonly string[]): Promise<string> {
-    const first = parents[0] as string;
-    if (!this.#tracker) return Promise.resolve(first);
-    const key = first.toLowerCase();
-    const known = this.#knownWorkflows.get(key);
-    if (known !== undefined) return Promise.resolve(known);
-    let lookup = this.#workflowLookups.get(key);
-    if (!lookup) {
-      lookup = this.#lookupWorkflow(first).finally(() => this.#workflowLookups.delete(key));
-      this.#workflowLookups.set(key, lookup);
-    }
-    return lookup;
-  }
-
-  async #lookupWorkflow(first: string): Promise<string> {
-    if (!this.#tracker) return first;
-    try {
-      const found = await withTimeout(this.#tracker.getWorkflowId(first), this.#trackerTimeoutMs);
-      return found ?? first;
-    } catch (error) {
-      this.#metrics?.trackerFailures.inc({ operation: 'getWorkflowId' });
-      this.#logger.warn(
-        { err: error, parent: first },
-        'workflow id lookup failed; using the first parent id',
-      );
-      return first;
-    }
   }
 
   /* ---------- sending ---------- */
@@ -469,16 +393,12 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #pump(): void {
     const channel = this.#channel;
     if (!channel) return;
-    while (!this.#draining && this.#outstanding.size < this.#maxInFlight && this.#head < this.#queue.length) {
-      const entry = this.#queue[this.#head] as Entry;
-      this.#head += 1;
+    while (!this.#draining && this.#confirms.size < this.#maxInFlight && this.#held.hasNext) {
+      const entry = this.#held.next() as Entry;
       if (entry.settled) continue;
       if (!this.#send(channel, entry)) break;
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#held.compact();
     this.#gaugeBuffered();
   }
 
@@ -497,7 +417,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
       );
     } catch (error) {
       // The channel closed under us (synchronous IllegalOperationError): no confirm callback was kept.
-      this.#head -= 1;
+      this.#held.unshiftLast();
       this.#lastError = String(error);
       this.#detach(channel);
       return false;
@@ -505,16 +425,14 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     entry.sends += 1;
     entry.sentAt = performance.now();
     entry.returned = null;
-    this.#outstanding.add(entry);
-    if (!this.#outstandingById.has(envelope.event_id)) this.#outstandingById.set(envelope.event_id, entry);
-    else this.#duplicateIds.set(envelope.event_id, (this.#duplicateIds.get(envelope.event_id) ?? 0) + 1);
+    this.#confirms.add(entry);
     this.#counts.published += 1;
     this.#countersOf(envelope.event_type)?.published.inc();
     if (entry.sends > 1) {
       this.#counts.republished += 1;
       this.#metrics?.republished.inc();
     }
-    this.#metrics?.inFlight.set(this.#outstanding.size);
+    this.#metrics?.inFlight.set(this.#confirms.size);
     // The default timeout is checked by one ticker (in send order); a per-publish one gets its own timer.
     if (!entry.settled && entry.timeoutMs !== this.#confirmTimeoutMs) {
       entry.timer = setTimeout(() => this.#onTimeout(entry), entry.timeoutMs);
@@ -532,8 +450,8 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   }
 
   #onConfirm(channel: ConfirmChannel, entry: Entry, error: unknown): void {
-    this.#forgetOutstanding(entry);
-    this.#metrics?.inFlight.set(this.#outstanding.size);
+    this.#confirms.forget(entry);
+    this.#metrics?.inFlight.set(this.#confirms.size);
     clearTimer(entry);
     const eventType = entry.envelope.event_type;
     if (error === null || error === undefined) {
@@ -557,7 +475,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     } else if (error instanceof Error && error.message === NACKED) {
       if (!entry.settled && entry.nacks < this.#nackRetries) {
         entry.nacks += 1;
-        this.#lost.push(entry);
+        this.#held.lose(entry);
         this.#recycle(channel, entry);
         return;
       }
@@ -567,7 +485,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     } else {
       // The channel closed before the broker answered: send it again on the next channel.
       this.#detach(channel);
-      if (!entry.settled) this.#lost.push(entry);
+      if (!entry.settled) this.#held.lose(entry);
       return;
     }
     if (this.#channel === channel) this.#pump();
@@ -576,15 +494,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   #onReturn(message: ConsumeMessage): void {
     const id = message.properties.messageId as unknown;
     if (typeof id !== 'string') return;
-    let entry = this.#outstandingById.get(id);
-    if (entry && entry.returned !== null) {
-      entry = undefined;
-      for (const e of this.#outstanding)
-        if (e.envelope.event_id === id && e.returned === null) {
-          entry = e;
-          break;
-        }
-    }
+    const entry = this.#confirms.returnedOne(id);
     if (!entry) {
       this.#logger.warn({ eventId: id }, 'basic.return for a message no longer tracked');
       return;
@@ -609,20 +519,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   }
 
   async #confirmed(entry: Entry): Promise<void> {
-    const { envelope, link } = entry;
-    if (link && this.#tracker) {
-      try {
-        const recorded = await withTimeout(
-          this.#tracker.addCorrelation(envelope.event_id, link.parents, link.metadata, link.workflowId),
-          this.#trackerTimeoutMs,
-        );
-        // false: the tracker could not record it (Redis away); then nothing is known for sure.
-        if (recorded !== false) this.#knownWorkflows.set(envelope.event_id.toLowerCase(), link.workflowId);
-      } catch (error) {
-        this.#metrics?.trackerFailures.inc({ operation: 'addCorrelation' });
-        this.#logger.warn({ err: error, eventId: envelope.event_id }, 'correlation link not recorded');
-      }
-    }
+    if (entry.link && this.#workflows) await this.#workflows.record(entry);
     this.#settle(entry, null);
   }
 
@@ -644,29 +541,10 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (this.#pending === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
-  #forgetOutstanding(entry: Entry): void {
-    if (!this.#outstanding.delete(entry)) return;
-    const id = entry.envelope.event_id;
-    const extra = this.#duplicateIds.get(id);
-    if (extra === undefined) {
-      this.#outstandingById.delete(id);
-      return;
-    }
-    // Rare: another message with this id is still outstanding; keep the map pointing at one of them.
-    if (extra <= 1) this.#duplicateIds.delete(id);
-    else this.#duplicateIds.set(id, extra - 1);
-    if (this.#outstandingById.get(id) !== entry) return;
-    for (const e of this.#outstanding)
-      if (e.envelope.event_id === id) {
-        this.#outstandingById.set(id, e);
-        break;
-      }
-  }
-
   /** Reject entries sent longer than the default confirm timeout ago (oldest first; stops at a fresh one). */
   #checkTimeouts(): void {
     const now = performance.now();
-    for (const e of this.#outstanding) {
+    for (const e of this.#confirms) {
       if (e.timeoutMs !== this.#confirmTimeoutMs) continue;
       if (now - e.sentAt < e.timeoutMs) break;
       if (!e.settled)
@@ -756,7 +634,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     if (this.#channel === channel) {
       this.#detach(channel);
       this.#logger.warn(
-        { eventId: entry.envelope.event_id, nacks: entry.nacks, inFlight: this.#outstanding.size },
+        { eventId: entry.envelope.event_id, nacks: entry.nacks, inFlight: this.#confirms.size },
         'the broker nacked a publish: opening a new channel and sending it again',
       );
       // 'close' follows: #onChannelClose requeues what was unconfirmed and opens the next channel.
@@ -784,9 +662,9 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const refusal = this.#refusals.get(channel);
     if (!refusal) return;
     this.#refusals.delete(channel);
-    const refused = this.#lost.filter(
-      (e) => !e.settled && (refusal.kind !== 'topic' || e.envelope.event_type === refusal.resource),
-    );
+    const refused = this.#held
+      .lost()
+      .filter((e) => !e.settled && (refusal.kind !== 'topic' || e.fields.routingKey === refusal.resource));
     if (refused.length === 0) return;
     this.#logger.warn(
       { eventType: refusal.resource, user: refusal.user, rejected: refused.length },
@@ -800,16 +678,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   /** Put sent-but-unconfirmed messages back at the head, in their original order. */
   #requeueLost(): void {
-    if (this.#lost.length === 0) return;
-    const lost = this.#lost.filter((e) => !e.settled);
-    this.#lost = [];
-    for (const e of lost) clearTimer(e);
-    const rest = this.#queue.slice(this.#head);
-    this.#queue = mergeBySeq(
-      lost.sort((a, b) => a.seq - b.seq),
-      rest,
-    );
-    this.#head = 0;
+    this.#held.requeueLost();
     this.#gaugeBuffered();
   }
 
@@ -833,40 +702,33 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   /** While no channel is open, reject held messages older than `maxAgeMs`. */
   #sweep(): void {
-    if (this.#channel || this.#head >= this.#queue.length) return;
+    if (this.#channel || !this.#held.hasNext) return;
     const limit = Date.now() - this.#maxAgeMs;
     let expired = 0;
-    for (let i = this.#head; i < this.#queue.length; i += 1) {
-      const e = this.#queue[i] as Entry;
-      if (!e.settled && e.queuedAt <= limit) {
-        expired += 1;
-        this.#settle(
-          e,
-          new ConnectionError(
-            `cannot publish ${e.envelope.event_type} (${e.envelope.event_id}): not connected for ${this.#maxAgeMs} ms`,
-          ),
-        );
-      }
+    for (const e of this.#held.olderThan(limit)) {
+      expired += 1;
+      this.#settle(
+        e,
+        new ConnectionError(
+          `cannot publish ${e.envelope.event_type} (${e.envelope.event_id}): not connected for ${this.#maxAgeMs} ms`,
+        ),
+      );
     }
     if (expired > 0) {
-      this.#queue = this.#queue.slice(this.#head).filter((e) => !e.settled);
-      this.#head = 0;
+      this.#held.dropSettled();
       this.#gaugeBuffered();
       this.#logger.warn({ expired, held: this.#buffered() }, 'held publishes expired while disconnected');
     }
   }
 
   #failAll(error: ConnectionError): void {
-    for (const e of [...this.#queue.slice(this.#head), ...this.#lost]) this.#settle(e, error);
-    this.#queue = [];
-    this.#head = 0;
-    this.#lost = [];
+    for (const e of this.#held.takeAll()) this.#settle(e, error);
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
     this.#gaugeBuffered();
   }
 
   #buffered(): number {
-    return this.#queue.length - this.#head + this.#lost.length;
+    return this.#held.size;
   }
 
   /** Labelled children per event type, found by key (prom-client hashes a label object per call). */
@@ -894,63 +756,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
   }
 }
 
-/** The options of `channel.publish`, in one fixed shape. */
-function publishOptions(message: EncodedMessage, mandatory: boolean): Options.Publish {
-  const p = message.properties;
-  return {
-    mandatory,
-    persistent: true,
-    messageId: p.messageId,
-    contentType: p.contentType,
-    contentEncoding: p.contentEncoding,
-    type: p.type,
-    timestamp: p.timestamp,
-    // Always present so every options object has one shape; amqplib omits an undefined property.
-    appId: p.appId as string,
-    headers: p.headers,
-  };
-}
-
-function mergeBySeq(a: readonly Entry[], b: readonly Entry[]): Entry[] {
-  const out: Entry[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    if (y === undefined || (x !== undefined && x.seq <= y.seq)) {
-      out.push(x as Entry);
-      i += 1;
-    } else {
-      out.push(y);
-      j += 1;
-    }
-  }
-  return out;
-}
-
-function clearTimer(entry: Entry): void {
-  if (entry.timer) clearTimeout(entry.timer);
-  entry.timer = null;
-}
-
 function positive(name: string, value: number): number {
   if (!(value > 0)) throw new RangeError(`createPublisher: ${name} must be > 0 (got ${value})`);
   return value;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

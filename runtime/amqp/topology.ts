@@ -8,10 +8,16 @@
  *    entry's `exchange`, from `bindings.amqp.exchange` in the AsyncAPI document);
  * 3. otherwise through `bloodbank.events.v1` (topic, durable), as the original did.
  * Queues belong to consumers.
+ *
+ * Channels of documents we did not write (delivery/address.ts) bind their address, not the subscription
+ * pattern (which selects registry keys, i.e. channel ids); a channel served by MQTT travels through
+ * `amq.topic` and one bound as a queue through the default exchange, whatever exchange is set: the
+ * protocol fixes those. Neither is ever declared (RabbitMQ refuses to declare `amq.*` and the default).
  */
 import type { Channel } from 'amqplib';
 import { topicMatches } from '../delivery/topic.js';
-import type { Catalog, ExchangeBinding, Registry } from '../registry.js';
+import { MQTT_EXCHANGE, bindingKeyOf, isForeign } from '../delivery/address.js';
+import type { Catalog, EventDefinition, ExchangeBinding, Registry } from '../registry.js';
 
 import { DEFAULT_EXCHANGE } from '../delivery/rules.js';
 
@@ -34,6 +40,25 @@ export interface QueueBinding {
   readonly keys: readonly string[];
 }
 
+/** Where RabbitMQ's MQTT plugin publishes (and binds its subscriptions). */
+export const MQTT_EXCHANGE_BINDING: ExchangeBinding = { name: MQTT_EXCHANGE, type: 'topic', durable: true };
+/** The default exchange (`''`): routes to the queue named by the routing key. */
+export const DEFAULT_EXCHANGE_BINDING: ExchangeBinding = { name: '', type: 'direct', durable: true };
+
+/** Exchanges the broker predeclares (and refuses to let clients declare). */
+export function isPredeclared(name: string): boolean {
+  return name === '' || name.startsWith('amq.');
+}
+
+/** What a subscription of foreign channels binds, and whether the pipeline must filter what it lets in. */
+export interface SubscriptionTopology {
+  readonly bindings: readonly QueueBinding[];
+  /** Some binding is wider than its address (`#`): drop deliveries that are not a subscribed address. */
+  readonly filter: boolean;
+  /** The channels are bound as a queue (`is: queue`): consume that queue. */
+  readonly queue: Extract<EventDefinition['delivery'], { is: 'queue' }>['queue'] | null;
+}
+
 /** Where the events of one registry travel (see the precedence above). */
 export interface ExchangeRouter {
   /** The exchange of events whose channel names none; the only one when `explicit`. */
@@ -49,6 +74,8 @@ export interface ExchangeRouter {
    * pattern that matches an event without a binding exchange, or no event of the registry at all.
    */
   bindingsFor(patterns: readonly string[]): readonly QueueBinding[];
+  /** `bindingsFor`, with the foreign channels' addresses (`pinned`: values of their placeholders). */
+  topologyFor(patterns: readonly string[], pinned?: Readonly<Record<string, string>>): SubscriptionTopology;
 }
 
 export function createExchangeRouter<M extends Catalog>(
@@ -61,38 +88,85 @@ export function createExchangeRouter<M extends Catalog>(
     durable: true,
   };
   const explicit = exchange !== undefined;
-  const exchangeOf = (key: string): ExchangeBinding =>
-    explicit ? fallback : (registry.get(key)?.exchange ?? fallback);
+  const exchangeOfDefinition = (d: EventDefinition | undefined): ExchangeBinding => {
+    if (d?.delivery?.is === 'mqtt') return MQTT_EXCHANGE_BINDING;
+    if (d?.delivery?.is === 'queue') return DEFAULT_EXCHANGE_BINDING;
+    return explicit ? fallback : (d?.exchange ?? fallback);
+  };
+  const exchangeOf = (key: string): ExchangeBinding => exchangeOfDefinition(registry.get(key));
+  const ourBindings = (patterns: readonly string[]): QueueBinding[] => {
+    if (explicit) return [{ exchange: fallback, keys: patterns }];
+    const keysByExchange = new Map<string, { exchange: ExchangeBinding; keys: Set<string> }>();
+    const bind = (ex: ExchangeBinding, key: string): void => {
+      const entry = keysByExchange.get(ex.name) ?? { exchange: ex, keys: new Set<string>() };
+      entry.keys.add(key);
+      keysByExchange.set(ex.name, entry);
+    };
+    for (const pattern of patterns) {
+      const matched = registry.list().filter((d) => topicMatches(pattern, d.key));
+      if (matched.length === 0 || matched.some((d) => !d.exchange)) bind(fallback, pattern);
+      for (const d of matched) {
+        if (!d.exchange) continue;
+        bind(d.exchange, d.exchange.type === 'topic' ? pattern : d.key);
+      }
+    }
+    return [...keysByExchange.values()].map(({ exchange: ex, keys }) => ({
+      exchange: ex,
+      keys: [...keys],
+    }));
+  };
+  const topologyFor = (
+    patterns: readonly string[],
+    pinned?: Readonly<Record<string, string>>,
+  ): SubscriptionTopology => {
+    const foreign = registry
+      .list()
+      .filter((d) => isForeign(d) && patterns.some((p) => topicMatches(p, d.key)));
+    if (foreign.length === 0) return { bindings: ourBindings(patterns), filter: false, queue: null };
+    const queues = foreign.flatMap((d) => (d.delivery?.is === 'queue' ? [d.delivery.queue] : []));
+    if (queues.length > 0) {
+      const names = new Set(queues.map((q) => q.name));
+      if (names.size > 1 || queues.length !== foreign.length)
+        throw new RangeError(
+          `subscribe: ${foreign.map((d) => d.key).join(', ')} do not share one queue: a channel bound as a queue (is: queue) is subscribed alone, or with the other channels of that queue`,
+        );
+      return { bindings: [], filter: false, queue: queues[0] ?? null };
+    }
+    // Patterns that select no foreign channel keep their meaning as binding patterns (our catalogue).
+    const rest = patterns.filter((p) => !foreign.some((d) => topicMatches(p, d.key)));
+    const byExchange = new Map<string, { exchange: ExchangeBinding; keys: Set<string> }>();
+    for (const b of rest.length > 0 ? ourBindings(rest) : [])
+      byExchange.set(b.exchange.name, { exchange: b.exchange, keys: new Set(b.keys) });
+    let filter = false;
+    for (const d of foreign) {
+      const binding = bindingKeyOf(d, pinned);
+      if (!binding) continue;
+      filter ||= binding.filter;
+      const ex = exchangeOfDefinition(d);
+      const entry = byExchange.get(ex.name) ?? { exchange: ex, keys: new Set<string>() };
+      entry.keys.add(ex.type === 'topic' ? binding.key : binding.key.replace(/[*#]/g, ''));
+      byExchange.set(ex.name, entry);
+    }
+    return {
+      bindings: [...byExchange.values()].map(({ exchange: ex, keys }) => ({ exchange: ex, keys: [...keys] })),
+      filter,
+      queue: null,
+    };
+  };
   return {
     fallback,
     explicit,
     exchangeOf,
     all() {
       const byName = new Map<string, ExchangeBinding>([[fallback.name, fallback]]);
-      if (!explicit) for (const d of registry.list()) if (d.exchange) byName.set(d.exchange.name, d.exchange);
+      for (const d of registry.list()) {
+        const ex = exchangeOfDefinition(d);
+        if (!isPredeclared(ex.name)) byName.set(ex.name, ex);
+      }
       return [...byName.values()];
     },
-    bindingsFor(patterns) {
-      if (explicit) return [{ exchange: fallback, keys: patterns }];
-      const keysByExchange = new Map<string, { exchange: ExchangeBinding; keys: Set<string> }>();
-      const bind = (ex: ExchangeBinding, key: string): void => {
-        const entry = keysByExchange.get(ex.name) ?? { exchange: ex, keys: new Set<string>() };
-        entry.keys.add(key);
-        keysByExchange.set(ex.name, entry);
-      };
-      for (const pattern of patterns) {
-        const matched = registry.list().filter((d) => topicMatches(pattern, d.key));
-        if (matched.length === 0 || matched.some((d) => !d.exchange)) bind(fallback, pattern);
-        for (const d of matched) {
-          if (!d.exchange) continue;
-          bind(d.exchange, d.exchange.type === 'topic' ? pattern : d.key);
-        }
-      }
-      return [...keysByExchange.values()].map(({ exchange: ex, keys }) => ({
-        exchange: ex,
-        keys: [...keys],
-      }));
-    },
+    bindingsFor: (patterns) => topologyFor(patterns).bindings,
+    topologyFor,
   };
 }
 
@@ -107,6 +181,7 @@ export async function ensureEventExchange(
 ): Promise<void> {
   const binding: ExchangeBinding =
     typeof exchange === 'string' ? { name: exchange, type: EXCHANGE_TYPE, durable: true } : exchange;
+  if (isPredeclared(binding.name)) return;
   const attempt = async (use: (ch: Channel) => Promise<unknown>): Promise<void> => {
     const ch = await connection.createChannel();
     ch.on('error', () => {});

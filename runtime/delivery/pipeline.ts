@@ -18,6 +18,7 @@ import type { Envelope } from '../envelope.js';
 import type { BloodbankMetrics } from '../metrics.js';
 import type { Registry, Upcaster, ValidationIssue } from '../registry.js';
 import { compileTopicPatterns } from './topic.js';
+import { decodeBare, type BareSubscription } from './bare.js';
 import {
   HEADERS,
   attemptOf,
@@ -43,6 +44,10 @@ export interface InboundMessage {
   readonly messageId?: unknown;
   readonly replyTo?: string;
   readonly correlationId?: string;
+  /** AMQP `type`, `timestamp` and `app_id` (the bare wire rebuilds the envelope from them). */
+  readonly type?: unknown;
+  readonly timestamp?: unknown;
+  readonly appId?: unknown;
 }
 
 /** How a transport settles a delivery. The pipeline calls exactly one of them per delivery. */
@@ -80,6 +85,16 @@ export interface PipelineSettings {
   readonly now: () => Date;
   /** `acceptOlder: true`: the older routing keys this subscription upcasts, by older key (olderVersions). */
   readonly upcasts?: ReadonlyMap<string, Upcaster>;
+  /** Set for a registry without our envelope: messages travel bare (delivery/bare.ts). */
+  readonly bare?: BareSubscription | null;
+}
+
+/** What the bare wire adds to a delivery's context. */
+interface Extras {
+  readonly parameters?: Readonly<Record<string, string>>;
+  readonly messageHeaders?: Readonly<Record<string, unknown>>;
+  readonly correlationId?: string;
+  readonly replyTo?: string;
 }
 
 /**
@@ -106,11 +121,47 @@ export function olderVersions(
 /** Runs one delivery through the pipeline. Never throws: every failure ends in one settle call. */
 export async function deliver(message: InboundMessage, settle: Settler, s: PipelineSettings): Promise<void> {
   const attempt = attemptOf(message.headers);
-  const envelope = await admit(message, settle, s, attempt);
-  if (envelope === null) return;
-  const gate = await enterGate(envelope, message, settle, s, attempt);
+  const admitted = await admit(message, settle, s, attempt);
+  if (admitted === null) return;
+  const { envelope, extras } = admitted;
+  const gate = await enterGate(envelope, message, settle, s, attempt, extras);
   if (gate === 'settled') return;
-  await runHandler(envelope, message, settle, s, attempt, gate === 'acquired');
+  await runHandler(envelope, message, settle, s, attempt, gate === 'acquired', extras);
+}
+
+const NO_EXTRAS: Extras = {};
+
+/** The bare wire's decode step: identify the definition, validate, rebuild the envelope. */
+async function admitBare(
+  message: InboundMessage,
+  settle: Settler,
+  s: PipelineSettings,
+  bare: BareSubscription,
+  attempt: number,
+): Promise<{ envelope: Envelope; extras: Extras } | null> {
+  const decoded = decodeBare(message, bare, s.allowUnknown);
+  if (decoded.ok) {
+    const extras: Extras = {
+      parameters: decoded.parameters,
+      ...(decoded.messageHeaders !== undefined ? { messageHeaders: decoded.messageHeaders } : {}),
+      ...(decoded.correlationId !== undefined ? { correlationId: decoded.correlationId } : {}),
+      ...(decoded.replyTo !== undefined ? { replyTo: decoded.replyTo } : {}),
+    };
+    return { envelope: decoded.envelope, extras };
+  }
+  const eventType = decoded.eventType ?? message.routingKey;
+  if (decoded.reason === 'filtered') {
+    // A `#` binding let through a key this subscription does not take: not an error, not a dead letter.
+    s.metrics?.consumed.inc({ event_type: eventType, outcome: 'filtered' });
+    settle.ack();
+    return null;
+  }
+  if (decoded.reason === 'validation')
+    s.metrics?.validationFailures.inc({ event_type: eventType, stage: 'consume' });
+  s.logger.warn({ reason: decoded.reason, eventType, messageId: message.messageId }, decoded.message);
+  const extra = decoded.issues.length > 0 ? { [HEADERS.validationIssues]: issuesHeader(decoded.issues) } : {};
+  await deadLetter(message, settle, s, decoded.reason, decoded.message, attempt, eventType, extra);
+  return null;
 }
 
 /** Decode and filter. Returns the envelope to handle, or null once the delivery is dead-lettered. */
@@ -119,18 +170,12 @@ async function admit(
   settle: Settler,
   s: PipelineSettings,
   attempt: number,
-): Promise<Envelope | null> {
-  const decoded = decodeDelivery(s.registry, message.body, s.allowUnknown);
-  if (!decoded.ok) {
-    const eventType = decoded.eventType ?? message.routingKey;
-    if (decoded.reason === 'validation')
-      s.metrics?.validationFailures.inc({ event_type: eventType, stage: 'consume' });
-    s.logger.warn({ reason: decoded.reason, eventType, messageId: message.messageId }, decoded.message);
-    const extra =
-      decoded.issues.length > 0 ? { [HEADERS.validationIssues]: issuesHeader(decoded.issues) } : {};
-    await deadLetter(message, settle, s, decoded.reason, decoded.message, attempt, eventType, extra);
-    return null;
-  }
+): Promise<{ envelope: Envelope; extras: Extras } | null> {
+  const decoded = s.bare
+    ? await admitBare(message, settle, s, s.bare, attempt)
+    : await admitEnvelope(message, settle, s, attempt);
+  if (decoded === null) return null;
+  const { extras } = decoded;
   let { envelope } = decoded;
   const upcaster = s.upcasts?.get(envelope.event_type);
   if (upcaster) {
@@ -145,16 +190,45 @@ async function admit(
     }
     envelope = upcast.envelope;
   }
-  if (!s.subscribed(envelope.event_type)) {
-    const reason = notSubscribedMessage(envelope.event_type, s.patterns, s.queue);
-    s.logger.warn(
-      { reason: 'not-subscribed', eventType: envelope.event_type, eventId: envelope.event_id },
-      reason,
-    );
-    await deadLetter(message, settle, s, 'not-subscribed', reason, attempt, envelope.event_type, {});
+  if (!s.subscribed(envelope.event_type)) return notSubscribed(envelope, message, settle, s, attempt);
+  return { envelope, extras };
+}
+
+/** The envelope wire's decode step: parse, envelope checks, consume validation. */
+async function admitEnvelope(
+  message: InboundMessage,
+  settle: Settler,
+  s: PipelineSettings,
+  attempt: number,
+): Promise<{ envelope: Envelope; extras: Extras } | null> {
+  const decoded = decodeDelivery(s.registry, message.body, s.allowUnknown);
+  if (!decoded.ok) {
+    const eventType = decoded.eventType ?? message.routingKey;
+    if (decoded.reason === 'validation')
+      s.metrics?.validationFailures.inc({ event_type: eventType, stage: 'consume' });
+    s.logger.warn({ reason: decoded.reason, eventType, messageId: message.messageId }, decoded.message);
+    const extra =
+      decoded.issues.length > 0 ? { [HEADERS.validationIssues]: issuesHeader(decoded.issues) } : {};
+    await deadLetter(message, settle, s, decoded.reason, decoded.message, attempt, eventType, extra);
     return null;
   }
-  return envelope;
+  return { envelope: decoded.envelope, extras: NO_EXTRAS };
+}
+
+async function notSubscribed(
+  envelope: Envelope,
+  message: InboundMessage,
+  settle: Settler,
+  s: PipelineSettings,
+  attempt: number,
+): Promise<null> {
+  const reason = notSubscribedMessage(envelope.event_type, s.patterns, s.queue);
+  s.logger.warn(
+    { reason: 'not-subscribed', eventType: envelope.event_type, eventId: envelope.event_id },
+    reason,
+  );
+  await deadLetter(message, settle, s, 'not-subscribed', reason, attempt, envelope.event_type, {});
+  return null;
 }
 
 /**
@@ -199,6 +273,7 @@ async function enterGate(
   settle: Settler,
   s: PipelineSettings,
   attempt: number,
+  extras: Extras,
 ): Promise<'acquired' | 'open' | 'settled'> {
   if (!s.gate) return 'open';
   let state: 'acquired' | 'done' | 'in-progress';
@@ -218,7 +293,7 @@ async function enterGate(
     s.metrics?.consumed.inc({ event_type: eventType, outcome: 'duplicate' });
     if (s.onDuplicate) {
       try {
-        await s.onDuplicate(envelope, contextOf(message, s, attempt));
+        await s.onDuplicate(envelope, contextOf(message, s, attempt, extras));
       } catch (error) {
         s.logger.warn({ err: error, eventId: envelope.event_id }, 'duplicate hook failed');
       }
@@ -245,11 +320,12 @@ async function runHandler(
   s: PipelineSettings,
   attempt: number,
   acquired: boolean,
+  extras: Extras,
 ): Promise<void> {
   const eventType = envelope.event_type;
   const renewal = acquired && s.gate ? renewLease(s.gate, s, envelope.event_id) : null;
   try {
-    await s.handler(envelope, contextOf(message, s, attempt));
+    await s.handler(envelope, contextOf(message, s, attempt, extras));
   } catch (error) {
     if (renewal) clearInterval(renewal);
     if (acquired) await s.gate?.release(s.service, envelope.event_id).catch(() => {});
@@ -341,7 +417,12 @@ function renewLease(gate: IdempotencyGate, s: PipelineSettings, eventId: string)
   return timer;
 }
 
-function contextOf(message: InboundMessage, s: PipelineSettings, attempt: number): MessageContext {
+function contextOf(
+  message: InboundMessage,
+  s: PipelineSettings,
+  attempt: number,
+  extras: Extras,
+): MessageContext {
   const workflow = message.headers['bb-correlation-id'];
   const upcast = s.upcasts?.has(message.routingKey) ? { upcastFrom: message.routingKey } : {};
   return {
@@ -353,5 +434,6 @@ function contextOf(message: InboundMessage, s: PipelineSettings, attempt: number
     signal: s.signal,
     ...(message.replyTo !== undefined ? { replyTo: message.replyTo } : {}),
     ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+    ...extras,
   };
 }

@@ -52,7 +52,12 @@ export type DeadLetterReason =
    * The event's type matches none of the subscription's patterns: the queue still has a binding an
    * earlier version of the service made, or another instance of the service subscribes to more.
    */
-  | 'not-subscribed';
+  | 'not-subscribed'
+  /**
+   * Bare wire (a document we did not write): the message is valid for several of its channel's messages
+   * and neither the AMQP `type` nor a discriminator tells which.
+   */
+  | 'ambiguous';
 
 export interface RetryPolicy {
   /** Attempts before dead-lettering, the first delivery included. */
@@ -338,8 +343,9 @@ export function toDeadLetterRecord(
     if (death === 'delivery_limit') reason = 'delivery-limit';
   }
   return {
-    eventId: typeof envelope?.event_id === 'string' ? envelope.event_id : null,
-    eventType: typeof envelope?.event_type === 'string' ? envelope.event_type : null,
+    // A bare message (delivery/bare.ts) carries its id and type in the CloudEvents headers only.
+    eventId: typeof envelope?.event_id === 'string' ? envelope.event_id : str('cloudEvents_id'),
+    eventType: typeof envelope?.event_type === 'string' ? envelope.event_type : str('cloudEvents_type'),
     envelope,
     body: text,
     routingKey: str(HEADERS.originalRoutingKey) ?? routingKey,

@@ -1,0 +1,211 @@
+/**
+ * Channel addresses of documents we did not write (DESIGN.md §3): where a message of a definition travels
+ * on RabbitMQ, for both transports.
+ *
+ * - `routingKey` (default): the address is the routing key, with `{param}` placeholders filled from
+ *   `PublishOptions.parameters` (else the parameter's `default`); `address: null` → the caller names the
+ *   key (`PublishOptions.routingKey`).
+ * - `queue` (AMQP binding `is: queue`): published to the default exchange with the queue name as key;
+ *   subscribers consume that queue.
+ * - `mqtt`: the address is an MQTT topic; RabbitMQ's MQTT plugin maps it onto `amq.topic` with `/` → `.`
+ *   (and `.` → `/`), `+` → `*`, `#` → `#` (rabbit_mqtt_util:mqtt_to_amqp), so we do the same.
+ *
+ * A parameter value that would break topic routing (empty, or containing `.`, `*`, `#`; on MQTT also `/`
+ * and `+`) is refused with the parameter's name. Subscribing without a value binds `*` for a placeholder
+ * that is a whole word of the key, else `#`, and the pipeline filters by the address's pattern
+ * (`matchKey`), which also parses the parameter values handed to the handler.
+ */
+import type { EventDefinition, ValidationIssue } from '../registry.js';
+
+/** The exchange RabbitMQ's MQTT plugin publishes to and consumes from. */
+export const MQTT_EXCHANGE = 'amq.topic';
+
+/** How a definition's messages meet the broker: the key (or queue) a message travels with. */
+export interface Address {
+  /** `exchange` routing (topic or MQTT) or a named queue (default exchange). */
+  readonly mode: 'routingKey' | 'queue' | 'mqtt';
+  /** The AMQP form of the address (`a.b.{id}` for the MQTT topic `a/b/{id}`); null: the caller's key. */
+  readonly template: string | null;
+  /** The placeholders, in order of appearance. */
+  readonly names: readonly string[];
+  /** Parses an AMQP routing key (or queue name) into parameter values; null when it is not this address. */
+  readonly parse: (routingKey: string) => Record<string, string> | null;
+}
+
+/** True when the registry entry came from a document we did not write (it carries an address). */
+export function isForeign(definition: EventDefinition): boolean {
+  return definition.address !== undefined || definition.delivery !== undefined;
+}
+
+const PLACEHOLDER = /\{([^{}]+)\}/g;
+const cache = new WeakMap<EventDefinition, Address>();
+
+/** The definition's address, compiled once. */
+export function addressOf(definition: EventDefinition): Address {
+  let a = cache.get(definition);
+  if (!a) {
+    a = compile(definition);
+    cache.set(definition, a);
+  }
+  return a;
+}
+
+function compile(d: EventDefinition): Address {
+  const delivery = d.delivery;
+  if (delivery?.is === 'queue') {
+    const name = delivery.queue.name;
+    return { mode: 'queue', template: name, names: [], parse: (k) => (k === name ? {} : null) };
+  }
+  const raw = d.address === undefined ? d.key : d.address;
+  if (raw === null)
+    return {
+      mode: delivery?.is === 'mqtt' ? 'mqtt' : 'routingKey',
+      template: null,
+      names: [],
+      parse: () => ({}),
+    };
+  const template = delivery?.is === 'mqtt' ? mqttToAmqp(raw) : raw;
+  const names: string[] = [];
+  let source = '^';
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const name = m[1] as string;
+    source += escapeRegExp(template.slice(last, m.index));
+    source += wholeWord(template, m.index, m[0].length) ? '([^.]+)' : '(.+?)';
+    names.push(name);
+    last = m.index + m[0].length;
+  }
+  source += `${escapeRegExp(template.slice(last))}$`;
+  const re = new RegExp(source);
+  return {
+    mode: delivery?.is === 'mqtt' ? 'mqtt' : 'routingKey',
+    template,
+    names,
+    parse(key) {
+      const found = re.exec(key);
+      if (!found) return null;
+      const out: Record<string, string> = {};
+      names.forEach((n, i) => (out[n] = found[i + 1] as string));
+      return out;
+    },
+  };
+}
+
+/** `a/b/c` → `a.b.c`, `a.b` → `a/b`, as RabbitMQ's MQTT plugin maps a topic to a routing key. */
+export function mqttToAmqp(topic: string): string {
+  return topic.replace(/[./+]/g, (c) => (c === '/' ? '.' : c === '.' ? '/' : '*'));
+}
+
+function wholeWord(template: string, index: number, length: number): boolean {
+  const before = index === 0 || template[index - 1] === '.';
+  const after = index + length === template.length || template[index + length] === '.';
+  return before && after;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Where a publish goes, or why it cannot (issues name `/parameters/<name>` or `/routingKey`). */
+export type Resolved =
+  | { readonly ok: true; readonly routingKey: string; readonly parameters: Readonly<Record<string, string>> }
+  | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
+
+/** Fill the address of `definition` for one publish. */
+export function resolveAddress(
+  definition: EventDefinition,
+  parameters: Readonly<Record<string, string>> | undefined,
+  routingKey: string | undefined,
+): Resolved {
+  const address = addressOf(definition);
+  if (address.template === null) {
+    if (routingKey === undefined || routingKey === '')
+      return refuse('/routingKey', 'required', `is required: the address of ${definition.key} is null`);
+    return { ok: true, routingKey, parameters: {} };
+  }
+  if (address.names.length === 0) return { ok: true, routingKey: address.template, parameters: {} };
+  const issues: ValidationIssue[] = [];
+  const values: Record<string, string> = {};
+  const byName = new Map((definition.parameters ?? []).map((p) => [p.name, p] as const));
+  for (const name of address.names) {
+    if (name in values) continue;
+    const p = byName.get(name);
+    const value = parameters?.[name] ?? p?.default;
+    const pointer = `/parameters/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const why = checkValue(value, address.mode, p?.enum);
+    if (why) issues.push({ pointer, rule: why.rule, message: why.message, params: { parameter: name } });
+    else values[name] = value as string;
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  const key = (address.template as string).replace(PLACEHOLDER, (_, name: string) => values[name] as string);
+  return { ok: true, routingKey: key, parameters: values };
+}
+
+function checkValue(
+  value: string | undefined,
+  mode: Address['mode'],
+  allowed: readonly string[] | undefined,
+): { rule: string; message: string } | null {
+  if (value === undefined) return { rule: 'required', message: 'is required (address parameter)' };
+  if (typeof value !== 'string' || value === '')
+    return { rule: 'minLength', message: 'must be a non-empty string (address parameter)' };
+  const forbidden = mode === 'mqtt' ? /[.*#/+]/ : /[.*#]/;
+  if (forbidden.test(value))
+    return {
+      rule: 'pattern',
+      message: `must not contain ${mode === 'mqtt' ? '".", "*", "#", "/" or "+"' : '".", "*" or "#"'} (it would break topic routing)`,
+    };
+  if (allowed && !allowed.includes(value))
+    return { rule: 'enum', message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
+  return null;
+}
+
+function refuse(pointer: string, rule: string, message: string): Resolved {
+  return { ok: false, issues: [{ pointer, rule, message, params: {} }] };
+}
+
+/**
+ * The binding key a subscriber uses for `definition`: placeholders pinned by `pinned` are filled, the
+ * others become `*` (a whole word) or `#` (part of a word). `filter` is true when a `#` was used, so the
+ * pipeline must drop the keys the binding lets through that are not this address.
+ */
+export function bindingKeyOf(
+  definition: EventDefinition,
+  pinned: Readonly<Record<string, string>> | undefined,
+): { readonly key: string; readonly filter: boolean } | null {
+  const address = addressOf(definition);
+  if (address.mode === 'queue') return null;
+  if (address.template === null) return { key: '#', filter: true };
+  let filter = false;
+  const template = address.template;
+  const key = template.replace(PLACEHOLDER, (whole: string, name: string, index: number) => {
+    const value = pinned?.[name];
+    if (value !== undefined) return value;
+    if (wholeWord(template, index, whole.length)) return '*';
+    filter = true;
+    return '\u0000';
+  });
+  // A word holding a free placeholder and other text becomes `#` as a whole.
+  const words = key.split('.').map((w) => (w.includes('\u0000') ? '#' : w));
+  return { key: words.join('.'), filter };
+}
+
+/** Check that pinned values are acceptable values of the definitions' parameters. */
+export function checkPinned(
+  definitions: readonly EventDefinition[],
+  pinned: Readonly<Record<string, string>> | undefined,
+): void {
+  if (!pinned) return;
+  for (const [name, value] of Object.entries(pinned)) {
+    const holders = definitions.filter((d) => addressOf(d).names.includes(name));
+    if (holders.length === 0)
+      throw new RangeError(
+        `subscribe: parameter ${name} is not a placeholder of ${definitions.map((d) => d.key).join(', ')}`,
+      );
+    for (const d of holders) {
+      const p = d.parameters?.find((x) => x.name === name);
+      const why = checkValue(value, addressOf(d).mode, p?.enum);
+      if (why) throw new RangeError(`subscribe: parameters/${name} ${why.message}`);
+    }
+  }
+}
