@@ -12,6 +12,7 @@
  * the payload unchanged, told apart from the channel's other messages, with its parameters and headers.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import amqp from 'amqplib';
 import fc from 'fast-check';
 import { generateSync } from 'json-schema-faker';
@@ -51,7 +52,7 @@ const FOREIGN = await Promise.all(
     .filter((f) => !OLDER.has(f.name))
     .map(async (f) => {
       try {
-        const module = (await import(`../fixtures/codegen/${f.name}/generated/index.js`)) as {
+        const module = (await import(resolve(f.generated, 'index.ts'))) as {
           registry: Registry;
         };
         return { name: f.name, registry: module.registry, error: null };
