@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, type BloodbankConnection } from '../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
+import { queueNamesOf } from '../../runtime/delivery/rules.js';
 import type { MessageContext, PublishOptions, Subscription } from '../../runtime/bus.js';
 import type { Envelope } from '../../runtime/envelope.js';
 import type { EventDefinition, Registry } from '../../runtime/registry.js';
@@ -66,7 +67,31 @@ for (const f of FOREIGN) if (f.registry) REGISTRIES[f.name] = f.registry;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function sample(schema: unknown, seed: number): Json {
-  return generateSync(schema as never, { seed, maxItems: 3, maxLength: 48 }) as Json;
+  return generateSync(forFaker(schema) as never, { seed, maxItems: 3, maxLength: 48 }) as Json;
+}
+
+/** Keywords whose values are data, not schemas: never rewritten. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+
+/**
+ * json-schema-faker 0.6 reads tuples as JSON Schema 2020-12 writes them (`prefixItems`, then `items` for the
+ * rest); a draft-07 tuple (`items: [..]`, `additionalItems`) would be sampled as arrays of objects keyed
+ * "0", "1". For sampling only, draft-07 tuples are rewritten to the 2020-12 form, which means the same.
+ */
+function forFaker(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(forFaker);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  const source = schema as Record<string, unknown>;
+  for (const [k, v] of Object.entries(source)) {
+    if (k === 'additionalItems' && Array.isArray(source['items'])) continue;
+    const value = DATA_KEYWORDS.has(k) ? v : forFaker(v);
+    if (k === 'items' && Array.isArray(v)) {
+      out['prefixItems'] = value;
+      if ('additionalItems' in source) out['items'] = forFaker(source['additionalItems']);
+    } else Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** Every object and array in `value`, with its path. */
@@ -273,7 +298,7 @@ describe('samples of every message round-trip through the real broker unchanged'
       const subscriber = await createSubscriber({
         registry,
         connection,
-        retry: { maxAttempts: 1, delaysMs: [] },
+        retry: { maxAttempts: 2, delaysMs: [50] },
       });
       const received = new Map<string, { event: Envelope; context: MessageContext }>();
       const subscriptions: Subscription[] = [];
@@ -291,7 +316,8 @@ describe('samples of every message round-trip through the real broker unchanged'
             { service: `bbtest-rt-${name}-${channel.replace(/[^A-Za-z0-9_-]+/g, '-')}-${RUN}`, parameters },
           );
           subscriptions.push(subscription);
-          queues.add(subscription.queue);
+          const names = queueNamesOf(subscription.queue);
+          for (const q of [names.main, names.dlq, names.retry(50)]) queues.add(q);
         }
         const sent = new Map<string, Sent>();
         for (const def of defs) {
