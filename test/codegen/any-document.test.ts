@@ -30,6 +30,14 @@ function run(command: string, args: string[]): Promise<{ code: number | null; ou
   });
 }
 
+/**
+ * Warnings codegen owes on a fixture, by the pointer they name: Reference Object siblings are ignored, as
+ * the AsyncAPI specification says, but not silently (issue 19).
+ */
+const WARNINGS: Record<string, string[]> = {
+  'ref-siblings': ['#/channels/userSignedUp/messages/signedUp', '#/channels/userDeleted/messages/deleted'],
+};
+
 /** Fixtures whose codegen exited 0, with their output folder. */
 const generated = new Map<string, string>();
 
@@ -51,6 +59,8 @@ describe('codegen generates every fixture through the CLI', () => {
       expect(r.out.trim().split('\n').at(-1), r.out).toMatch(/^codegen: /);
       expect(r.code, r.out).toBe(0);
       generated.set(name, out);
+      for (const pointer of WARNINGS[name] ?? [])
+        expect(r.out, `a warning naming ${pointer}`).toContain(pointer);
     },
     180_000,
   );
