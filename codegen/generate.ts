@@ -23,6 +23,7 @@ import {
 } from './emit/validators.js';
 import type { UpcasterSource } from './emit/upcasters.js';
 import type { EventModel, Model } from './model.js';
+import { camelCase } from './names.js';
 import { isObject, type JsonObject, type Location } from './schema-store.js';
 
 export interface GeneratedFile {
@@ -49,7 +50,7 @@ export function generate(
   precompiled?: ReadonlyMap<string, { publish: string; consume: string }>,
   upcasters: readonly UpcasterSource[] = [],
 ): GeneratedFile[] {
-  const types = new TypeTable(model.store, model);
+  const types = new TypeTable(model.store, withHeaderEvents(model));
   const files: GeneratedFile[] = [];
   // ts-morph's structure printer, without a Project: the text is all we need, so nothing is parsed back
   // into a TypeScript AST (what `project.createSourceFile(path, structure)` does, about 0.1 s a run).
@@ -598,6 +599,7 @@ function registryModule(model: Model, types: TypeTable, withUpcasters: boolean):
       ['errorKey', JSON.stringify(e.errorKey)],
       ...versionFields(versions.get(e.key)),
       ...(e.exchange ? [['exchange', JSON.stringify(e.exchange)] as [string, string]] : []),
+      ...foreignFields(model, types, e),
       ['title', JSON.stringify(e.title)],
       ['description', JSON.stringify(e.description)],
       ['examples', JSON.stringify(e.examples)],
@@ -628,25 +630,62 @@ function registryModule(model: Model, types: TypeTable, withUpcasters: boolean):
 function clientModule(model: Model, types: TypeTable): Statement[] {
   const commands = model.events.filter((e) => e.kind === 'command');
   const versions = eventVersions(model);
-  const publishMembers = model.events.map((e) => ({
-    name: e.names.publish,
-    docs: [
-      `Publish ${e.key}${e.kind === 'command' ? ' (a command)' : ''}. Resolves once the broker confirmed it.${deprecatedTag(versions.get(e.key))}`,
-    ],
-    parameters: [
+  const stubs = clientStubs(model);
+  const extra: Statement[] = [];
+  const headerTypes = new Set<string>();
+  const publishMembers = stubs.publish.map(({ name, e, operation }) => {
+    const f = e.foreign;
+    const parameters: Array<{ name: string; type: string; hasQuestionToken?: boolean }> = [
       { name: 'payload', type: inputName(types, e) },
-      { name: 'options', type: 'PublishOptions', hasQuestionToken: true },
-    ],
-    returnType: `Promise<PublishReceipt<'${e.key}', ${types.eventType(e.key).name}>>`,
-  }));
-  const onMembers = model.events.map((e) => ({
-    name: e.names.on,
-    docs: [`Subscribe to ${e.key}.`],
-    parameters: [
-      { name: 'handler', type: `Handler<BloodbankCatalog, '${e.key}'>` },
-      { name: 'options', type: 'SubscribeOptions' },
-    ],
-    returnType: 'Promise<Subscription>',
+    ];
+    let options = 'PublishOptions';
+    let call = 'options';
+    if (f && f.parameters.length > 0) {
+      const paramsType = `${e.names.base}Parameters`;
+      if (!extra.some((x) => typeof x !== 'string' && 'name' in x && x.name === paramsType))
+        extra.push(parametersInterface(paramsType, e));
+      parameters.push({ name: 'parameters', type: paramsType });
+      call = '{ ...options, parameters }';
+    }
+    const extras: string[] = [];
+    const hk = f?.headers ? types.eventType(`${e.key}~headers`).name : null;
+    if (hk) {
+      headerTypes.add(`${hk}Input`);
+      extras.push(`readonly messageHeaders?: ${hk}Input`);
+    }
+    if (f && f.address === null) extras.push('readonly routingKey: string');
+    if (extras.length) options = `PublishOptions & { ${extras.join('; ')} }`;
+    parameters.push({
+      name: 'options',
+      type: options,
+      ...(f && f.address === null ? {} : { hasQuestionToken: true }),
+    });
+    const where = f
+      ? `message ${f.messageId} of channel ${e.channelId}${f.address !== null ? ` (address ${f.address.replace(/\*\//g, '*\\/')})` : ' (the caller names the routing key: options.routingKey)'}`
+      : e.key;
+    return {
+      member: {
+        name,
+        docs: [
+          `Publish ${where}${operation ? ` (operation ${operation})` : ''}${e.kind === 'command' ? ' (a command)' : ''}. Resolves once the broker confirmed it.${deprecatedTag(versions.get(e.key))}`,
+        ],
+        parameters,
+        returnType: `Promise<PublishReceipt<'${e.key}', ${types.eventType(e.key).name}>>`,
+      },
+      impl: `  ${name}: (${parameters.map((p) => p.name).join(', ')}) => bus.publish('${e.key}', payload, ${call}),`,
+    };
+  });
+  const onMembers = stubs.subscribe.map(({ name, e, operation }) => ({
+    member: {
+      name,
+      docs: [`Subscribe to ${e.key}${operation ? ` (operation ${operation})` : ''}.`],
+      parameters: [
+        { name: 'handler', type: `Handler<BloodbankCatalog, '${e.key}'>` },
+        { name: 'options', type: 'SubscribeOptions' },
+      ],
+      returnType: 'Promise<Subscription>',
+    },
+    impl: `  ${name}: (handler, options) => bus.subscribe('${e.key}', handler, options),`,
   }));
   const statements: Statement[] = [
     {
@@ -671,12 +710,23 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       namedImports: ['BloodbankCatalog', ...(commands.length ? ['CommandType'] : [])],
     },
     typeImports(types, model.events, './types/index.js', true),
+    ...(headerTypes.size
+      ? [
+          {
+            kind: StructureKind.ImportDeclaration,
+            isTypeOnly: true,
+            moduleSpecifier: './types/index.js',
+            namedImports: [...headerTypes].sort(),
+          } as const,
+        ]
+      : []),
+    ...extra,
     {
       kind: StructureKind.Interface,
       isExported: true,
       name: 'Publishers',
       docs: ['One typed publish function per routing key.'],
-      methods: publishMembers,
+      methods: publishMembers.map((m) => m.member),
     },
     {
       kind: StructureKind.Function,
@@ -685,14 +735,14 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       docs: ['Typed publish functions over any publisher (AMQP or in-memory).'],
       parameters: [{ name: 'bus', type: 'EventPublisher<BloodbankCatalog>' }],
       returnType: 'Publishers',
-      statements: `return {\n${model.events.map((e) => `  ${e.names.publish}: (payload, options) => bus.publish('${e.key}', payload, options),`).join('\n')}\n};`,
+      statements: `return {\n${publishMembers.map((m) => m.impl).join('\n')}\n};`,
     },
     {
       kind: StructureKind.Interface,
       isExported: true,
       name: 'Consumers',
       docs: ['One typed subscribe function per routing key.'],
-      methods: onMembers,
+      methods: onMembers.map((m) => m.member),
     },
     {
       kind: StructureKind.Function,
@@ -701,7 +751,7 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       docs: ['Typed subscribe functions over any subscriber (AMQP or in-memory).'],
       parameters: [{ name: 'bus', type: 'EventSubscriber<BloodbankCatalog>' }],
       returnType: 'Consumers',
-      statements: `return {\n${model.events.map((e) => `  ${e.names.on}: (handler, options) => bus.subscribe('${e.key}', handler, options),`).join('\n')}\n};`,
+      statements: `return {\n${onMembers.map((m) => m.impl).join('\n')}\n};`,
     },
   ];
   for (const e of commands) {
@@ -725,6 +775,78 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       : 'Record<string, never>',
   });
   return statements;
+}
+
+interface Stub {
+  readonly name: string;
+  readonly e: EventModel;
+  readonly operation: string | null;
+}
+
+/**
+ * The client's functions. Our catalogue and documents without operations: a publish and a subscribe
+ * function per key (`publishX`, `onX`). A document with operations: stubs follow them, named from the
+ * operation ids: a `send` operation publishes its messages, a `receive` operation subscribes to them (a
+ * channel the operations leave out gets both).
+ */
+function clientStubs(model: Model): { publish: Stub[]; subscribe: Stub[] } {
+  const publish: Stub[] = [];
+  const subscribe: Stub[] = [];
+  const sends = new Map<string, number>();
+  const receives = new Map<string, number>();
+  for (const e of model.events) {
+    for (const id of e.foreign?.send ?? []) sends.set(id, (sends.get(id) ?? 0) + 1);
+    for (const id of e.foreign?.receive ?? []) receives.set(id, (receives.get(id) ?? 0) + 1);
+  }
+  const used = { publish: new Set<string>(), subscribe: new Set<string>() };
+  const claim = (kind: 'publish' | 'subscribe', wanted: string, fallback: string): string => {
+    let name = used[kind].has(wanted) ? fallback : wanted;
+    for (let n = 2; used[kind].has(name); n++) name = `${fallback}${n}`;
+    used[kind].add(name);
+    return name;
+  };
+  for (const e of model.events) {
+    const f = e.foreign;
+    if (!f || !f.operations) {
+      publish.push({ name: claim('publish', e.names.publish, e.names.publish), e, operation: null });
+      subscribe.push({ name: claim('subscribe', e.names.on, e.names.on), e, operation: null });
+      continue;
+    }
+    for (const id of f.send) {
+      const wanted = camelCase((sends.get(id) ?? 0) > 1 ? `${id} ${f.messageId}` : id);
+      publish.push({ name: claim('publish', wanted, e.names.publish), e, operation: id });
+    }
+    for (const id of f.receive) {
+      const wanted = camelCase((receives.get(id) ?? 0) > 1 ? `${id} ${f.messageId}` : id);
+      subscribe.push({ name: claim('subscribe', wanted, e.names.on), e, operation: id });
+    }
+  }
+  return { publish, subscribe };
+}
+
+/**
+ * The typed `{param}` values of a channel address: enum → union, description → JSDoc. A type alias, not
+ * an interface: it must be assignable to PublishOptions' `Record<string, string>`.
+ */
+function parametersInterface(name: string, e: EventModel): Statement {
+  const params = e.foreign?.parameters ?? [];
+  const comment = (text: string) => text.replace(/\*\//g, '*\\/').replace(/\r?\n/g, ' ');
+  const members = params.map((p) => {
+    const type = p.enum && p.enum.length > 0 ? p.enum.map((v) => JSON.stringify(v)).join(' | ') : 'string';
+    const tags = [
+      ...(p.default !== undefined ? [`@default ${p.default}`] : []),
+      ...(p.examples ?? []).map((x) => `@example ${x}`),
+    ];
+    const doc = [p.description, ...tags].filter((x): x is string => !!x).map(comment);
+    return `${doc.length ? `  /** ${doc.join(' ')} */\n` : ''}  readonly ${propertyName(p.name)}: ${type};`;
+  });
+  return {
+    kind: StructureKind.TypeAlias,
+    isExported: true,
+    name,
+    docs: [`Values of the \`{param}\` placeholders of channel ${e.channelId}'s address.`],
+    type: `{\n${members.join('\n')}\n}`,
+  };
 }
 
 /**
@@ -829,7 +951,7 @@ export function validatorGroups(model: Model): Array<{ dir: string; exportNames:
   return [
     ...domainsOf(model).map(([domain, events]) => ({
       dir: `${domainFolder(domain)}/validators`,
-      exportNames: events.map((e) => e.names.base),
+      exportNames: withHeaders(events).map((e) => e.names.base),
     })),
     ...(model.envelope ? [{ dir: 'validators/envelope', exportNames: ['$envelope'] }] : []),
   ];
@@ -874,7 +996,7 @@ function emitDomains(
   precompiled: ReadonlyMap<string, { publish: string; consume: string }> | undefined,
   upcasters: readonly UpcasterSource[],
 ): void {
-  const input = ajvInput(model);
+  const input = ajvInput(withHeaderEvents(model));
   /** Compile and emit the stage modules of some roots in the folder `dir`; true when it has matchers. */
   const stages = (dir: string, keys: readonly string[], exportNames: ReadonlySet<string>): boolean => {
     const compiled = precompiled?.get(dir) ?? compileValidatorSubset(model, input, exportNames);
@@ -905,11 +1027,11 @@ function emitDomains(
     const hasMatchers = stages(
       `${dir}/validators`,
       events.map((e) => e.key),
-      new Set(events.map((e) => e.names.base)),
+      new Set(withHeaders(events).map((e) => e.names.base)),
     );
     emit(`${dir}/validators/index.ts`, [
       ...validatorsModule(model, types, plans, hasMatchers, {
-        events,
+        events: withHeaders(events),
         envelope: false,
         root: '../..',
         schemas: '../schemas.js',
@@ -962,6 +1084,71 @@ function emitDomains(
     ...domains.map(([domain]) => `export * from '../${domainFolder(domain)}/validators/index.js';`),
     ...(envelope ? ["export * from './envelope/index.js';"] : []),
   ]);
+}
+
+/**
+ * A message's headers schema, typed and validated like a payload: a pseudo-event (`<key>~headers`,
+ * `<Base>Headers`) seen only by the type table and the validators, never by the catalogue or registry.
+ */
+function headerEvent(e: EventModel): EventModel | null {
+  const headers = e.foreign?.headers;
+  if (!headers) return null;
+  const base = `${e.names.base}Headers`;
+  return {
+    ...e,
+    key: `${e.key}~headers`,
+    kind: 'event',
+    names: {
+      base,
+      payload: base,
+      input: `${base}Input`,
+      validate: `validate${base}`,
+      validateConsume: `validate${base}Consume`,
+      publish: `publish${base}`,
+      on: `on${base}`,
+      handler: `${base}Handler`,
+    },
+    payload: headers,
+    examples: [],
+    foreign: null,
+  };
+}
+
+/** The events followed by the header pseudo-events of those that have headers. */
+export function withHeaders(events: readonly EventModel[]): EventModel[] {
+  return [...events, ...events.map(headerEvent).filter((e): e is EventModel => e !== null)];
+}
+
+/** The model the type table and the validators see: header schemas as pseudo-events. */
+export function withHeaderEvents(model: Model): Model {
+  return model.events.some((e) => e.foreign?.headers)
+    ? { ...model, events: withHeaders(model.events) }
+    : model;
+}
+
+/** Registry fields of a message of a document we did not write (runtime/registry.ts EventDefinition). */
+function foreignFields(model: Model, types: TypeTable, e: EventModel): Array<[string, string]> {
+  const f = e.foreign;
+  if (!f) return [];
+  const fields: Array<[string, string]> = [
+    ['channelId', JSON.stringify(e.channelId)],
+    ['messageId', JSON.stringify(f.messageId)],
+    ['address', JSON.stringify(f.address)],
+    ['parameters', JSON.stringify(f.parameters)],
+    ['delivery', JSON.stringify(f.delivery)],
+  ];
+  if (f.discriminator) fields.push(['discriminator', JSON.stringify(f.discriminator)]);
+  if (f.headers) {
+    const schema = bundleSchema(model, types, model.store.deref(f.headers));
+    fields.push([
+      'headers',
+      `{ schema: ${JSON.stringify(schema)}, validate: v.validate${e.names.base}Headers }`,
+    ]);
+  }
+  if (f.correlationIdLocation !== null)
+    fields.push(['correlationIdLocation', JSON.stringify(f.correlationIdLocation)]);
+  if (f.replyAddress !== null) fields.push(['replyAddress', JSON.stringify(f.replyAddress)]);
+  return fields;
 }
 
 function printed(statements: Statement[]): string {

@@ -54,7 +54,7 @@ export async function buildFiles(
   const modelPromise = loadModel(input, options);
   trace('model read, parser started');
   const [
-    { generate, validatorGroups },
+    { generate, validatorGroups, withHeaderEvents },
     { ajvInput, compileConsumeGroupsInWorker, compileValidatorSubset },
     { findUpcasters },
     model,
@@ -69,16 +69,18 @@ export async function buildFiles(
   try {
     // Validators are compiled per domain (generated/<domain>/validators/): the consume stages in a
     // worker thread when one is used, while this thread compiles the publish stages.
+    // Header schemas (documents we did not write) are validated like payloads (generate.ts withHeaderEvents).
+    const validated = withHeaderEvents(model);
     const groups = validatorGroups(model);
     const consume = compileConsumeGroupsInWorker(
-      model,
+      validated,
       groups.map((g) => g.exportNames),
     );
     let precompiled: Map<string, { publish: string; consume: string }> | undefined;
     if (consume) {
-      const input = ajvInput(model);
+      const input = ajvInput(validated);
       const publish = groups.map(
-        (g) => compileValidatorSubset(model, input, new Set(g.exportNames), '').publish,
+        (g) => compileValidatorSubset(validated, input, new Set(g.exportNames), '').publish,
       );
       const consumed = await consume;
       precompiled = new Map(

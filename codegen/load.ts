@@ -116,6 +116,23 @@ class Walker {
     }
     return this.follow(loc);
   }
+
+  /**
+   * A field of a message (`payload`, `headers`), written on the message or on one of its traits (the
+   * parser's model applies traits; the document's own location is on the trait, the last one that has it).
+   */
+  member(msgLoc: Location, field: string): Location | null {
+    const own = this.follow({ doc: msgLoc.doc, pointer: `${msgLoc.pointer}/${field}` });
+    if (this.store.get(own) !== undefined) return own;
+    const msg = this.store.get(msgLoc);
+    const traits = isObject(msg) && Array.isArray(msg['traits']) ? msg['traits'] : [];
+    for (let i = traits.length - 1; i >= 0; i--) {
+      const trait = this.follow({ doc: msgLoc.doc, pointer: `${msgLoc.pointer}/traits/${i}` });
+      const at = this.follow({ doc: trait.doc, pointer: `${trait.pointer}/${field}` });
+      if (this.store.get(at) !== undefined) return at;
+    }
+    return null;
+  }
 }
 
 /** Inside a payload or headers schema, where `$ref` siblings are JSON Schema's business, not ours. */
@@ -172,8 +189,8 @@ function buildModel(
           `${safeKey(channel.id)}.${safeKey(message.id)}.schema.json`,
         );
         payload = { doc: store.addDocument(file, message.converted), pointer: '' };
-      } else if (message.hasPayload) {
-        payload = schemaIn(store, walker, walker.at(`${message.pointer}/payload`));
+      } else if (message.hasPayload && walker.member(msgLoc, 'payload')) {
+        payload = schemaIn(store, walker, walker.member(msgLoc, 'payload') as Location);
       } else {
         // No payload: any value (the specification leaves it open).
         const file = resolvePath(dirname(doc.file), `${display}.converted`, 'any.schema.json');
@@ -181,9 +198,8 @@ function buildModel(
       }
       const unwrapped = unwrapEnvelope(store, payload, display);
       if (unwrapped && !envelope) envelope = unwrapped.envelope;
-      const headers = message.hasHeaders
-        ? schemaIn(store, walker, walker.at(`${message.pointer}/headers`))
-        : null;
+      const headersAt = message.hasHeaders ? walker.member(msgLoc, 'headers') : null;
+      const headers = headersAt ? schemaIn(store, walker, headersAt) : null;
       drafts.push({
         channel,
         message,

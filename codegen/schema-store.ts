@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import spectralParsers from '@stoplight/spectral-parsers';
 import { CodegenError } from '../runtime/errors/codegen-error.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -57,6 +57,22 @@ export function getPointer(root: Json, pointer: string): Json | undefined {
   return node;
 }
 
+/**
+ * YAML read exactly as @asyncapi/parser reads it (its Spectral YAML parser, @stoplight/yaml, with the same
+ * options): a document the parser accepts is never refused here (a flow mapping indented less than its
+ * key, merge keys), and a duplicate key is an error for both.
+ */
+function readYaml(text: string): Json {
+  const { data, diagnostics } = spectralParsers.parseYaml(text);
+  const error = diagnostics.find((d) => d.severity === 0);
+  if (error)
+    throw new Error(
+      `${error.message} (line ${error.range.start.line + 1}, column ${error.range.start.character + 1})`,
+    );
+  // A plain copy: the parser's objects carry a key-order symbol ajv and structuredClone need not see.
+  return JSON.parse(JSON.stringify(data ?? null)) as Json;
+}
+
 /** Keys under which values are data, not schemas: never rewrite or walk refs inside them. */
 const DATA_KEYWORDS = new Set(['examples', 'example', 'default', 'const', 'enum']);
 
@@ -87,7 +103,7 @@ export class SchemaStore {
     }
     let json: Json;
     try {
-      json = /\.ya?ml$/i.test(abs) ? (parseYaml(text) as Json) : (JSON.parse(text) as Json);
+      json = /\.ya?ml$/i.test(abs) ? readYaml(text) : (JSON.parse(text) as Json);
     } catch (cause) {
       throw new CodegenError(
         this.display(abs),

@@ -16,5 +16,6 @@ export const PRIVATE_NODE_TESTS = [
   'test/runtime/end-to-end-fault.test.ts',
   'test/runtime/redis/outage.test.ts',
   'test/runtime/redis/sentinel-failover.test.ts',
+  'test/runtime/mqtt.test.ts',
   'test/runtime/tls.test.ts',
 ];

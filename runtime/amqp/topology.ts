@@ -16,7 +16,7 @@
  */
 import type { Channel } from 'amqplib';
 import { topicMatches } from '../delivery/topic.js';
-import { MQTT_EXCHANGE, bindingKeyOf, isForeign } from '../delivery/address.js';
+import { MQTT_EXCHANGE, bindingPlan } from '../delivery/address.js';
 import type { Catalog, EventDefinition, ExchangeBinding, Registry } from '../registry.js';
 
 import { DEFAULT_EXCHANGE } from '../delivery/rules.js';
@@ -119,37 +119,23 @@ export function createExchangeRouter<M extends Catalog>(
     patterns: readonly string[],
     pinned?: Readonly<Record<string, string>>,
   ): SubscriptionTopology => {
-    const foreign = registry
-      .list()
-      .filter((d) => isForeign(d) && patterns.some((p) => topicMatches(p, d.key)));
-    if (foreign.length === 0) return { bindings: ourBindings(patterns), filter: false, queue: null };
-    const queues = foreign.flatMap((d) => (d.delivery?.is === 'queue' ? [d.delivery.queue] : []));
-    if (queues.length > 0) {
-      const names = new Set(queues.map((q) => q.name));
-      if (names.size > 1 || queues.length !== foreign.length)
-        throw new RangeError(
-          `subscribe: ${foreign.map((d) => d.key).join(', ')} do not share one queue: a channel bound as a queue (is: queue) is subscribed alone, or with the other channels of that queue`,
-        );
-      return { bindings: [], filter: false, queue: queues[0] ?? null };
-    }
-    // Patterns that select no foreign channel keep their meaning as binding patterns (our catalogue).
-    const rest = patterns.filter((p) => !foreign.some((d) => topicMatches(p, d.key)));
+    const plan = bindingPlan(registry.list(), patterns, topicMatches, pinned);
+    if (plan.keys.every((k) => k.definition === null))
+      return { bindings: plan.queue ? [] : ourBindings(patterns), filter: false, queue: plan.queue };
+    const rest = plan.keys.filter((k) => k.definition === null).map((k) => k.key);
     const byExchange = new Map<string, { exchange: ExchangeBinding; keys: Set<string> }>();
     for (const b of rest.length > 0 ? ourBindings(rest) : [])
       byExchange.set(b.exchange.name, { exchange: b.exchange, keys: new Set(b.keys) });
-    let filter = false;
-    for (const d of foreign) {
-      const binding = bindingKeyOf(d, pinned);
-      if (!binding) continue;
-      filter ||= binding.filter;
-      const ex = exchangeOfDefinition(d);
+    for (const { key, definition } of plan.keys) {
+      if (!definition) continue;
+      const ex = exchangeOfDefinition(definition);
       const entry = byExchange.get(ex.name) ?? { exchange: ex, keys: new Set<string>() };
-      entry.keys.add(ex.type === 'topic' ? binding.key : binding.key.replace(/[*#]/g, ''));
+      entry.keys.add(key);
       byExchange.set(ex.name, entry);
     }
     return {
       bindings: [...byExchange.values()].map(({ exchange: ex, keys }) => ({ exchange: ex, keys: [...keys] })),
-      filter,
+      filter: plan.filter,
       queue: null,
     };
   };

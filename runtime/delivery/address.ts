@@ -34,7 +34,11 @@ export interface Address {
 
 /** True when the registry entry came from a document we did not write (it carries an address). */
 export function isForeign(definition: EventDefinition): boolean {
-  return definition.address !== undefined || definition.delivery !== undefined;
+  return (
+    definition.channelId !== undefined ||
+    definition.address !== undefined ||
+    definition.delivery !== undefined
+  );
 }
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
@@ -208,4 +212,49 @@ export function checkPinned(
       if (why) throw new RangeError(`subscribe: parameters/${name} ${why.message}`);
     }
   }
+}
+
+/** What a subscription binds, transport aside (amqp/topology.ts adds the exchanges). */
+export interface BindingPlan {
+  /** Binding keys: a pattern of our catalogue as written (definition null), or a foreign address's key. */
+  readonly keys: ReadonlyArray<{ readonly key: string; readonly definition: EventDefinition | null }>;
+  /** Some key is wider than its address (`#`): the pipeline drops what is not a subscribed address. */
+  readonly filter: boolean;
+  /** The channels are bound as a queue (`is: queue`): consume that queue, bind nothing. */
+  readonly queue: Extract<EventDefinition['delivery'], { is: 'queue' }>['queue'] | null;
+}
+
+/**
+ * The binding keys of a subscription: subscription patterns select registry keys (for a foreign
+ * document, channel ids); a selected foreign channel binds its address (`bindingKeyOf`), a pattern that
+ * selects none binds itself (our catalogue: the key is the routing key).
+ */
+export function bindingPlan(
+  definitions: readonly EventDefinition[],
+  patterns: readonly string[],
+  matches: (pattern: string, key: string) => boolean,
+  pinned?: Readonly<Record<string, string>>,
+): BindingPlan {
+  const foreign = definitions.filter((d) => isForeign(d) && patterns.some((p) => matches(p, d.key)));
+  const ours = patterns
+    .filter((p) => !foreign.some((d) => matches(p, d.key)))
+    .map((key) => ({ key, definition: null }));
+  if (foreign.length === 0) return { keys: ours, filter: false, queue: null };
+  const queues = foreign.flatMap((d) => (d.delivery?.is === 'queue' ? [d.delivery.queue] : []));
+  if (queues.length > 0) {
+    if (new Set(queues.map((q) => q.name)).size > 1 || queues.length !== foreign.length || ours.length > 0)
+      throw new RangeError(
+        `subscribe: ${foreign.map((d) => d.key).join(', ')} do not share one queue: a channel bound as a queue (is: queue) is subscribed alone, or with the other channels of that queue`,
+      );
+    return { keys: [], filter: false, queue: queues[0] ?? null };
+  }
+  let filter = false;
+  const keys: Array<{ key: string; definition: EventDefinition | null }> = [...ours];
+  for (const d of foreign) {
+    const binding = bindingKeyOf(d, pinned);
+    if (!binding) continue;
+    filter ||= binding.filter;
+    keys.push({ key: binding.key, definition: d });
+  }
+  return { keys, filter, queue: null };
 }

@@ -35,7 +35,7 @@ import {
   timestampSeconds,
   type HeaderValue,
 } from '../wire.js';
-import { addressOf, resolveAddress } from './address.js';
+import { addressOf, isForeign, resolveAddress } from './address.js';
 
 export const HEADER_SOURCE = 'bb-source';
 export const HEADER_AGENT_CONTEXT = 'bb-agent-context';
@@ -43,9 +43,21 @@ export const HEADER_ENVELOPE_VERSION = 'bb-envelope-version';
 /** The agent context may carry a system prompt: allowed up to 48 KiB (amqplib's table limit is 64 KiB). */
 export const MAX_AGENT_CONTEXT_BYTES = 48 * 1024;
 
-/** Whether messages of this registry travel bare (no envelope in the body). */
-export function isBare(registry: Pick<Registry, 'envelope'>): boolean {
-  return registry.envelope === null;
+const bareRegistries = new WeakMap<object, boolean>();
+
+/**
+ * Whether messages of this registry travel bare (no envelope in the body): it has no envelope of ours and
+ * its entries come from a document we did not write (`channelId`, `address` or `delivery` set, as codegen
+ * writes them for such documents). A hand-built registry with neither keeps the envelope wire.
+ */
+export function isBare(registry: Pick<Registry, 'envelope' | 'list'>): boolean {
+  if (registry.envelope !== null) return false;
+  let bare = bareRegistries.get(registry);
+  if (bare === undefined) {
+    bare = registry.list().some(isForeign);
+    bareRegistries.set(registry, bare);
+  }
+  return bare;
 }
 
 /* ---------- publish ---------- */

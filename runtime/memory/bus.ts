@@ -32,6 +32,7 @@ import type { BloodbankMetrics } from '../metrics.js';
 import type { Catalog, Registry, Upcaster } from '../registry.js';
 import { pino, type Logger } from 'pino';
 import { deliver, olderVersions, type PipelineSettings } from '../delivery/pipeline.js';
+import type { BareSubscription } from '../delivery/bare.js';
 import {
   DEFAULT_EXCHANGE,
   assertOneBindingSet,
@@ -45,6 +46,8 @@ import {
   type RetryPolicy,
 } from '../delivery/rules.js';
 import { encodeMessage } from '../wire.js';
+import { encodeBare, isBare, routeBare, type BareRoute } from '../delivery/bare.js';
+import { bindingPlan, checkPinned } from '../delivery/address.js';
 import { realClock, type Clock } from './clock.js';
 import { assertTopicPattern, compileTopicPatterns, topicMatches } from '../delivery/topic.js';
 
@@ -69,7 +72,19 @@ interface Message {
   readonly routingKey: string;
   readonly headers: Record<string, unknown>;
   readonly redelivered: boolean;
+  /** The AMQP properties the broker would carry (the bare wire rebuilds the envelope from them). */
+  readonly messageId?: string;
+  readonly type?: string;
+  readonly timestamp?: number;
+  readonly appId?: string;
+  readonly correlationId?: string;
+  readonly replyTo?: string;
 }
+
+type MessageProperties = Pick<
+  Message,
+  'messageId' | 'type' | 'timestamp' | 'appId' | 'correlationId' | 'replyTo'
+>;
 
 export interface MemoryQueueStats {
   readonly queue: string;
@@ -164,6 +179,7 @@ class MemoryBusImpl<M extends Catalog> {
       this.#metrics?.validationFailures.inc({ event_type: eventType, stage: 'publish' });
       throw new PayloadValidationError('publish', eventType, underPayload(checked.issues));
     }
+    const route = isBare(this.#registry) ? routeBare(def, checked.value, options) : null;
     const eventId =
       options.eventId ??
       (options.idempotencyFields ? deterministicId(eventType, options.idempotencyFields) : undefined);
@@ -173,7 +189,7 @@ class MemoryBusImpl<M extends Catalog> {
       agentContext: options.agentContext ?? null,
       ...(eventId !== undefined ? { eventId } : {}),
     });
-    return this.#send(envelope, options);
+    return this.#send(envelope, options, route);
   }
 
   async publishEnvelope(envelope: Envelope, options: PublishOptions = {}): Promise<PublishReceipt> {
@@ -181,10 +197,11 @@ class MemoryBusImpl<M extends Catalog> {
     const checked = def.validatePublish(envelope.payload);
     if (!checked.ok)
       throw new PayloadValidationError('publish', envelope.event_type, underPayload(checked.issues));
-    return this.#send({ ...envelope, payload: checked.value }, options);
+    const route = isBare(this.#registry) ? routeBare(def, checked.value, options) : null;
+    return this.#send({ ...envelope, payload: checked.value }, options, route);
   }
 
-  async #send(envelope: Envelope, options: PublishOptions): Promise<PublishReceipt> {
+  async #send(envelope: Envelope, options: PublishOptions, route: BareRoute | null): Promise<PublishReceipt> {
     if (this.#closed) throw new BloodbankError('memory bus is closed');
     if (this.#registry.envelope) {
       const r = this.#registry.envelope.validatePublish(envelope);
@@ -193,14 +210,25 @@ class MemoryBusImpl<M extends Catalog> {
         if (issues.length > 0) throw new PayloadValidationError('publish', envelope.event_type, issues);
       }
     }
-    const encoded = encodeMessage(envelope, {
+    const wireOptions = {
       ...(options.workflowId !== undefined ? { workflowId: options.workflowId } : {}),
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
-    });
+    };
+    const encoded = route ? encodeBare(envelope, route, wireOptions) : encodeMessage(envelope, wireOptions);
+    const p = encoded.properties as { readonly correlationId?: string; readonly replyTo?: string };
+    const properties: MessageProperties = {
+      messageId: encoded.properties.messageId,
+      type: encoded.properties.type,
+      timestamp: encoded.properties.timestamp,
+      ...(encoded.properties.appId !== undefined ? { appId: encoded.properties.appId } : {}),
+      ...(p.correlationId !== undefined ? { correlationId: p.correlationId } : {}),
+      ...(p.replyTo !== undefined ? { replyTo: p.replyTo } : {}),
+    };
     const routed = this.#route(
-      envelope.event_type,
+      route ? route.routingKey : envelope.event_type,
       encoded.body.toString('utf8'),
       encoded.properties.headers,
+      properties,
     );
     if (routed === 0 && options.mandatory !== false) {
       this.#metrics?.returned.inc({ event_type: envelope.event_type });
@@ -208,7 +236,7 @@ class MemoryBusImpl<M extends Catalog> {
     }
     this.#metrics?.published.inc({ event_type: envelope.event_type });
     this.#metrics?.confirmed.inc({ event_type: envelope.event_type });
-    const copy = JSON.parse(encoded.body.toString('utf8')) as Envelope;
+    const copy = JSON.parse(route ? JSON.stringify(envelope) : encoded.body.toString('utf8')) as Envelope;
     this.#published.push(copy);
     for (const w of [...this.#waiters])
       if (w.key === copy.event_type && w.predicate(copy)) {
@@ -222,11 +250,16 @@ class MemoryBusImpl<M extends Catalog> {
     return this.#route(routingKey, body, { ...headers });
   }
 
-  #route(routingKey: string, body: string, headers: Record<string, unknown>): number {
+  #route(
+    routingKey: string,
+    body: string,
+    headers: Record<string, unknown>,
+    properties: MessageProperties = {},
+  ): number {
     let n = 0;
     for (const q of this.#queues.values()) {
       if (![...q.bindings].some((p) => topicMatches(p, routingKey))) continue;
-      q.ready.push({ body, routingKey, headers: { ...headers }, redelivered: false });
+      q.ready.push({ ...properties, body, routingKey, headers: { ...headers }, redelivered: false });
       this.#schedule(q);
       n += 1;
     }
@@ -257,9 +290,26 @@ class MemoryBusImpl<M extends Catalog> {
       this.#queues.set(options.service, q);
     }
     const older = olderVersions(this.registry, list, options.acceptOlder);
-    for (const p of [...list, ...older.bindings]) q.bindings.add(p);
+    const withOlder = [...list, ...older.bindings];
+    const selects = compileTopicPatterns(withOlder);
+    checkPinned(
+      this.registry.list().filter((d) => selects(d.key)),
+      options.parameters,
+    );
+    // As on RabbitMQ (amqp/topology.ts): foreign channels bind their address; `is: queue` its queue name.
+    const plan = bindingPlan(this.registry.list(), withOlder, topicMatches, options.parameters);
+    if (plan.queue) q.bindings.add(plan.queue.name);
+    for (const { key } of plan.keys) q.bindings.add(key);
     const sub = new MemorySubscription(this, q, handler, {
-      patterns: [...list, ...older.bindings],
+      patterns: withOlder,
+      bare: isBare(this.registry)
+        ? {
+            registry: this.registry,
+            subscribed: selects,
+            pinned: options.parameters ?? {},
+            filter: plan.filter,
+          }
+        : null,
       upcasts: older.upcasts,
       concurrency: options.concurrency ?? 1,
       policy: resolveRetryPolicy({
@@ -428,6 +478,7 @@ class MemoryBusImpl<M extends Catalog> {
 
 interface SubscriptionSettings {
   readonly patterns: readonly string[];
+  readonly bare: BareSubscription | null;
   readonly upcasts: ReadonlyMap<string, Upcaster>;
   readonly concurrency: number;
   readonly policy: RetryPolicy;
@@ -459,6 +510,7 @@ class MemorySubscription implements Subscription {
       patterns: settings.patterns,
       subscribed: compileTopicPatterns(settings.patterns),
       upcasts: settings.upcasts,
+      bare: settings.bare,
       policy: settings.policy,
       gate: settings.idempotent ? bus.gate : null,
       onDuplicate: settings.onDuplicate ?? null,

@@ -36,6 +36,8 @@ export interface HarnessOptions {
   /** The subscriber's idempotency store (default: the transport's own). */
   readonly idempotency?: IdempotencyGate;
   readonly metrics?: BloodbankMetrics;
+  /** Build the registry as a document we did not write describes it: the bare wire (delivery/bare.ts). */
+  readonly bare: boolean;
 }
 
 export interface ContractFeatures {
@@ -45,6 +47,11 @@ export interface ContractFeatures {
   readonly quietMs: number;
   /** Timer slack allowed below a backoff delay (the broker expires TTLs in batches). */
   readonly backoffSlackMs: number;
+  /**
+   * `bare`: the registry is a foreign document's (channel ids, addresses): bodies are bare payloads, the
+   * envelope rebuilt from AMQP properties. Default `envelope` (our catalogue's wire).
+   */
+  readonly wire?: 'envelope' | 'bare';
 }
 
 export type HarnessFactory = (options: HarnessOptions) => Promise<ContractHarness>;
@@ -97,13 +104,14 @@ export function defineTransportContract(
   factory: HarnessFactory,
   features: ContractFeatures,
 ): void {
-  describe(`transport contract: ${name}`, () => {
+  const bare = features.wire === 'bare';
+  describe(`transport contract: ${name}${bare ? ' (bare wire)' : ''}`, () => {
     let h: ContractHarness;
     const subs: Subscription[] = [];
     const { deliveryTimeoutMs, quietMs } = features;
 
     beforeEach(async () => {
-      h = await factory({ retry: RETRY });
+      h = await factory({ retry: RETRY, bare });
     });
     afterEach(async () => {
       await Promise.all(subs.splice(0).map((s) => s.close()));
@@ -312,8 +320,12 @@ export function defineTransportContract(
       );
       const after = (await h.publisher.publish('contract.item.deleted', { n: 2 })).eventId;
       await expectExactly([valid, after], r.ids);
-      const dead = await deadLettersOf(service, 3);
-      expect(dead.map((d) => d.reason).sort()).toEqual(['unknown-event-type', 'unparsable', 'validation']);
+      // Bare wire: the queue binds the channels' addresses, so a key that is no address never arrives.
+      const reasons = bare
+        ? ['unparsable', 'validation']
+        : ['unknown-event-type', 'unparsable', 'validation'];
+      const dead = await deadLettersOf(service, reasons.length);
+      expect(dead.map((d) => d.reason).sort()).toEqual(reasons);
       const invalid = dead.find((d) => d.reason === 'validation') as DeadLetterRecord;
       expect(invalid.eventId).toBe(invalidId);
       expect(String(invalid.headers['bb-validation-issues'])).toContain('/payload/n');
@@ -376,7 +388,7 @@ export function defineTransportContract(
 
     it('calls the duplicate hook and counts a duplicate for an event the service already handled', async () => {
       const metrics = createMetrics();
-      const own = await factory({ retry: RETRY, metrics });
+      const own = await factory({ retry: RETRY, metrics, bare });
       try {
         const service = own.service('dup');
         const r = recorder();
@@ -419,7 +431,7 @@ export function defineTransportContract(
           return Promise.resolve(true);
         },
       };
-      const own = await factory({ retry: RETRY, idempotency: gate });
+      const own = await factory({ retry: RETRY, idempotency: gate, bare });
       try {
         const service = own.service('lease');
         const handled: string[] = [];

@@ -49,7 +49,11 @@ function schema(strict: boolean): JsonSchema {
   };
 }
 
-export function createContractRegistry(): Registry<ContractCatalog> {
+/**
+ * `bare: true`: the same events as a document we did not write would describe them (channel id and
+ * address = the key, no envelope of ours): messages travel on the bare wire (runtime/delivery/bare.ts).
+ */
+export function createContractRegistry(options: { readonly bare?: boolean } = {}): Registry<ContractCatalog> {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
   const publish = wrapValidator(ajv.compile(schema(true)) as AjvValidateFunction);
   const consume = wrapValidator(ajv.compile(schema(false)) as AjvValidateFunction);
@@ -71,6 +75,7 @@ export function createContractRegistry(): Registry<ContractCatalog> {
       examples: [{ n: 1 }],
       validatePublish: publish,
       validateConsume: consume,
+      ...(options.bare ? { channelId: key, address: key } : {}),
     };
   });
   return createRegistry<ContractCatalog>(defs, null);

@@ -89,6 +89,8 @@ export interface PrivateRabbitOptions {
   readonly management?: boolean;
   /** Lines appended to its rabbitmq.conf (a TLS listener, …); may use the node's directory as `{dir}`. */
   readonly config?: string;
+  /** Further plugins to enable (`rabbitmq_mqtt`, with its listener set in `config`). */
+  readonly plugins?: readonly string[];
 }
 
 export async function startPrivateRabbit(options: PrivateRabbitOptions = {}): Promise<PrivateRabbit> {
@@ -101,7 +103,8 @@ export async function startPrivateRabbit(options: PrivateRabbitOptions = {}): Pr
   await writeFile(cookie, randomBytes(16).toString('hex').toUpperCase());
   await chmod(cookie, 0o400);
   const managementPort = options.management ? await freePort() : 0;
-  await writeFile(join(dir, 'enabled_plugins'), options.management ? '[rabbitmq_management].\n' : '[].\n');
+  const plugins = [...(options.management ? ['rabbitmq_management'] : []), ...(options.plugins ?? [])];
+  await writeFile(join(dir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
   await writeFile(
     join(dir, 'rabbitmq.conf'),
     (options.management ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${managementPort}\n` : '') +
