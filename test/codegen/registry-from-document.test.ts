@@ -5,7 +5,7 @@
  * apart by channel id even where two channels share an address; the address as written (`null` kept);
  * its `{param}` placeholders in order, with each parameter's enum, default and description; headers where
  * the message declares them; the correlation id's location; a reply address given as a runtime expression;
- * the AMQP binding (exchange, `is: queue` with its queue, the message's `messageType`, a send operation's
+ * the AMQP binding (exchange, `is: queue` with its queue, the message's `messageType`, the operation's
  * `cc`, `deliveryMode`, `expiration`); and MQTT delivery for a channel served only by MQTT servers.
  */
 import { AvroSchemaParser } from '@asyncapi/avro-schema-parser';
@@ -48,8 +48,13 @@ function expectedFor(doc: AsyncAPIDocumentInterface, channel: ChannelInterface) 
   const binding = amqpBinding(channel);
   const servers = channel.servers().all();
   const serverProtocols = (servers.length > 0 ? servers : doc.servers().all()).map((s) => s.protocol());
-  const sendOps = channel.operations().filter((o) => o.isSend());
-  const opBinding = sendOps.map(amqpBinding).find((b) => Object.keys(b).length > 0) ?? {};
+  // An AMQP operation binding describes how the operation's messages are published, whichever side
+  // publishes them (2.x: it applies to publish and subscribe alike); a send operation's binding first.
+  const ops = [
+    ...channel.operations().filter((o) => o.isSend()),
+    ...channel.operations().filter((o) => !o.isSend()),
+  ];
+  const opBinding = ops.map(amqpBinding).find((b) => Object.keys(b).length > 0) ?? {};
   const parameters = placeholders(address).map((name) => {
     const p = channel.parameters().get(name);
     const schema = p?.schema();
