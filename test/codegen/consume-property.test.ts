@@ -293,7 +293,6 @@ describe('samples of every message round-trip through the real broker unchanged'
     async (name, registry) => {
       const defs = registry.list();
       for (const d of defs) if (d.exchange) exchanges.add(d.exchange.name);
-      const parameters = parameterValues(defs);
       const publisher = createPublisher({ registry, connection });
       const subscriber = await createSubscriber({
         registry,
@@ -310,10 +309,15 @@ describe('samples of every message round-trip through the real broker unchanged'
           channels.set(channel, [...(channels.get(channel) ?? []), def.key]);
         }
         for (const [channel, keys] of channels) {
+          // The values of this channel's own placeholders (pinned: other runs' messages stay out).
+          const own = parameterValues(keys.map((k) => registry.require(k)));
           const subscription = await subscriber.subscribe(
             keys,
             (event, context) => void received.set(event.event_id, { event, context }),
-            { service: `bbtest-rt-${name}-${channel.replace(/[^A-Za-z0-9_-]+/g, '-')}-${RUN}`, parameters },
+            {
+              service: `bbtest-rt-${name}-${channel.replace(/[^A-Za-z0-9_-]+/g, '-')}-${RUN}`,
+              parameters: own,
+            },
           );
           subscriptions.push(subscription);
           const names = queueNamesOf(subscription.queue);
@@ -325,6 +329,7 @@ describe('samples of every message round-trip through the real broker unchanged'
           // Not vacuous: json-schema-faker gives at least one payload the publish validator accepts.
           expect(payloads.length, `${def.key}: no accepted sample`).toBeGreaterThan(0);
           const headers = headersFor(def);
+          const parameters = parameterValues([def]);
           for (const payload of payloads) {
             const options: PublishOptions = {
               parameters,
