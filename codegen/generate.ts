@@ -322,6 +322,8 @@ function typeImports(
     names.add(types.eventType(e.key).name);
     if (withInput) names.add(`${types.eventType(e.key).name}Input`);
   }
+  // No events (a components-only document): no import at all (`import type './x.js'` does not compile).
+  if (names.size === 0) return '';
   return {
     kind: StructureKind.ImportDeclaration,
     isTypeOnly: true,
@@ -807,7 +809,8 @@ function clientStubs(model: Model): { publish: Stub[]; subscribe: Stub[] } {
   };
   for (const e of model.events) {
     const f = e.foreign;
-    if (!f || !f.operations) {
+    // A channel keyed by its address (already a routing key: load.ts) keeps the catalogue's names.
+    if (!f || !f.operations || f.address === e.key) {
       publish.push({ name: claim('publish', e.names.publish, e.names.publish), e, operation: null });
       subscribe.push({ name: claim('subscribe', e.names.on, e.names.on), e, operation: null });
       continue;

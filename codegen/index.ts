@@ -1,4 +1,5 @@
 /** Programmatic codegen: `runCodegen({ input, out, check })`. */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isCodegenError } from '../runtime/errors/codegen-error.js';
 import type { GeneratedFile } from './generate.js';
@@ -102,7 +103,11 @@ export async function buildFiles(
       model.events.map((e) => e.key),
     );
   const inputs = hashInputs(dirname(resolve(input)), [
-    ...model.store.docs().map((d) => d.file),
+    // Schemas converted from another format (Avro) are no files: their document is an input already.
+    ...model.store
+      .docs()
+      .map((d) => d.file)
+      .filter((f) => existsSync(f)),
     ...(policy ? [policy] : []),
   ]);
   return { model, files: [...files, manifestFile(buildManifest(inputs, files))] };

@@ -24,6 +24,7 @@ import { eventNames } from './names.js';
 import { bundleForParser, startParser } from './parser.js';
 import { escapePointer, isObject, SchemaStore } from './schema-store.js';
 import type { Json, JsonObject, Location, SchemaDoc } from './schema-store.js';
+import { AVRO, isJsonSchemaFormat } from './schema-formats.js';
 import type { ParsedChannel, ParsedDocument, ParsedMessage, ParsedOperation } from './validate-document.js';
 
 export { ROUTING_KEY } from '../runtime/registry.js';
@@ -180,6 +181,12 @@ function buildModel(
     // publish or consume on it, so it has no registry entry.
     for (const message of channel.messages) {
       const msgLoc = walker.at(message.pointer);
+      if (!isJsonSchemaFormat(message.schemaFormat) && !AVRO.test(message.schemaFormat ?? ''))
+        throw new CodegenError(
+          display,
+          `${message.pointer}/payload`,
+          `message ${message.id} of channel ${channel.id}: schema format ${message.schemaFormat} is not supported (JSON Schema drafts 04–07 in JSON or YAML, AsyncAPI Schema, Avro)`,
+        );
       let payload: Location;
       if (message.converted !== null) {
         // Converted by the parser's schema parser (Avro): a schema document of its own, not on disk.
@@ -191,6 +198,17 @@ function buildModel(
         payload = { doc: store.addDocument(file, message.converted), pointer: '' };
       } else if (message.hasPayload && walker.member(msgLoc, 'payload')) {
         payload = schemaIn(store, walker, walker.member(msgLoc, 'payload') as Location);
+        if (/\/message\/oneOf\/\d+\//.test(payload.pointer)) {
+          // An inline 2.x message under `message.oneOf`: ajv reads the document as a schema and its
+          // tolerant copy turns every `oneOf` into `anyOf`, so the payload gets a document of its own,
+          // its `$ref`s made absolute (the same targets, so shared schemas stay shared named types).
+          const file = resolvePath(
+            dirname(doc.file),
+            `${display}.converted`,
+            `${safeKey(channel.id)}.${safeKey(message.id)}.schema.json`,
+          );
+          payload = { doc: store.addDocument(file, relocated(store, payload)), pointer: '' };
+        }
       } else {
         // No payload: any value (the specification leaves it open).
         const file = resolvePath(dirname(doc.file), `${display}.converted`, 'any.schema.json');
@@ -212,14 +230,29 @@ function buildModel(
     }
   }
   const ours = envelope !== null;
+  if (drafts.length === 0)
+    warnings.push(
+      `${display}: no channel has a message, so there is nothing to publish or consume: the output declares no event (schemas under components are generated only where a message uses them)`,
+    );
 
   // Keys. Ours: the routing key is the address, in the grammar of DESIGN.md §3, one message a channel.
   // A document we did not write: the channel id (+ `.messageId` when the channel has several messages).
   const channelKeys = new Map<string, string>();
   const taken = new Set<string>();
+  // A document without our envelope whose channel address is already a routing key of our grammar (one
+  // message, no placeholder, no other channel on that address) keeps it as its key, so documents written
+  // for Bloodbank without the envelope keep their keys and names; every other channel is keyed by its id.
+  const addressCount = new Map<string, number>();
+  for (const c of parsed.channels)
+    if (c.address !== null) addressCount.set(c.address, (addressCount.get(c.address) ?? 0) + 1);
+  const grammatical = (c: ParsedChannel): boolean =>
+    c.address !== null &&
+    ROUTING_KEY.test(c.address) &&
+    c.messages.length === 1 &&
+    addressCount.get(c.address) === 1;
   for (const channel of parsed.channels) {
     let base: string;
-    if (ours) base = channel.address ?? channel.id;
+    if (ours || grammatical(channel)) base = channel.address ?? channel.id;
     else if (v2) {
       // 2.x names a channel by its address: its one operationId names it better, when there is one.
       const ids = [...new Set((opsByChannel.get(channel.id) ?? []).map((o) => o.id).filter(Boolean))];
@@ -265,6 +298,12 @@ function buildModel(
     return candidates.length === 1 ? (candidates[0] as Draft).key : null;
   };
 
+  // `x-bloodbank-error` names a key, or (a document without our envelope) a channel by its address.
+  const errorKeyOf = (name: string): string => {
+    if (drafts.some((d) => d.key === name)) return name;
+    const byAddress = drafts.filter((d) => d.channel.address === name);
+    return byAddress.length === 1 ? (byAddress[0] as Draft).key : name;
+  };
   const events: EventModel[] = drafts.map((d) => {
     const { channel, message, key } = d;
     const ops = (opsByChannel.get(channel.id) ?? []).filter(
@@ -278,7 +317,7 @@ function buildModel(
     let errorKey: string | null = null;
     let replied = false;
     for (const op of ops) {
-      if (op.errorKey !== null) errorKey ??= op.errorKey;
+      if (op.errorKey !== null) errorKey ??= errorKeyOf(op.errorKey);
       if (!op.reply) continue;
       replied = true;
       replyKey ??= keyOf(
@@ -365,6 +404,25 @@ function buildModel(
     document: doc,
     validation: Promise.resolve(),
   };
+}
+
+/** A copy of the schema at `loc` whose `$ref`s are absolute (`uri#pointer`): it reads the same anywhere. */
+function relocated(store: SchemaStore, loc: Location): Json {
+  const DATA = new Set(['examples', 'example', 'default', 'const', 'enum']);
+  const copy = (node: Json, pointer: string): Json => {
+    if (Array.isArray(node)) return node.map((n, i) => copy(n, `${pointer}/${i}`));
+    if (!isObject(node)) return node;
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') {
+        const target = store.resolve(v, { doc: loc.doc, pointer });
+        out[k] = `${target.doc.uri}#${target.pointer}`;
+      } else if (DATA.has(k)) out[k] = v;
+      else out[k] = copy(v, `${pointer}/${escapePointer(k)}`);
+    }
+    return out;
+  };
+  return copy(store.get(loc) ?? {}, loc.pointer);
 }
 
 /** Ours: the envelope's `event_type` const must be the channel's address. */

@@ -13,6 +13,7 @@
  */
 import { AvroSchemaParser } from '@asyncapi/avro-schema-parser';
 import { type AsyncAPIDocumentInterface, Parser } from '@asyncapi/parser';
+import { isJsonSchemaFormat } from './schema-formats.js';
 
 /** One diagnostic of the parser, as plain data (it crosses a thread boundary). */
 export interface ParserDiagnostic {
@@ -150,19 +151,6 @@ function bindingsOf(b: BindingsLike): Record<string, Json> {
   return out;
 }
 
-/** JSON Schema family: the document's own schema is used (by pointer); anything else arrives converted. */
-export function isJsonSchemaFormat(format: string | null): boolean {
-  if (format === null) return true;
-  const f = format.toLowerCase();
-  return (
-    f.startsWith('application/vnd.aai.asyncapi') ||
-    f.startsWith('application/schema+json') ||
-    f.startsWith('application/schema+yaml') ||
-    f === 'application/json' ||
-    f === 'application/schema'
-  );
-}
-
 function extract(document: AsyncAPIDocumentInterface): ParsedDocument {
   const asyncapi = document.version();
   const v2 = asyncapi.startsWith('2.');
@@ -185,7 +173,16 @@ function extract(document: AsyncAPIDocumentInterface): ParsedDocument {
         : message.id();
       byObject.set(json, msgId);
       const originalFormat = str(json['x-parser-original-schema-format']);
-      const format = originalFormat ?? (message.hasPayload() ? (message.schemaFormat() ?? null) : null);
+      // As written: 3.x on the Multi Format Schema Object, 2.x on the message (the model answers the
+      // default format for one no schema parser is registered for).
+      const rawPayload = json['payload'] as Record<string, unknown> | undefined;
+      const written = v2
+        ? str(json['schemaFormat'])
+        : rawPayload && typeof rawPayload === 'object' && rawPayload['schema'] !== undefined
+          ? str(rawPayload['schemaFormat'])
+          : null;
+      const format =
+        originalFormat ?? written ?? (message.hasPayload() ? (message.schemaFormat() ?? null) : null);
       let converted: Json | null = null;
       if (message.hasPayload() && !isJsonSchemaFormat(format)) {
         const p = message.payload()?.json() as Record<string, unknown> | undefined;
