@@ -7,11 +7,13 @@ import { createRequire } from 'node:module';
 export type {
   Catalog,
   CatalogEntry,
+  DeliveryBinding,
   EnvelopeValidators,
   EventDefinition,
   EventKind,
   JsonSchema,
   KeysMatching,
+  ParameterDefinition,
   Registry,
   Upcaster,
   ValidationIssue,

@@ -25,6 +25,7 @@
  * reads an event stamped later than `until + skewMs` (events from publishers whose clocks differ by less
  * than `skewMs` are all found).
  */
+import { HEADER_SOURCE, rebuild } from '../delivery/bare.js';
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
@@ -351,7 +352,25 @@ export async function* readHistory(
   for await (const m of scanHistory(reader, query, stats)) {
     let envelope: Envelope;
     try {
-      envelope = JSON.parse(m.content.toString('utf8')) as Envelope;
+      const text = m.content.toString('utf8');
+      envelope = JSON.parse(text) as Envelope;
+      // The bare wire (delivery/bare.ts, marked by its bb-source header): the body is the payload; the
+      // envelope is in the properties.
+      const type = m.properties.headers?.['cloudEvents_type'];
+      if (typeof type === 'string' && m.properties.headers?.[HEADER_SOURCE] !== undefined)
+        envelope = rebuild(
+          {
+            body: text,
+            routingKey: m.routingKey,
+            headers: m.properties.headers ?? {},
+            messageId: m.properties.messageId,
+            timestamp: m.properties.timestamp,
+            appId: m.properties.appId,
+          },
+          type,
+          envelope,
+          text,
+        );
     } catch {
       (reader.logger ?? silentLogger).warn({ offset: m.offset }, 'history: skipping an unparsable body');
       continue;

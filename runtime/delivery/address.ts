@@ -7,8 +7,9 @@
  *   key (`PublishOptions.routingKey`).
  * - `queue` (AMQP binding `is: queue`): published to the default exchange with the queue name as key;
  *   subscribers consume that queue.
- * - `mqtt`: the address is an MQTT topic; RabbitMQ's MQTT plugin maps it onto `amq.topic` with `/` → `.`
- *   (and `.` → `/`), `+` → `*`, `#` → `#` (rabbit_mqtt_util:mqtt_to_amqp), so we do the same.
+ * - `mqtt`: the address is an MQTT topic; RabbitMQ's MQTT plugin maps it onto `amq.topic` with `/` → `.`,
+ *   `+` → `*`, `#` → `#` (rabbit_mqtt_util `to_amqp`; a `.` in a topic stays, so it separates words too),
+ *   so we do the same.
  *
  * A parameter value that would break topic routing (empty, or containing `.`, `*`, `#`; on MQTT also `/`
  * and `+`) is refused with the parameter's name. Subscribing without a value binds `*` for a placeholder
@@ -95,9 +96,9 @@ function compile(d: EventDefinition): Address {
   };
 }
 
-/** `a/b/c` → `a.b.c`, `a.b` → `a/b`, as RabbitMQ's MQTT plugin maps a topic to a routing key. */
+/** `a/b/+` → `a.b.*`, as RabbitMQ's MQTT plugin maps a topic to a routing key (`.` stays `.`). */
 export function mqttToAmqp(topic: string): string {
-  return topic.replace(/[./+]/g, (c) => (c === '/' ? '.' : c === '.' ? '/' : '*'));
+  return topic.replace(/[/+]/g, (c) => (c === '/' ? '.' : '*'));
 }
 
 function wholeWord(template: string, index: number, length: number): boolean {

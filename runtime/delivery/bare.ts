@@ -426,7 +426,11 @@ function discriminates(d: EventDefinition, payload: unknown): boolean {
   return JSON.stringify(value) === JSON.stringify(disc.value);
 }
 
-function rebuild(message: BareInbound, key: string, payload: unknown, text: string): Envelope {
+/**
+ * The envelope of a bare message from its properties and headers (see the module header). `key` is the
+ * registry key it was identified as; `text` the body (for the deterministic id of a message without one).
+ */
+export function rebuild(message: BareInbound, key: string, payload: unknown, text: string): Envelope {
   const h = message.headers;
   const str = (v: unknown): string | null =>
     typeof v === 'string' && v.length > 0
