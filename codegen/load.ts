@@ -16,7 +16,7 @@
  * that conversion is registered in the store as a document of its own.
  */
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { CodegenError, isCodegenError } from '../runtime/errors/codegen-error.js';
+import { CodegenError } from '../runtime/errors/codegen-error.js';
 import type { DeliveryBinding, ExchangeBinding, ParameterDefinition } from '../runtime/registry.js';
 import { ROUTING_KEY } from '../runtime/registry.js';
 import type { EventModel, Model } from './model.js';
@@ -54,7 +54,12 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
       );
     }
     store.preload(join(dirname(input), 'schemas'));
-    const parsed = await parser.parse(bundleForParser(store, doc), display);
+    const parsed = await parser.parse(bundleForParser(store, doc), display).catch(async (error: unknown) => {
+      // The parser reports a broken schema file where a message reaches it; the file's own pointer is
+      // what the user edits, so a schema file the draft-07 meta-schema rejects is named first.
+      await checkSchemaFiles(store, doc);
+      throw error;
+    });
     const warnings: string[] = [];
     const model = buildModel(store, doc, display, parsed, warnings);
     const warn = options.warn ?? ((m: string) => process.stderr.write(`codegen: warning: ${m}\n`));
@@ -62,6 +67,28 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
     return model;
   } finally {
     parser.terminate();
+  }
+}
+
+/** The first JSON schema file (not the document) that the draft-07 meta-schema rejects, as a CodegenError. */
+async function checkSchemaFiles(store: SchemaStore, main: SchemaDoc): Promise<void> {
+  const { Ajv } = await import('ajv');
+  const ajv = new Ajv({ strict: false });
+  for (const d of store.docs()) {
+    if (d === main || !/\.json$/i.test(d.file) || !isObject(d.json)) continue;
+    let valid: boolean;
+    try {
+      valid = ajv.validateSchema(d.json) as boolean;
+    } catch {
+      continue; // another draft's meta-schema: the parser's diagnosis stands
+    }
+    if (valid) continue;
+    const e = ajv.errors?.[0];
+    throw new CodegenError(
+      store.display(d.file),
+      e?.instancePath ?? '',
+      `invalid JSON Schema: ${e ? `${e.instancePath || '(root)'} ${e.message ?? e.keyword}` : 'rejected by the draft-07 meta-schema'}`,
+    );
   }
 }
 
