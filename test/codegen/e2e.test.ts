@@ -1,22 +1,13 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFiles } from '../../codegen/index.js';
 import { diffFiles, MANIFEST } from '../../codegen/write.js';
-
-const fixtures = readdirSync('test/fixtures/codegen', { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort();
+import { codegenFixtures } from '../support/codegen-fixtures.js';
 
 const cases: Array<[string, { input: string; out: string }]> = [
   ['the shipped catalogue', { input: 'asyncapi.yaml', out: 'generated' }],
-  ...fixtures.map((name): [string, { input: string; out: string }] => [
-    `fixture ${name}`,
-    {
-      input: join('test/fixtures/codegen', name, 'asyncapi.yaml'),
-      out: join('test/fixtures/codegen', name, 'generated'),
-    },
+  ...codegenFixtures().map((f): [string, { input: string; out: string }] => [
+    `fixture ${f.name}`,
+    { input: f.document, out: f.generated },
   ]),
 ];
 
