@@ -72,6 +72,15 @@ export function getPointer(root: Json, pointer: string): Json | undefined {
  * key, merge keys), and a duplicate key is an error for both.
  */
 function readYaml(text: string): Json {
+  // JSON is YAML: a JSON text (a `.yaml` file written as JSON) is read by JSON.parse, which keeps a
+  // `__proto__` key as an own property where a YAML reader's plain assignment turns it into a prototype.
+  if (/^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      // Not JSON after all (a YAML flow mapping): the YAML reader decides.
+    }
+  }
   const { data, diagnostics } = spectralParsers.parseYaml(text);
   const error = diagnostics.find((d) => d.severity === 0);
   if (error)
