@@ -60,7 +60,8 @@ export async function loadModel(inputPath: string, options: LoadOptions = {}): P
       await checkSchemaFiles(store, doc);
       throw error;
     });
-    const warnings: string[] = [];
+    // Springwolf's polymorphism (a base's oneOf of subtypes that allOf it back) read as Springwolf means it.
+    const warnings: string[] = store.unfoldPolymorphism(display);
     const model = buildModel(store, doc, display, parsed, warnings);
     const warn = options.warn ?? ((m: string) => process.stderr.write(`codegen: warning: ${m}\n`));
     for (const w of warnings) warn(w);

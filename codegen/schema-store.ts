@@ -4,7 +4,7 @@
  * refs by `$id`. Every schema location has a stable key `file#pointer`.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import spectralParsers from '@stoplight/spectral-parsers';
 import { CodegenError } from 'bloodbank/errors/codegen-error.js';
@@ -409,6 +409,126 @@ export class SchemaStore {
       return this.deref(this.resolve(node['$ref'], loc), seen);
     }
     return loc;
+  }
+
+  /**
+   * Polymorphism as Springwolf writes it (and OpenAPI reads it): a base schema whose `oneOf`/`anyOf` lists
+   * subtypes by `$ref`, each subtype `allOf: [{$ref: base}, {own properties}]`. Read literally that is an
+   * ill-founded cycle (the base enters a subtype, which re-enters the base on the same value); the meaning
+   * Springwolf and OpenAPI give it is that the subtype's reference names the base's own part: the base
+   * without the `oneOf`/`anyOf` that lists the subtype (its properties, required, type, discriminator
+   * kept). Each such reference is rewritten, in place, to a copy of that own part in a synthesized
+   * document (`<input>.converted/polymorphism.schema.json`, `definitions/<base>.own`), so the types and the
+   * validators read the same well-founded schema. Call once every document is loaded (after the bundle
+   * for the parser); returns one warning per base. A cycle without this pattern is left as written (and
+   * refused where it is ill-founded).
+   */
+  unfoldPolymorphism(display: string): string[] {
+    const loc = (doc: SchemaDoc, pointer: string): Location => ({ doc, pointer });
+    const target = (ref: string, from: Location): Location | null => {
+      try {
+        return this.deref(this.resolve(ref, from));
+      } catch (error) {
+        if (error instanceof CodegenError) return null; // reported where the reference is used
+        throw error;
+      }
+    };
+    // base location key → its own part's definition name and the combinators to leave out
+    const bases = new Map<string, { base: Location; name: string; drop: Set<string> }>();
+    const rewrites = new Map<JsonObject, string>(); // the allOf entry → the base location key
+    const scan = (doc: SchemaDoc, node: Json, pointer: string): void => {
+      if (Array.isArray(node)) {
+        node.forEach((child, i) => scan(doc, child, `${pointer}/${i}`));
+        return;
+      }
+      if (!isObject(node)) return;
+      const allOf = node['allOf'];
+      if (Array.isArray(allOf))
+        allOf.forEach((entry, i) => {
+          if (!isObject(entry) || typeof entry['$ref'] !== 'string') return;
+          const base = target(entry['$ref'], loc(doc, `${pointer}/allOf/${i}`));
+          const b = base ? this.get(base) : undefined;
+          if (!base || !isObject(b)) return;
+          const here = locationKey(loc(doc, pointer));
+          const drop = ['oneOf', 'anyOf'].filter((k) => {
+            const list = b[k];
+            return (
+              Array.isArray(list) &&
+              list.some((m, j) => {
+                if (!isObject(m) || typeof m['$ref'] !== 'string') return false;
+                const t = target(m['$ref'], loc(base.doc, `${base.pointer}/${k}/${j}`));
+                return t !== null && locationKey(t) === here;
+              })
+            );
+          });
+          if (drop.length === 0) return;
+          const key = locationKey(base);
+          const known = bases.get(key);
+          if (known) for (const k of drop) known.drop.add(k);
+          else {
+            const last = base.pointer.split('/').pop() ?? '';
+            const stem =
+              base.pointer === '' ? basename(base.doc.file).replace(/\.[^.]*$/, '') : unescapePointer(last);
+            let name = `${stem}.own`;
+            for (let n = 2; [...bases.values()].some((x) => x.name === name); n++) name = `${stem}.own${n}`;
+            bases.set(key, { base, name, drop: new Set(drop) });
+          }
+          rewrites.set(entry, key);
+        });
+      for (const [k, v] of Object.entries(node)) {
+        if (DATA_KEYWORDS.has(k)) continue;
+        const at = `${pointer}/${escapePointer(k)}`;
+        if (SCHEMA_MAPS.has(k) && isObject(v))
+          for (const [name, child] of Object.entries(v)) scan(doc, child, `${at}/${escapePointer(name)}`);
+        else scan(doc, v, at);
+      }
+    };
+    for (const doc of this.docs()) scan(doc, doc.json, '');
+    if (bases.size === 0) return [];
+
+    const file = resolvePath(this.root, `${display}.converted`, 'polymorphism.schema.json');
+    const uri = this.localUri(file);
+    const refTo = (key: string): string =>
+      `${uri}#${pointerFragment(`/definitions/${escapePointer((bases.get(key) as { name: string }).name)}`)}`;
+    // A copy whose `$ref`s are absolute (they read the same in the new document) and whose own subtype
+    // references are rewritten too (a hierarchy of several levels); embedded `$id`s are left out.
+    const copy = (node: Json, at: Location, drop: ReadonlySet<string>): Json => {
+      if (Array.isArray(node))
+        return node.map((n, i) => copy(n, loc(at.doc, `${at.pointer}/${i}`), new Set()));
+      if (!isObject(node)) return node;
+      const out: JsonObject = {};
+      for (const [k, v] of Object.entries(node)) {
+        if (drop.has(k) || k === '$id') continue;
+        if (k === '$ref' && typeof v === 'string') {
+          const rewritten = rewrites.get(node);
+          if (rewritten) out[k] = refTo(rewritten);
+          else {
+            const t = this.resolve(v, at);
+            out[k] = `${t.doc.uri}#${pointerFragment(t.pointer)}`;
+          }
+        } else if (DATA_KEYWORDS.has(k)) out[k] = v;
+        else if (SCHEMA_MAPS.has(k) && isObject(v))
+          out[k] = Object.fromEntries(
+            Object.entries(v).map(([name, s]) => [
+              name,
+              copy(s, loc(at.doc, `${at.pointer}/${escapePointer(k)}/${escapePointer(name)}`), new Set()),
+            ]),
+          );
+        else out[k] = copy(v, loc(at.doc, `${at.pointer}/${escapePointer(k)}`), new Set());
+      }
+      return out;
+    };
+    const definitions: JsonObject = {};
+    const warnings: string[] = [];
+    for (const { base, name, drop } of bases.values()) {
+      definitions[name] = copy(this.get(base) ?? {}, base, drop);
+      warnings.push(
+        `${this.display(base.doc.file)}#${base.pointer}: its ${[...drop].join(' and ')} lists subtypes that allOf it back (polymorphism as Springwolf writes it, a cycle if read literally): each subtype's reference is read as the base's own part, without its ${[...drop].join('/')} (${this.display(file)}#/definitions/${escapePointer(name)})`,
+      );
+    }
+    for (const [entry, key] of rewrites) entry['$ref'] = refTo(key);
+    this.addDocument(file, { definitions });
+    return warnings;
   }
 
   /** Print a warning once per location (stderr): codegen goes on. */
