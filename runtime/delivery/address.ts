@@ -59,7 +59,11 @@ function compile(d: EventDefinition): Address {
   const delivery = d.delivery;
   if (delivery?.is === 'queue') {
     const name = delivery.queue.name;
-    return { mode: 'queue', template: name, names: [], parse: (k) => (k === name ? {} : null) };
+    // A queue named by a parameter (`{queue}`: a requester's reply queue, AsyncAPI 2.x RPC) is filled like
+    // an address; a plain name is the routing key through the default exchange.
+    if (!/\{[^{}]+\}/.test(name))
+      return { mode: 'queue', template: name, names: [], parse: (k) => (k === name ? {} : null) };
+    return { ...template(name, 'routingKey'), mode: 'queue' };
   }
   const raw = d.address === undefined ? d.key : d.address;
   if (raw === null)
@@ -69,7 +73,14 @@ function compile(d: EventDefinition): Address {
       names: [],
       parse: () => ({}),
     };
-  const template = delivery?.is === 'mqtt' ? mqttToAmqp(raw) : raw;
+  return template(
+    delivery?.is === 'mqtt' ? mqttToAmqp(raw) : raw,
+    delivery?.is === 'mqtt' ? 'mqtt' : 'routingKey',
+  );
+}
+
+/** A template with `{param}` placeholders: their names, and a parser of routing keys it produces. */
+function template(template: string, mode: 'mqtt' | 'routingKey'): Address {
   const names: string[] = [];
   let source = '^';
   let last = 0;
@@ -83,7 +94,7 @@ function compile(d: EventDefinition): Address {
   source += `${escapeRegExp(template.slice(last))}$`;
   const re = new RegExp(source);
   return {
-    mode: delivery?.is === 'mqtt' ? 'mqtt' : 'routingKey',
+    mode,
     template,
     names,
     parse(key) {
@@ -247,7 +258,18 @@ export function bindingPlan(
       throw new RangeError(
         `subscribe: ${foreign.map((d) => d.key).join(', ')} do not share one queue: a channel bound as a queue (is: queue) is subscribed alone, or with the other channels of that queue`,
       );
-    return { keys: [], filter: false, queue: queues[0] ?? null };
+    const queue = queues[0] ?? null;
+    if (queue === null || !/\{[^{}]+\}/.test(queue.name)) return { keys: [], filter: false, queue };
+    // A queue named by a parameter (`{queue}`): the subscriber names it with `parameters`.
+    const name = queue.name.replace(/\{([^{}]+)\}/g, (_, p: string) => {
+      const value = pinned?.[p];
+      if (value === undefined || value === '')
+        throw new RangeError(
+          `subscribe: the queue ${queue.name} is named by a parameter: pass parameters.${p}`,
+        );
+      return value;
+    });
+    return { keys: [], filter: false, queue: { ...queue, name } };
   }
   let filter = false;
   const keys: Array<{ key: string; definition: EventDefinition | null }> = [...ours];
