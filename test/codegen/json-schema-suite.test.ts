@@ -47,6 +47,12 @@ const SET_ASIDE: ReadonlyArray<{ file: string; groups: readonly number[] | 'all'
     groups: [7],
     reason: 'refers to the remote draft-07 meta-schema (http://json-schema.org/draft-07/schema#)',
   },
+  {
+    file: 'ref.json',
+    groups: [8, 9],
+    reason:
+      'a property named $ref: @asyncapi/parser 3 itself throws (TypeError: path.startsWith is not a function, in resolve-circular-refs), and codegen reports it as an invalid document',
+  },
 ];
 
 /**

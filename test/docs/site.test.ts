@@ -85,7 +85,7 @@ describe('npm run docs, in Chromium', () => {
       expect(response?.ok(), key).toBe(true);
       expect(await page.locator('h1 code').innerText()).toBe(key);
       expect(await page.locator('h2', { hasText: 'AMQP binding' }).count(), key).toBe(1);
-      expect(await page.locator('dl.facts').first().innerText()).toContain('bloodbank.events.v1');
+      expect((await page.locator('dl.facts').allInnerTexts()).join('\n')).toContain('bloodbank.events.v1');
       const rows = page.locator('table.schema').first().locator('tbody tr');
       expect(await rows.count(), `${key} schema rows`).toBeGreaterThan(0);
       expect(await page.locator('table.schema th').allInnerTexts()).toEqual(

@@ -28,7 +28,9 @@ function installedAmqplibVersion(): string {
 
 describe('amqplib fast paths', () => {
   it('amqplib is pinned to the minor the fast paths were tested on', () => {
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync('runtime/package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(pkg.dependencies['amqplib']).toBe('~2.3.1');
     expect(installedAmqplibVersion()).toMatch(/^2\.3\./);
   });
