@@ -43,6 +43,8 @@ export function isForeign(definition: EventDefinition): boolean {
 }
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
+/** Whether a name has a placeholder (not global: `test` keeps no state). */
+const HAS_PLACEHOLDER = /\{[^{}]+\}/;
 const cache = new WeakMap<EventDefinition, Address>();
 
 /** The definition's address, compiled once. */
@@ -61,7 +63,7 @@ function compile(d: EventDefinition): Address {
     const name = delivery.queue.name;
     // A queue named by a parameter (`{queue}`: a requester's reply queue, AsyncAPI 2.x RPC) is filled like
     // an address; a plain name is the routing key through the default exchange.
-    if (!/\{[^{}]+\}/.test(name))
+    if (!HAS_PLACEHOLDER.test(name))
       return { mode: 'queue', template: name, names: [], parse: (k) => (k === name ? {} : null) };
     return { ...template(name, 'routingKey'), mode: 'queue' };
   }
@@ -259,7 +261,7 @@ export function bindingPlan(
         `subscribe: ${foreign.map((d) => d.key).join(', ')} do not share one queue: a channel bound as a queue (is: queue) is subscribed alone, or with the other channels of that queue`,
       );
     const queue = queues[0] ?? null;
-    if (queue === null || !/\{[^{}]+\}/.test(queue.name)) return { keys: [], filter: false, queue };
+    if (queue === null || !HAS_PLACEHOLDER.test(queue.name)) return { keys: [], filter: false, queue };
     // A queue named by a parameter (`{queue}`): the subscriber names it with `parameters`.
     const name = queue.name.replace(/\{([^{}]+)\}/g, (_, p: string) => {
       const value = pinned?.[p];
