@@ -8,6 +8,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Ten failures mean something systemic (a service gone or wedged mid-run): stop there rather than let
+    // every remaining integration test wait out its timeout (that once took CI past its 90 minutes).
+    bail: 10,
     pool: 'forks',
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [

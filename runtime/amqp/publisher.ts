@@ -311,6 +311,7 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
     const closedError = new ConnectionError('publisher is closed');
     for (const w of this.#readyWaiters.splice(0)) w.reject(closedError);
     if (channel) await channel.close().catch(() => undefined);
+    this.#leaveConnection();
     if (this.#ownsConnection) {
       const conn = await this.connection.catch(() => null);
       await conn?.close();
@@ -554,15 +555,28 @@ class AmqpPublisher<M extends Catalog> implements Publisher<M> {
 
   /* ---------- channel lifecycle ---------- */
 
+  readonly #onUp = (): void => this.#openChannel();
+  readonly #onFailed = (error: Error): void => {
+    this.#lastError = error.message;
+    this.#failAll(new ConnectionError('the AMQP connection gave up', { cause: error }));
+  };
+
   #attach(conn: BloodbankConnection): void {
     this.#conn = conn;
-    conn.on('connected', () => this.#openChannel());
-    conn.on('reconnected', () => this.#openChannel());
-    conn.on('failed', (error) => {
-      this.#lastError = error.message;
-      this.#failAll(new ConnectionError('the AMQP connection gave up', { cause: error }));
-    });
+    if (this.#closed) return;
+    conn.on('connected', this.#onUp);
+    conn.on('reconnected', this.#onUp);
+    conn.on('failed', this.#onFailed);
     if (conn.connected) this.#openChannel();
+  }
+
+  /** A connection shared with others outlives this publisher: leave it without our listeners. */
+  #leaveConnection(): void {
+    const conn = this.#conn;
+    if (!conn) return;
+    conn.off('connected', this.#onUp);
+    conn.off('reconnected', this.#onUp);
+    conn.off('failed', this.#onFailed);
   }
 
   #openChannel(attempt = 0): void {

@@ -408,3 +408,31 @@ describe('publisher: correlation tracking', () => {
     expect(lookups).toEqual(['p-7', 'p-8', 'p-8']);
   });
 });
+
+describe('publishers on a shared connection', () => {
+  it('leave no listeners behind when closed, and the connection keeps serving the others', async () => {
+    const { createConnection } = await import('../../../runtime/amqp/connection.js');
+    const conn = await createConnection({ url: SHARED_URL, name: uniqueName('shared-conn') });
+    // The handle is a Node EventEmitter (RecoveringConnection); the interface does not promise counts.
+    const listeners = (event: string) => (conn as unknown as NodeJS.EventEmitter).listenerCount(event);
+    try {
+      await conn.waitForConnect();
+      const before = ['connected', 'reconnected', 'failed'].map(listeners);
+      const survivor = publisher({ connection: conn });
+      for (let n = 0; n < 12; n += 1) {
+        const p = createPublisher<TestCatalog>({ registry, exchange, source, connection: conn });
+        await p.publish('test.ping', { n });
+        await p.close();
+      }
+      await survivor.publish('test.ping', { n: 12 });
+      expect(
+        (await admin.drain(queue, 13)).map((m) => JSON.parse(m.content.toString()).payload.n),
+      ).toHaveLength(13);
+      await survivor.close();
+      expect(['connected', 'reconnected', 'failed'].map(listeners)).toEqual(before);
+      expect(conn.connected).toBe(true);
+    } finally {
+      await conn.close();
+    }
+  });
+});

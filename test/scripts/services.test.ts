@@ -1,0 +1,94 @@
+/**
+ * The services check answers at the protocol level: a listener that accepts TCP but never speaks (a
+ * wedged broker: out of sockets, frozen) is reported, by scripts/services.sh and by the test run's global
+ * setup, instead of letting every test hang until its timeout. The silent listener is our own, on a free
+ * port; the shared services are only probed, never restarted (the script's --revive is for CI and refuses
+ * a port other than the shared broker's).
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import setup from '../global-setup.js';
+
+let silent: Server;
+let port = 0;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  port = (silent.address() as { port: number }).port;
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((resolve) => silent.close(() => resolve()));
+});
+
+function services(env: Record<string, string>, ...args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      'bash',
+      ['scripts/services.sh', ...args],
+      { env: { ...process.env, ...env } },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? Number(error.code ?? 1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        }),
+    );
+  });
+}
+
+describe('scripts/services.sh', () => {
+  it('passes when the shared RabbitMQ and Redis answer their protocols', async () => {
+    const run = await services({});
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('services: RabbitMQ and Redis answer');
+    expect(run.code).toBe(0);
+  });
+
+  it('reports a broker that accepts TCP but does not answer AMQP, and --revive leaves a test port alone', async () => {
+    for (const args of [[], ['--revive']]) {
+      const run = await services({ SERVICES_RABBIT_PORT: String(port), SERVICES_PATIENCE_S: '2' }, ...args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `RabbitMQ accepts TCP on ${port} but does not answer the AMQP protocol header`,
+      );
+      expect(run.stderr).toContain('rabbitmqctl stop; rabbitmq-server -detached');
+      expect(run.stderr).not.toContain('restarting');
+      expect(run.stdout).not.toContain('RabbitMQ and Redis answer');
+    }
+  }, 180_000);
+
+  it('reports something on the Redis port that does not answer PING; --revive leaves a test port alone', async () => {
+    for (const args of [[], ['--revive']]) {
+      const run = await services({ SERVICES_REDIS_PORT: String(port), SERVICES_PATIENCE_S: '2' }, ...args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`something holds port ${port} but does not answer PING`);
+      expect(run.stderr).not.toContain('killing');
+    }
+  }, 120_000);
+});
+
+describe('the test run’s global setup', () => {
+  it('resolves when both services answer', async () => {
+    await expect(setup()).resolves.toBeUndefined();
+  });
+
+  it('refuses to start, naming the service, when the broker port is silent', async () => {
+    const saved = process.env['RABBIT_URL'];
+    process.env['RABBIT_URL'] = `amqp://guest:guest@127.0.0.1:${port}`;
+    try {
+      await expect(setup()).rejects.toThrow(
+        new RegExp(`RabbitMQ does not answer at 127\\.0\\.0\\.1:${port} \\(.*\\).*wedged`),
+      );
+    } finally {
+      if (saved === undefined) delete process.env['RABBIT_URL'];
+      else process.env['RABBIT_URL'] = saved;
+    }
+  });
+});
