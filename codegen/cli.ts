@@ -128,7 +128,9 @@ async function main(): Promise<void> {
     clearTimeout(timer);
     timer = setTimeout(() => void once(input, out, false, false), 100);
   });
-  console.log(`codegen: watching ${values.input} and schemas/ (Ctrl-C to stop)`);
+  // Said once chokidar has finished its initial scan: an edit saved before 'ready' is not reported
+  // (ignoreInitial), so "watching" printed earlier would promise what is not yet true.
+  watcher.once('ready', () => console.log(`codegen: watching ${values.input} and schemas/ (Ctrl-C to stop)`));
 }
 
 await main();

@@ -4,7 +4,9 @@
  *       `BLOODBANK_CODEGEN_CACHE=off` and a new output folder each run) against @asyncapi/modelina's
  *       TypeScript generator (scripts/bench/modelina-generate.mjs: @asyncapi/parser parses and validates
  *       the document, TypeScriptFileGenerator writes the models), runs interleaved, on the shipped
- *       catalogue (asyncapi.yaml) and the two foreign fixtures (rpc-service, streetlights);
+ *       catalogue (asyncapi.yaml), the two foreign fixtures (rpc-service, streetlights), the largest
+ *       fixture (versioned: 13 KB over 8 files) and the largest foreign one (springwolf-polymorphic, an
+ *       AsyncAPI 2.6 JSON document as Springwolf writes it);
  *   (b) json-schema-to-typescript + ajv on the shipped schema files (scripts/bench/jstt-ajv-generate.mjs),
  *       an information row: it neither reads nor validates the AsyncAPI document;
  *   (c) `--watch`: the watcher on a temporary copy of asyncapi.yaml + schemas/, 10 saved edits to one
@@ -50,9 +52,19 @@ const JSTT_AJV = join(ROOT, 'scripts', 'bench', 'jstt-ajv-generate.mjs');
 
 /** The documents ours and Modelina both generate from. */
 const DOCUMENTS = [
-  { name: 'shipped catalogue', input: 'asyncapi.yaml' },
-  { name: 'rpc-service', input: 'test/fixtures/codegen/rpc-service/asyncapi.yaml' },
-  { name: 'streetlights', input: 'test/fixtures/codegen/streetlights/asyncapi.yaml' },
+  { name: 'shipped catalogue', slug: 'shipped', input: 'asyncapi.yaml' },
+  { name: 'rpc-service', slug: 'rpc-service', input: 'test/fixtures/codegen/rpc-service/asyncapi.yaml' },
+  { name: 'streetlights', slug: 'streetlights', input: 'test/fixtures/codegen/streetlights/asyncapi.yaml' },
+  {
+    name: 'largest fixture (versioned)',
+    slug: 'versioned',
+    input: 'test/fixtures/codegen/versioned/asyncapi.yaml',
+  },
+  {
+    name: 'largest foreign fixture (springwolf-polymorphic, 2.6 JSON)',
+    slug: 'springwolf',
+    input: 'test/fixtures/codegen/springwolf-polymorphic/asyncapi.json',
+  },
 ] as const;
 
 export interface CodegenBenchOptions {
@@ -665,9 +677,9 @@ export async function benchCodegen(options: CodegenBenchOptions = {}): Promise<C
       const modelina = new Runs(`Modelina on ${doc.input}`);
       const baseline = doc.input === 'asyncapi.yaml' ? new Runs('json-schema-to-typescript + ajv') : null;
       for (let i = 0; i < runs; i++) {
-        const oursOut = join(work, `${doc.name}-ours-${i}`);
+        const oursOut = join(work, `${doc.slug}-ours-${i}`);
         ours.add(run(process.execPath, [bin, '--input', doc.input, '--out', oursOut]), oursOut);
-        const modelinaOut = join(work, `${doc.name}-modelina-${i}`);
+        const modelinaOut = join(work, `${doc.slug}-modelina-${i}`);
         modelina.add(run(process.execPath, [MODELINA, doc.input, modelinaOut]), modelinaOut);
         if (baseline) baseline.add(run(process.execPath, [JSTT_AJV, join(ROOT, 'schemas')]), null);
       }
