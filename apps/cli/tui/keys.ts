@@ -32,9 +32,11 @@ export interface KeyContext {
   schemaLength(): number;
 }
 
+type ServiceAction = 'quit' | 'publish' | 'mock' | 'load' | 'save' | 'pattern';
+
 /** What the App does with its services after the model changed. */
 export type KeyAction =
-  | { readonly type: 'quit' | 'publish' | 'mock' | 'load' | 'save' | 'pattern' }
+  | { readonly type: ServiceAction }
   | { readonly type: 'submit'; readonly prompt: Prompt; readonly value: string }
   | { readonly type: 'open-live'; readonly event: LiveEvent };
 
@@ -70,21 +72,21 @@ export function onKey(model: Model, input: string, key: KeyPress, context: KeyCo
   return liveKey(model, key);
 }
 
+/** The letters that ask the App for an action, in every pane but the editor. */
+const COMMANDS: ReadonlyMap<string, ServiceAction> = new Map([
+  ['q', 'quit'],
+  ['p', 'publish'],
+  ['m', 'mock'],
+  ['l', 'load'],
+  ['w', 'save'],
+  ['f', 'pattern'],
+] as const);
+
 /** The command letters, in every pane but the editor; null when `input` is none of them here. */
 export function commandKey(model: Model, input: string, context: KeyContext): KeyResult | null {
+  const command = COMMANDS.get(input);
+  if (command) return run({ type: command });
   switch (input) {
-    case 'q':
-      return run({ type: 'quit' });
-    case 'p':
-      return run({ type: 'publish' });
-    case 'm':
-      return run({ type: 'mock' });
-    case 'l':
-      return run({ type: 'load' });
-    case 'w':
-      return run({ type: 'save' });
-    case 'f':
-      return run({ type: 'pattern' });
     case 's':
       return change({ view: model.view === 'schema' ? 'payload' : 'schema' });
     case 'e':
