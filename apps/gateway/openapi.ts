@@ -4,7 +4,7 @@
  * payload's JSON Schema (its `definitions` moved under `components.schemas`) and its first example.
  */
 import type { EventDefinition, JsonSchema, Registry } from 'bloodbank/registry.js';
-import { entryPath, fillAddress, toolNameOf } from '../shared/entries.js';
+import { entryPath, parameterSchema, routingKeyTemplate, toolNameOf } from '../shared/entries.js';
 
 type Obj = Record<string, unknown>;
 
@@ -30,14 +30,8 @@ export function addressQuery(def: EventDefinition): Obj[] {
     required: p.default === undefined,
     description:
       `${p.description ? `${p.description} ` : ''}Fills {${p.name}} of the address ${def.address ?? ''}; ` +
-      "must not be empty nor contain '.', '*' or '#' (400 naming the parameter).",
-    schema: {
-      type: 'string',
-      minLength: 1,
-      pattern: '^[^.*#]+$',
-      ...(p.enum ? { enum: [...p.enum] } : {}),
-      ...(p.default !== undefined ? { default: p.default } : {}),
-    },
+      'must not be empty nor contain a character that would break topic routing (the pattern; 400 naming the parameter).',
+    schema: parameterSchema(def, p),
     ...(p.examples?.[0] !== undefined ? { example: p.examples[0] } : {}),
   }));
   if (def.address === null)
@@ -59,7 +53,7 @@ function addressNote(def: EventDefinition): string {
     def.channelId !== undefined
       ? `Channel \`${def.channelId}\`${def.messageId ? `, message \`${def.messageId}\`` : ''}.`
       : '',
-    `Routing key: \`${fillAddress(def)}\`${def.parameters?.length ? ' (placeholders filled from the query parameters)' : ''}.`,
+    `Routing key: \`${routingKeyTemplate(def)}\`${def.parameters?.length ? ' (placeholders filled from the query parameters)' : ''}.`,
     def.headers ? 'The message declares headers (its `headers` schema); the gateway does not set them.' : '',
   ];
   return `\n\n${lines.filter((l) => l !== '').join(' ')}`;

@@ -5,11 +5,17 @@
  *   (`/events/llm/prompt`), MCP tool name with `_` for `.`;
  * - any other entry (a channel id such as `lightTurnOn`, or `channelId.messageId`) is named by its key as
  *   one path segment (`/events/lightTurnOn.turnOn`); AsyncAPI keys are `[A-Za-z0-9._-]+`, safe in a path;
- * - `{param}` placeholders of the address are filled from named values, checked here so every app refuses
- *   the same values with the same words (empty, `.`, `*`, `#`, outside the enum), naming the parameter;
+ * - `{param}` placeholders of the address are filled from named values by the runtime's rules
+ *   (`bloodbank/delivery/address.js`), so every app and the publisher refuse the same values with the same
+ *   words; here only the shape of the apps' arguments is checked, and issues name the parameter;
  * - `address: null`: the caller names the routing key.
  */
 import { createHash } from 'node:crypto';
+import {
+  addressOf,
+  parameterPattern,
+  resolveAddress as resolveRuntimeAddress,
+} from 'bloodbank/delivery/address.js';
 import { ROUTING_KEY, type EventDefinition } from 'bloodbank/registry.js';
 
 type Entry = Pick<EventDefinition, 'key' | 'tokens'>;
@@ -72,121 +78,76 @@ export interface ResolvedAddress {
   readonly parameters?: Readonly<Record<string, string>>;
   /** The caller's routing key (`address: null` only). */
   readonly routingKey?: string;
-  /** The routing key the message travels with (address filled; MQTT topics mapped `/` → `.`). */
+  /** The routing key the message travels with, as the runtime computes it (`bloodbank/delivery/address.js`). */
   readonly key: string;
 }
 
-/** Characters that would break topic routing inside one value (MQTT topics also split on `/` and `+`). */
-function forbidden(def: Pick<EventDefinition, 'delivery'>): RegExp {
-  return def.delivery?.is === 'mqtt' ? /[.*#/+]/ : /[.*#]/;
-}
-
-/** Placeholder names of an address (`comment/{commentId}/changed` → `['commentId']`). */
-export function placeholders(address: string): string[] {
-  return [...address.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1] ?? '');
-}
-
-/** Checks the values for `def`'s address and resolves the routing key. Issues name the parameter. */
+/**
+ * Checks what a request, `--param` flags or MCP arguments give for `def`'s address and resolves the
+ * routing key. The address rules (required, empty, routing-breaking characters, enum, MQTT and queue
+ * mapping, the caller's key) are the runtime's `resolveAddress`; what is checked here is the arguments'
+ * shape: a name that is not a placeholder, a value that is not a string, a routing key given to a channel
+ * that has an address. Issues name the parameter (`routing_key` for the caller's key).
+ */
 export function resolveAddress(
-  def: Pick<EventDefinition, 'key' | 'address' | 'parameters' | 'delivery'>,
+  def: EventDefinition,
   input: AddressInput = {},
 ):
   | { readonly ok: true; readonly value: ResolvedAddress }
   | { readonly ok: false; readonly issues: ParameterIssue[] } {
+  const address = addressOf(def);
   const issues: ParameterIssue[] = [];
-  const given = input.parameters ?? {};
-  const declared = def.parameters ?? [];
-  const where = def.address === undefined || def.address === null ? def.key : def.address;
-  for (const name of Object.keys(given))
-    if (!declared.some((p) => p.name === name))
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.parameters ?? {})) {
+    if (!address.names.includes(name))
       issues.push({
         name,
         rule: 'additionalProperties',
         message:
-          declared.length === 0
+          address.names.length === 0
             ? `is not a parameter: ${def.key} has no address parameters`
-            : `is not a parameter of ${where} (parameters: ${declared.map((p) => p.name).join(', ')})`,
+            : `is not a parameter of ${def.address ?? address.template ?? def.key} (parameters: ${address.names.join(', ')})`,
       });
-  const values: Record<string, string> = {};
-  const bad = forbidden(def);
-  for (const p of declared) {
-    const value = given[p.name] ?? p.default;
-    if (value === undefined) {
-      issues.push({
-        name: p.name,
-        rule: 'required',
-        message: `is required (the address ${where} has {${p.name}})`,
-      });
-      continue;
-    }
-    if (typeof value !== 'string') {
-      issues.push({ name: p.name, rule: 'type', message: 'must be a string' });
-      continue;
-    }
-    if (value === '') issues.push({ name: p.name, rule: 'minLength', message: 'must not be empty' });
-    else if (bad.test(value))
-      issues.push({
-        name: p.name,
-        rule: 'pattern',
-        message: `must not contain ${def.delivery?.is === 'mqtt' ? "'.', '*', '#', '/' or '+'" : "'.', '*' or '#'"} (they would break topic routing)`,
-      });
-    else if (p.enum && !p.enum.includes(value))
-      issues.push({ name: p.name, rule: 'enum', message: `must be one of ${p.enum.join(', ')}` });
-    else values[p.name] = value;
+    else if (typeof value !== 'string') issues.push({ name, rule: 'type', message: 'must be a string' });
+    else values[name] = value;
   }
-
   let routingKey: string | undefined;
-  if (def.address === null) {
-    const key = input.routingKey;
-    if (key === undefined)
+  if (input.routingKey !== undefined) {
+    if (address.template !== null)
       issues.push({
         name: 'routing_key',
-        rule: 'required',
-        message: `is required: the channel of ${def.key} has no address (address: null), so the caller names the key`,
+        rule: 'not',
+        message: `is only for a channel without an address; ${def.key} is published to ${def.address ?? address.template}`,
       });
-    else if (typeof key !== 'string' || key === '')
-      issues.push({ name: 'routing_key', rule: 'type', message: 'must be a non-empty string' });
-    else if (Buffer.byteLength(key) > 255)
-      issues.push({ name: 'routing_key', rule: 'maxLength', message: 'must be at most 255 bytes (AMQP)' });
-    else if (/[*#]/.test(key))
-      issues.push({
-        name: 'routing_key',
-        rule: 'pattern',
-        message: "must be a routing key, not a binding pattern: '*' and '#' are never part of a key",
-      });
-    else routingKey = key;
-  } else if (input.routingKey !== undefined)
-    issues.push({
-      name: 'routing_key',
-      rule: 'not',
-      message: `is only for a channel without an address; ${def.key} is published to ${where}`,
-    });
-
-  if (issues.length > 0) return { ok: false, issues };
-  const key = routingKey ?? fillAddress(def, values);
+    else if (typeof input.routingKey !== 'string')
+      issues.push({ name: 'routing_key', rule: 'type', message: 'must be a string' });
+    else routingKey = input.routingKey;
+  }
+  const resolved = resolveRuntimeAddress(def, values, routingKey);
+  if (!resolved.ok)
+    for (const issue of resolved.issues) {
+      const name = issue.pointer === '/routingKey' ? 'routing_key' : String(issue.params['parameter']);
+      if (!issues.some((i) => i.name === name))
+        issues.push({ name, rule: issue.rule, message: issue.message });
+    }
+  if (issues.length > 0 || !resolved.ok) return { ok: false, issues };
   return {
     ok: true,
     value: {
-      key,
-      ...(declared.length > 0 ? { parameters: values } : {}),
+      key: resolved.routingKey,
+      ...(address.names.length > 0 ? { parameters: resolved.parameters } : {}),
       ...(routingKey !== undefined ? { routingKey } : {}),
     },
   };
 }
 
 /**
- * The routing key of `def` with these values: the address with its placeholders filled (MQTT topics
- * mapped as RabbitMQ's MQTT plugin does, `/` → `.`), the key for our own entries, `{routing key}` for
- * `address: null`. Missing values stay as `{name}` (listings show the address this way).
+ * The routing key of `def` as listings show it: the runtime's AMQP form of the address with its
+ * placeholders left as `{name}` (an MQTT topic mapped, the queue name for `is: queue`), the key for our
+ * own entries, `{routing key}` when the caller names it (`address: null`).
  */
-export function fillAddress(
-  def: Pick<EventDefinition, 'key' | 'address' | 'delivery'>,
-  values: Readonly<Record<string, string>> = {},
-): string {
-  if (def.address === undefined) return def.key;
-  if (def.address === null) return '{routing key}';
-  const filled = def.address.replace(/\{([^{}]+)\}/g, (whole, name: string) => values[name] ?? whole);
-  return def.delivery?.is === 'mqtt' ? filled.replace(/\//g, '.') : filled;
+export function routingKeyTemplate(def: EventDefinition): string {
+  return addressOf(def).template ?? '{routing key}';
 }
 
 /** One line per parameter for listings: `streetlightId  enum a|b  default a  — description`. */
@@ -203,8 +164,22 @@ export function describeParameters(def: Pick<EventDefinition, 'parameters'>): st
   );
 }
 
+/** JSON Schema (draft-07) of one parameter's value: a non-empty string the address accepts (`parameterPattern`). */
+export function parameterSchema(
+  def: EventDefinition,
+  p: NonNullable<EventDefinition['parameters']>[number],
+): Record<string, unknown> {
+  return {
+    type: 'string',
+    minLength: 1,
+    pattern: parameterPattern(def),
+    ...(p.enum ? { enum: [...p.enum] } : {}),
+    ...(p.default !== undefined ? { default: p.default } : {}),
+  };
+}
+
 /** JSON Schema (draft-07) of the parameters as an object: one string property each, enum and default kept. */
-export function parametersSchema(def: Pick<EventDefinition, 'parameters' | 'address'>): {
+export function parametersSchema(def: EventDefinition): {
   type: 'object';
   properties: Record<string, unknown>;
   required: string[];
@@ -218,11 +193,7 @@ export function parametersSchema(def: Pick<EventDefinition, 'parameters' | 'addr
       params.map((p) => [
         p.name,
         {
-          type: 'string',
-          minLength: 1,
-          pattern: '^[^.*#]+$',
-          ...(p.enum ? { enum: [...p.enum] } : {}),
-          ...(p.default !== undefined ? { default: p.default } : {}),
+          ...parameterSchema(def, p),
           ...(p.description ? { description: p.description } : {}),
           ...(p.examples?.length ? { examples: [...p.examples] } : {}),
         },

@@ -129,7 +129,21 @@ export type Resolved =
   | { readonly ok: true; readonly routingKey: string; readonly parameters: Readonly<Record<string, string>> }
   | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
 
-/** Fill the address of `definition` for one publish. */
+/**
+ * Fill the address of `definition` for one publish: the one place the address rules live (the publisher,
+ * the gateway, `bb` and the MCP server all resolve through it).
+ *
+ * - Each placeholder takes `parameters[name]`, else the parameter's `default`; a value that is missing,
+ *   empty, outside the parameter's `enum`, or that contains a character that would break topic routing
+ *   (`parameterPattern`) is refused with an issue at `/parameters/<name>` (`params.parameter` = the name).
+ * - `address: null`: `routingKey` names the key; it must be non-empty, at most 255 bytes (AMQP) and free
+ *   of `*` and `#` (a routing key, never a binding pattern); issues at `/routingKey`.
+ * - The key is the AMQP form of the address: an MQTT topic mapped as RabbitMQ's MQTT plugin does
+ *   (`mqttToAmqp`), the queue name for `is: queue`, the registry key for our own catalogue.
+ *
+ * Values for names that are not placeholders, and a `routingKey` for a channel that has an address, are
+ * ignored: rejecting them is the caller's choice (the apps do, naming their own argument).
+ */
 export function resolveAddress(
   definition: EventDefinition,
   parameters: Readonly<Record<string, string>> | undefined,
@@ -137,45 +151,89 @@ export function resolveAddress(
 ): Resolved {
   const address = addressOf(definition);
   if (address.template === null) {
-    if (routingKey === undefined || routingKey === '')
-      return refuse('/routingKey', 'required', `is required: the address of ${definition.key} is null`);
-    return { ok: true, routingKey, parameters: {} };
+    const why = checkRoutingKey(routingKey, definition.key);
+    return why
+      ? refuse('/routingKey', why.rule, why.message)
+      : { ok: true, routingKey: routingKey as string, parameters: {} };
   }
   if (address.names.length === 0) return { ok: true, routingKey: address.template, parameters: {} };
   const issues: ValidationIssue[] = [];
   const values: Record<string, string> = {};
   const byName = new Map((definition.parameters ?? []).map((p) => [p.name, p] as const));
+  const written = address.mode === 'queue' ? address.template : (definition.address ?? address.template);
   for (const name of address.names) {
     if (name in values) continue;
     const p = byName.get(name);
     const value = parameters?.[name] ?? p?.default;
     const pointer = `/parameters/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    const why = checkValue(value, address.mode, p?.enum);
+    const why = checkValue(value, address.mode, p?.enum, `the address ${written} has {${name}}`);
     if (why) issues.push({ pointer, rule: why.rule, message: why.message, params: { parameter: name } });
     else values[name] = value as string;
   }
   if (issues.length > 0) return { ok: false, issues };
-  const key = (address.template as string).replace(PLACEHOLDER, (_, name: string) => values[name] as string);
+  const key = address.template.replace(PLACEHOLDER, (_, name: string) => values[name] as string);
   return { ok: true, routingKey: key, parameters: values };
+}
+
+/** The characters a parameter value must not contain, by address mode (MQTT topics also split on `/`, `+`). */
+function forbiddenIn(mode: Address['mode']): readonly string[] {
+  return mode === 'mqtt' ? ['.', '*', '#', '/', '+'] : ['.', '*', '#'];
+}
+
+/**
+ * The rule a `{param}` value of `definition` obeys, as a JSON Schema `pattern` (ECMAScript source):
+ * none of the characters that would break topic routing (`.`, `*`, `#`; on an MQTT channel also `/` and
+ * `+`). `resolveAddress` checks the same rule; apps put it in the schemas they publish (OpenAPI, MCP).
+ */
+export function parameterPattern(definition: EventDefinition): string {
+  return `^[^${forbiddenIn(addressOf(definition).mode).join('')}]+$`;
 }
 
 function checkValue(
   value: string | undefined,
   mode: Address['mode'],
   allowed: readonly string[] | undefined,
+  where: string,
 ): { rule: string; message: string } | null {
-  if (value === undefined) return { rule: 'required', message: 'is required (address parameter)' };
-  if (typeof value !== 'string' || value === '')
-    return { rule: 'minLength', message: 'must be a non-empty string (address parameter)' };
-  const forbidden = mode === 'mqtt' ? /[.*#/+]/ : /[.*#]/;
-  if (forbidden.test(value))
+  if (value === undefined) return { rule: 'required', message: `is required (${where})` };
+  if (typeof value !== 'string') return { rule: 'type', message: 'must be a string' };
+  if (value === '') return { rule: 'minLength', message: 'must not be empty' };
+  const forbidden = forbiddenIn(mode);
+  if (forbidden.some((c) => value.includes(c)))
     return {
       rule: 'pattern',
-      message: `must not contain ${mode === 'mqtt' ? '".", "*", "#", "/" or "+"' : '".", "*" or "#"'} (it would break topic routing)`,
+      message: `must not contain ${quoteList(forbidden)} (they would break topic routing)`,
     };
   if (allowed && !allowed.includes(value))
-    return { rule: 'enum', message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
+    return { rule: 'enum', message: `must be one of ${allowed.join(', ')}` };
   return null;
+}
+
+/** The caller's key of an `address: null` channel: a routing key AMQP accepts, never a binding pattern. */
+function checkRoutingKey(
+  key: string | undefined,
+  eventType: string,
+): { rule: string; message: string } | null {
+  if (key === undefined)
+    return {
+      rule: 'required',
+      message: `is required: the channel of ${eventType} has no address (address: null), so the caller names the key`,
+    };
+  if (typeof key !== 'string') return { rule: 'type', message: 'must be a string' };
+  if (key === '') return { rule: 'minLength', message: 'must not be empty' };
+  if (Buffer.byteLength(key) > 255) return { rule: 'maxLength', message: 'must be at most 255 bytes (AMQP)' };
+  if (/[*#]/.test(key))
+    return {
+      rule: 'pattern',
+      message: "must be a routing key, not a binding pattern: '*' and '#' are never part of a key",
+    };
+  return null;
+}
+
+/** `'.', '*' or '#'` */
+function quoteList(chars: readonly string[]): string {
+  const quoted = chars.map((c) => `'${c}'`);
+  return `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1] ?? ''}`;
 }
 
 function refuse(pointer: string, rule: string, message: string): Resolved {
@@ -222,7 +280,7 @@ export function checkPinned(
       );
     for (const d of holders) {
       const p = d.parameters?.find((x) => x.name === name);
-      const why = checkValue(value, addressOf(d).mode, p?.enum);
+      const why = checkValue(value, addressOf(d).mode, p?.enum, 'address parameter');
       if (why) throw new RangeError(`subscribe: parameters/${name} ${why.message}`);
     }
   }

@@ -3,18 +3,17 @@
  * (bottom), a status line and the keys of the focused pane. Everything is drawn to fit the terminal
  * (80×24 and up) and redrawn on resize. Services (publish, live feed, mocks, files) come in as props.
  */
-import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from 'react';
 import type { EventDefinition, Registry } from 'bloodbank/registry.js';
-
-/** What the workbench reads of a registry. */
-export type WorkbenchRegistry = Pick<Registry, 'list' | 'get'>;
-import { bufferFromText, bufferText, edit, scrollTop, type TextBuffer } from './editor.js';
+import { bufferFromText, bufferText, scrollTop, type TextBuffer } from './editor.js';
+import { onKey, select, type KeyAction } from './keys.js';
 import type { LiveEvent, LiveStatus } from './live.js';
 import { mockFileName } from './mock-files.js';
+import { clamp, initialModel, type Model } from './model.js';
 import { checkPayload, pretty, type PayloadCheck } from './payload.js';
 import { schemaRows } from './schema-rows.js';
-import { ancestorsOf, buildTree, parentOf, visibleRows, type TreeNode } from './tree.js';
+import { ancestorsOf, buildTree, visibleRows } from './tree.js';
 import {
   bottomLines,
   editorLines,
@@ -26,11 +25,11 @@ import {
   schemaLines,
   treeLines,
   type Focus,
-  type Prompt,
-  type Status,
   type Tone,
-  type View,
 } from './views.js';
+
+/** What the workbench reads of a registry. */
+export type WorkbenchRegistry = Pick<Registry, 'list' | 'get'>;
 
 export interface WorkbenchServices {
   readonly registry: WorkbenchRegistry;
@@ -70,35 +69,9 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-/** Cut or pad `text` to exactly `width` columns (the UI only draws narrow characters itself). */
-function clamp(value: number, low: number, high: number): number {
-  return Math.max(low, Math.min(high, value));
-}
-
 function initialText(definition: EventDefinition): string {
   const example = definition.examples[0];
   return pretty(example ?? {});
-}
-
-interface Model {
-  expanded: ReadonlySet<string>;
-  treeCursor: number;
-  treeTop: number;
-  selected: string | null;
-  buffers: ReadonlyMap<string, TextBuffer>;
-  editorTop: number;
-  editorLeft: number;
-  schemaTop: number;
-  focus: Focus;
-  view: View;
-  prompt: Prompt | null;
-  status: Status;
-  live: readonly LiveEvent[];
-  liveCursor: number | null;
-  liveStatus: { status: LiveStatus; detail?: string };
-  pattern: string;
-  busy: boolean;
-  quitting: boolean;
 }
 
 interface Layout {
@@ -152,26 +125,7 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
   const registry = services.registry;
   const roots = useMemo(() => buildTree(registry.list()), [registry]);
   const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const model = useRef<Model>({
-    expanded: new Set(),
-    treeCursor: 0,
-    treeTop: 0,
-    selected: null,
-    buffers: new Map(),
-    editorTop: 0,
-    editorLeft: 0,
-    schemaTop: 0,
-    focus: 'tree',
-    view: 'payload',
-    prompt: null,
-    status: { text: '↑↓ pick an event, ⏎ edit its payload, p publish — q quits', tone: 'info' },
-    live: [],
-    liveCursor: null,
-    liveStatus: { status: 'connecting' },
-    pattern: services.initialPattern,
-    busy: false,
-    quitting: false,
-  }).current;
+  const model = useRef<Model>(initialModel(services.initialPattern)).current;
   const checkCache = useRef<{ key: string; text: string; check: PayloadCheck } | null>(null);
 
   const set = (patch: Partial<Model>) => {
@@ -215,25 +169,11 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
   const setBuffer = (key: string, next: TextBuffer) =>
     set({ buffers: new Map(model.buffers).set(key, next) });
 
-  const select = (key: string) => {
-    if (key === model.selected) return;
-    set({ selected: key, editorTop: 0, editorLeft: 0, schemaTop: 0 });
-  };
-
-  const moveTree = (index: number) => {
-    const visible = rowsVisible();
-    const next = clamp(index, 0, visible.length - 1);
-    set({ treeCursor: next });
-    const node = visible[next];
-    if (node?.event) select(node.event.key);
-  };
-
   const reveal = (key: string) => {
     const open = new Set(model.expanded);
     for (const id of ancestorsOf(roots, key)) open.add(id);
     const index = visibleRows(roots, open).findIndex((n) => n.id === key);
-    set({ expanded: open, ...(index >= 0 ? { treeCursor: index } : {}) });
-    select(key);
+    set({ expanded: open, ...(index >= 0 ? { treeCursor: index } : {}), ...select(model, key) });
   };
 
   const quit = () => {
@@ -355,140 +295,41 @@ export function App({ services }: { readonly services: WorkbenchServices }) {
     say(`editing a copy of ${event.eventId ?? 'the event'}`);
   };
 
-  /* ---------- keys ---------- */
-  const onPrompt = (input: string, key: Key) => {
-    const prompt = model.prompt;
-    if (!prompt) return;
-    if (key.escape) return set({ prompt: null });
-    if (key.return) {
-      set({ prompt: null });
-      if (prompt.value.trim() !== '') prompt.submit(prompt.value.trim());
-      return;
-    }
-    if (key.backspace || key.delete) return set({ prompt: { ...prompt, value: prompt.value.slice(0, -1) } });
-    if (key.ctrl && input === 'u') return set({ prompt: { ...prompt, value: '' } });
-    if (key.ctrl || key.meta || input === '') return;
-    let value = prompt.value;
-    for (const ch of input) {
-      if (ch === '\x7f' || ch === '\b') value = value.slice(0, -1);
-      else if (ch >= ' ') value += ch;
-    }
-    set({ prompt: { ...prompt, value } });
-  };
-
-  const onTree = (input: string, key: Key) => {
-    const visible = rowsVisible();
-    const cursor = model.treeCursor;
-    const node: TreeNode | undefined = visible[cursor];
-    if (key.upArrow) return moveTree(cursor - 1);
-    if (key.downArrow) return moveTree(cursor + 1);
-    if (key.pageUp) return moveTree(cursor - treeInner.height);
-    if (key.pageDown) return moveTree(cursor + treeInner.height);
-    if (key.home) return moveTree(0);
-    if (key.end) return moveTree(visible.length - 1);
-    if (!node) return;
-    const toggle = (open: boolean) => {
-      const next = new Set(model.expanded);
-      if (open) next.add(node.id);
-      else next.delete(node.id);
-      set({ expanded: next });
-    };
-    if (key.rightArrow) {
-      if (node.children.length > 0 && !model.expanded.has(node.id)) return toggle(true);
-      if (node.children.length > 0) return moveTree(cursor + 1);
-      return;
-    }
-    if (key.leftArrow) {
-      if (node.children.length > 0 && model.expanded.has(node.id)) return toggle(false);
-      const parent = parentOf(roots, node.id);
-      if (parent) return moveTree(visible.findIndex((n) => n.id === parent.id));
-      return;
-    }
-    if (key.return || input === ' ') {
-      if (node.children.length > 0) return toggle(!model.expanded.has(node.id));
-      if (node.event) {
-        select(node.event.key);
-        set({ view: 'payload', focus: 'main' });
-      }
-    }
-  };
-
-  const onEditor = (input: string, key: Key) => {
-    const definition = definitionOf();
-    const buffer = bufferOf(definition);
-    if (!definition || !buffer) return set({ focus: 'tree' });
-    if (key.escape) return set({ focus: 'tree' });
-    if (key.ctrl && input === 'p') return publish();
-    if (key.ctrl && input === 's') return askSave();
-    if (key.ctrl && input === 'o') return askLoad();
-    if (key.ctrl && input === 'g') return fillMock();
-    const next = edit(buffer, { ...key, input }, editorHeightOf(checkOf(definition, buffer), definition.key));
-    if (next !== buffer) setBuffer(definition.key, next);
-  };
-
-  const onSchema = (key: Key, length: number) => {
-    const max = Math.max(0, length - 1);
-    if (key.escape) return set({ focus: 'tree' });
-    if (key.upArrow) return set({ schemaTop: clamp(model.schemaTop - 1, 0, max) });
-    if (key.downArrow) return set({ schemaTop: clamp(model.schemaTop + 1, 0, max) });
-    if (key.pageUp) return set({ schemaTop: clamp(model.schemaTop - rightInner.height, 0, max) });
-    if (key.pageDown) return set({ schemaTop: clamp(model.schemaTop + rightInner.height, 0, max) });
-  };
-
-  const onLive = (key: Key) => {
-    const live = model.live;
-    if (live.length === 0) return;
-    const current = model.liveCursor ?? live.length - 1;
-    if (key.upArrow) return set({ liveCursor: clamp(current - 1, 0, live.length - 1) });
-    if (key.downArrow) return set({ liveCursor: clamp(current + 1, 0, live.length - 1) });
-    if (key.return) {
-      const event = live[current];
-      if (event) openLive(event);
+  /* ---------- keys (keys.ts) ---------- */
+  const run = (action: KeyAction) => {
+    switch (action.type) {
+      case 'quit':
+        return quit();
+      case 'publish':
+        return publish();
+      case 'mock':
+        return fillMock();
+      case 'load':
+        return askLoad();
+      case 'save':
+        return askSave();
+      case 'pattern':
+        return askPattern();
+      case 'submit':
+        return action.prompt.submit(action.value);
+      case 'open-live':
+        return openLive(action.event);
     }
   };
 
   useInput((input, key) => {
-    if (key.ctrl && input === 'c') return quit();
-    if (model.quitting) return;
-    if (model.prompt) return onPrompt(input, key);
-    const editing = model.focus === 'main' && model.view === 'payload';
-    if (key.tab && !editing) {
-      const order: Focus[] = ['tree', 'main', 'live'];
-      const step = key.shift ? order.length - 1 : 1;
-      return set({ focus: order[(order.indexOf(model.focus) + step) % order.length] ?? 'tree' });
-    }
-    if (editing) return onEditor(input, key);
-    // Command keys, in every pane but the editor.
-    switch (input) {
-      case 'q':
-        return quit();
-      case 'p':
-        return publish();
-      case 'm':
-        return fillMock();
-      case 'l':
-        return askLoad();
-      case 'w':
-        return askSave();
-      case 'f':
-        return askPattern();
-      case 's':
-        return set({ view: model.view === 'schema' ? 'payload' : 'schema' });
-      case 'e':
-        if (!definitionOf()) return say('pick an event first', 'error');
-        return set({ view: 'payload', focus: 'main' });
-      case 'c':
-        if (model.focus === 'live') return set({ live: [], liveCursor: null });
-        break;
-      default:
-        break;
-    }
-    if (model.focus === 'tree') return onTree(input, key);
-    if (model.focus === 'main') {
-      const definition = definitionOf();
-      return onSchema(key, definition ? schemaRows(definition.schema).length : 0);
-    }
-    return onLive(key);
+    const definition = definitionOf();
+    const buffer = bufferOf(definition);
+    const { patch, action } = onKey(model, input, key, {
+      roots,
+      treePage: treeInner.height,
+      mainPage: rightInner.height,
+      buffer,
+      editorHeight: () => editorHeightOf(checkOf(definition, buffer), definition?.key ?? ''),
+      schemaLength: () => (definition ? schemaRows(definition.schema).length : 0),
+    });
+    if (Object.keys(patch).length > 0) set(patch);
+    if (action) run(action);
   });
 
   /* ---------- what this render shows ---------- */

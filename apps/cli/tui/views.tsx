@@ -1,7 +1,7 @@
 /**
  * What the workbench draws, as pure functions of what it shows: the event tree, the help, the payload
- * editor, the schema viewer, the live pane, and the status and hint lines. The state and keys live in
- * app.tsx; nothing here reads or changes it.
+ * editor, the schema viewer, the live pane, and the status and hint lines. The state lives in model.ts
+ * (kept by app.tsx), the keys in keys.ts; nothing here reads or changes it.
  */
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';

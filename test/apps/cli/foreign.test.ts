@@ -109,6 +109,18 @@ describe('bb publish to a foreign address', () => {
       '--dry-run',
     ]);
     expect(mqtt.stderr).toContain('routing key user.signedup');
+    // RabbitMQ's MQTT plugin maps `+` to `*`: the key the runtime publishes with (apps/shared/entries.ts).
+    const wildcard = await runBb([
+      ...REGISTRY,
+      'publish',
+      'sensorAlarm',
+      '--data',
+      '{"text":"x"}',
+      '--param',
+      'level=high',
+      '--dry-run',
+    ]);
+    expect(wildcard.stderr).toContain('(routing key site.*.alarm.high)');
     const any = await runBb([
       ...REGISTRY,
       'publish',

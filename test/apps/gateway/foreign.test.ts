@@ -169,6 +169,13 @@ describe('what the gateway serves about them', () => {
     expect(doc.paths['/events/userSignedup.userSignedUp']?.post.operationId).toBe(
       'publish_userSignedup_userSignedUp',
     );
+    // An MQTT topic: the routing key as RabbitMQ's MQTT plugin maps it (`+` → `*`), and values that would
+    // split the topic (`/`, `+`) refused by the schema as by the publisher.
+    const alarm = doc.paths['/events/sensorAlarm']?.post;
+    expect(alarm?.description).toContain('Routing key: `site.*.alarm.{level}`');
+    expect(alarm?.parameters).toContainEqual(
+      expect.objectContaining({ name: 'level', schema: expect.objectContaining({ pattern: '^[^.*#/+]+$' }) }),
+    );
   });
 
   it('GET /events and /docs show channel, address and parameters', async () => {
