@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
@@ -49,6 +50,13 @@ export interface PeerRow {
   readonly cpuMicrosPerRequest: number | null;
   readonly ok2xx: number;
   readonly non2xx: number;
+  /**
+   * Where a tail comes from, for the servers in this process (baseline, ours; null for the original):
+   * the event loop's delay (p99 and max, ms) and the GC pauses during the measured run (count, total and
+   * longest, ms). A request is late either because the loop was busy (GC, a long task) or because the
+   * broker's confirm was.
+   */
+  readonly loop: string | null;
 }
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
@@ -168,6 +176,16 @@ export async function benchGatewayPeers(
         log(`  ${s.server} at ${label}: warm-up 2 s, then ${seconds} s`);
         await cannon({ url: s.url, bodyFile, headers: JSON_BODY, seconds: 2, connections: 50, rate: mode });
         await adminChannel.purgeQueue(queue);
+        const inProcess = s.pid === null;
+        const gcs: number[] = [];
+        const gcObserver = new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) gcs.push(e.duration);
+        });
+        const delay = monitorEventLoopDelay({ resolution: 1 });
+        if (inProcess) {
+          gcObserver.observe({ entryTypes: ['gc'] });
+          delay.enable();
+        }
         const own0 = process.cpuUsage();
         const other0 = s.pid === null ? 0 : processCpuSeconds(s.pid);
         const r = await cannon({
@@ -178,6 +196,8 @@ export async function benchGatewayPeers(
           connections: 50,
           rate: mode,
         });
+        delay.disable();
+        gcObserver.disconnect();
         const total = Math.max(1, r['2xx'] + r.non2xx);
         const ownCpu = process.cpuUsage(own0);
         const cpuMicros =
@@ -194,6 +214,10 @@ export async function benchGatewayPeers(
           cpuMicrosPerRequest: Math.round(cpuMicros),
           ok2xx: r['2xx'],
           non2xx: r.non2xx,
+          loop: inProcess
+            ? `loop delay p99 ${round1(delay.percentile(99) / 1e6)} max ${round1(delay.max / 1e6)} ms; ` +
+              `GC ${gcs.length}× ${round1(gcs.reduce((a, b) => a + b, 0))} ms (longest ${round1(Math.max(0, ...gcs))})`
+            : null,
         });
         await adminChannel.purgeQueue(queue);
       }
@@ -231,6 +255,10 @@ export async function benchGatewayPeers(
     `  at full speed: ours ${ours?.requestsPerSecond ?? '?'} req/s, baseline ${base?.requestsPerSecond ?? '?'}, original ${orig?.requestsPerSecond ?? '?'}`,
   );
   return { rows, targets };
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function importable(module: string): boolean {
