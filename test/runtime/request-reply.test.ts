@@ -24,6 +24,10 @@ import {
   type Responders,
 } from '../fixtures/codegen/rpc-queue/generated/index.js';
 import {
+  createResponders as createServiceResponders,
+  registry as serviceRegistry,
+} from '../fixtures/codegen/rpc-service/generated/index.js';
+import {
   createRequesters,
   registry as requesterRegistry,
   type BloodbankCatalog as RequesterCatalog,
@@ -205,11 +209,15 @@ for (const [name, make] of [
     it('answers concurrent requests, each with its own reply (matched by correlation id)', async () => {
       const { requesters, responders } = await open();
       const seen: Array<{ correlationId: string | undefined; tenant: unknown }> = [];
+      const held: Array<() => void> = [];
       await responders.serveQuote(
         async (request, context) => {
           seen.push({ correlationId: context.correlationId, tenant: context.messageHeaders?.['tenant'] });
-          // Answer out of order: the later the request, the sooner the reply.
-          await new Promise((r) => setTimeout(r, (20 - request.quantity) * 2));
+          // Every request waits until all 20 are in; then they are answered in reverse order.
+          await new Promise<void>((release) => {
+            held.push(release);
+            if (held.length === 20) for (const r of held.reverse()) r();
+          });
           return { price: request.quantity * 10, currency: request.currency };
         },
         { service: SERVICE, concurrency: 20, prefetch: 20 },
@@ -412,6 +420,52 @@ describe('request/reply as RabbitMQ carries it', () => {
     } finally {
       await ch.close().catch(() => undefined);
       await connection.close();
+    }
+  });
+});
+
+describe('request/reply with a fixed reply address (fixture rpc-service), in memory', () => {
+  it("answers to reply_to when the request names one, else on the reply channel's own address", async () => {
+    const bus = createMemoryBus({ registry: serviceRegistry });
+    const rpc = createRequestReply({ registry: serviceRegistry, publisher: bus, subscriber: bus });
+    try {
+      await createServiceResponders(rpc).serveCreateInvoice(
+        async (request) => ({
+          invoice_id: `inv-${request.request_id}`,
+          request_id: request.request_id,
+          customer: request.customer,
+          total: 750,
+        }),
+        { service: 'billing' },
+      );
+      const request = {
+        request_id: 'r-1',
+        customer: { id: 'c-7' },
+        lines: [{ sku: 'widget', quantity: 3, unit_price: 250 }],
+        payment: { method: 'card' as const, last4: '4242' },
+      };
+      // A requester names its reply queue: the reply comes back to it.
+      const reply = await rpc.request('billing.invoice.create', request, { timeoutMs: 5_000 });
+      expect(reply.payload).toEqual({
+        invoice_id: 'inv-r-1',
+        request_id: 'r-1',
+        customer: { id: 'c-7', email: null },
+        total: 750,
+        status: 'open',
+      });
+      // A request without reply_to: the reply is published on billing.invoice.created, the fixed address.
+      const seen: string[] = [];
+      await bus.subscribe('billing.invoice.created', (e) => void seen.push(e.payload.request_id), {
+        service: 'audit',
+      });
+      const sent = await bus.publish('billing.invoice.create', { ...request, request_id: 'r-2' });
+      await until(() => seen.length === 1);
+      expect(seen).toEqual(['r-2']);
+      const fact = bus.published('billing.invoice.created').find((e) => e.payload.request_id === 'r-2');
+      expect(fact?.correlation_ids).toEqual([sent.eventId]);
+    } finally {
+      await rpc.close();
+      await bus.close();
     }
   });
 });
