@@ -225,7 +225,12 @@ export function createRequestReply<M extends Catalog>(options: RequestReplyOptio
       try {
         await publisher.publish(key, body, {
           ...publish,
-          ...(definition.headers || Object.keys(headers).length > 0 ? { messageHeaders: headers } : {}),
+          ...headerOptions(
+            definition,
+            headers,
+            publish.headers,
+            Object.keys(messageHeaders ?? {}).length > 0,
+          ),
           correlationId,
           replyTo: queue.name,
           ...(confirmTimeoutMs !== undefined ? { timeoutMs: confirmTimeoutMs } : {}),
@@ -261,7 +266,7 @@ export function createRequestReply<M extends Catalog>(options: RequestReplyOptio
             : fill(reply.correlationIdLocation, headers, result, correlationId);
         try {
           await publisher.publish(reply.key, body, {
-            ...(reply.headers || Object.keys(headers).length > 0 ? { messageHeaders: headers } : {}),
+            ...headerOptions(reply, headers, undefined),
             ...(correlationId !== undefined ? { correlationId } : {}),
             ...(replyTo !== undefined ? { toQueue: replyTo } : {}),
             correlationIds: [envelope.event_id],
@@ -298,6 +303,26 @@ export function createRequestReply<M extends Catalog>(options: RequestReplyOptio
       await queue?.close();
     },
   };
+}
+
+/**
+ * The headers of a message: its typed `messageHeaders` when it declares a headers schema; otherwise the
+ * ids written at a `$message.header#/…` location travel as plain AMQP headers beside the caller's
+ * (`given`: the caller passed typed headers to a message that declares none, which the publisher refuses).
+ */
+function headerOptions(
+  definition: EventDefinition,
+  headers: Record<string, unknown>,
+  plain: PublishOptions['headers'],
+  given = false,
+): Pick<PublishOptions, 'messageHeaders' | 'headers'> {
+  if (definition.headers) return { messageHeaders: headers };
+  const extra = Object.fromEntries(
+    Object.entries(headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+  // Typed headers a message does not declare: the publisher refuses them, naming /headers.
+  if (given || Object.keys(headers).length > Object.keys(extra).length) return { messageHeaders: headers };
+  return Object.keys(extra).length > 0 || plain ? { headers: { ...plain, ...extra } } : {};
 }
 
 /** The definition of `definition`'s reply; throws when it declares none. */

@@ -42,6 +42,8 @@ interface Variant {
   readonly lenientReply?: boolean;
   /** The request declares no headers, so a request may come without a reply address. */
   readonly noRequestHeaders?: boolean;
+  /** The requester's document too. */
+  readonly requesterNoRequestHeaders?: boolean;
 }
 
 /** The registry with the request queue renamed (and the variant's changes). */
@@ -107,7 +109,9 @@ async function amqpHarness(v: Variant = {}): Promise<Harness> {
     return { registry, publisher, subscriber };
   };
   const a = await side(variantOf(responderRegistry, queue, v));
-  const b = await side(variantOf(requesterRegistry, queue));
+  const b = await side(
+    variantOf(requesterRegistry, queue, { noRequestHeaders: v.requesterNoRequestHeaders ?? false }),
+  );
   const responder = createRequestReply(a);
   const requester = createRequestReply(b);
   const raw: Channel = await connection.createChannel();
@@ -159,7 +163,9 @@ async function memoryHarness(v: Variant = {}): Promise<Harness> {
   const bus = createMemoryBus({ registry, retry: RETRY });
   const responder = createRequestReply({ registry, publisher: bus, subscriber: bus });
   const requester = createRequestReply({
-    registry: variantOf(requesterRegistry, queue),
+    registry: variantOf(requesterRegistry, queue, {
+      noRequestHeaders: v.requesterNoRequestHeaders ?? false,
+    }),
     publisher: bus as unknown as EventPublisher<RequesterCatalog>,
     subscriber: bus as unknown as EventSubscriber<RequesterCatalog> & ReplyQueues,
   });
@@ -255,6 +261,30 @@ for (const [name, make] of [
       expect(reply.correlationId).toBe('mine-1');
       expect(reply.messageHeaders).toEqual({ correlationId: 'mine-1' });
       expect(ids).toEqual(['mine-1']);
+    });
+
+    it('a request message without a headers schema carries the ids as plain AMQP headers', async () => {
+      const { requesters, responders } = await open({
+        noRequestHeaders: true,
+        requesterNoRequestHeaders: true,
+      });
+      const seen: Array<{ property: string | undefined; header: unknown; replyTo: string | undefined }> = [];
+      await responders.serveQuote(
+        async (request, context) => {
+          seen.push({
+            property: context.correlationId,
+            header: context.headers['correlationId'],
+            replyTo: context.replyTo,
+          });
+          return { price: 3, currency: request.currency };
+        },
+        { service: SERVICE },
+      );
+      const reply = await requesters.requestQuote({ sku: 'ABC-1234', quantity: 1 }, { timeoutMs: 10_000 });
+      expect(reply).toEqual({ price: 3, currency: 'EUR' });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.header).toBe(seen[0]?.property);
+      expect(seen[0]?.replyTo).toMatch(/^bb\.reply\./);
     });
 
     it('rejects with RequestTimeoutError when no reply comes in time, and forgets the request', async () => {
