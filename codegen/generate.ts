@@ -4,6 +4,7 @@
  */
 import {
   type JSDocStructure,
+  type MethodSignatureStructure,
   type OptionalKind,
   printStructure,
   type StatementStructures,
@@ -697,6 +698,7 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
     },
     impl: `  ${name}: (handler, options) => bus.subscribe('${e.key}', handler, options),`,
   }));
+  const rpc = requestReplyStubs(model, types, extra, headerTypes);
   const statements: Statement[] = [
     {
       kind: StructureKind.ImportDeclaration,
@@ -711,6 +713,7 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
         'PublishReceipt',
         'SubscribeOptions',
         'Subscription',
+        ...rpc.imports,
       ].sort(),
     },
     {
@@ -764,6 +767,7 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       statements: `return {\n${onMembers.map((m) => m.impl).join('\n')}\n};`,
     },
   ];
+  statements.push(...rpc.statements);
   for (const e of commands) {
     statements.push({
       kind: StructureKind.TypeAlias,
@@ -785,6 +789,154 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
       : 'Record<string, never>',
   });
   return statements;
+}
+
+/**
+ * Request/reply stubs for the operations with a `reply` of a document we did not write (AsyncAPI 3; 2.x
+ * has no reply object): `request<Op>` for a `send` operation (publish, wait for the typed reply) and
+ * `serve<Op>` for a `receive` one (consume, answer), over the runtime's `RequestReply`
+ * (runtime/delivery/request-reply.ts). Nothing is emitted for a document without such operations.
+ */
+function requestReplyStubs(
+  model: Model,
+  types: TypeTable,
+  extra: Statement[],
+  headerTypes: Set<string>,
+): { imports: string[]; statements: Statement[] } {
+  const requests: Array<{ member: OptionalKind<MethodSignatureStructure>; impl: string }> = [];
+  const serves: Array<{ member: OptionalKind<MethodSignatureStructure>; impl: string }> = [];
+  const used = new Set<string>();
+  const claim = (verb: string, id: string, e: EventModel, shared: boolean): string => {
+    const base = camelCase(shared ? `${id} ${e.foreign?.messageId ?? ''}` : id);
+    // `requestQuote` for operation `quote`; an operation already named `requestQuote` keeps its name.
+    const wanted = new RegExp(`^${verb}(?:[A-Z0-9_]|$)`).test(base) ? base : camelCase(`${verb} ${base}`);
+    let name = wanted;
+    for (let n = 2; used.has(name); n++) name = `${wanted}${n}`;
+    used.add(name);
+    return name;
+  };
+  const count = new Map<string, number>();
+  for (const e of model.events)
+    for (const id of e.foreign?.replyOperations ?? []) count.set(id, (count.get(id) ?? 0) + 1);
+  for (const e of model.events) {
+    const f = e.foreign;
+    if (!f || e.replyKey === null || e.kind !== 'command') continue;
+    const replyType = types.eventType(e.replyKey).name;
+    // A domain's client (`<domain>/client.ts`) imports its own events' types; the reply may be elsewhere.
+    if (!model.events.some((x) => x.key === e.replyKey)) headerTypes.add(replyType);
+    const shared = (id: string) => (count.get(id) ?? 0) > 1;
+    for (const id of f.send.filter((o) => f.replyOperations.includes(o))) {
+      const name = claim('request', id, e, shared(id));
+      const parameters: Array<{ name: string; type: string; hasQuestionToken?: boolean }> = [
+        { name: 'payload', type: inputName(types, e) },
+      ];
+      let call = 'options';
+      if (f.parameters.length > 0) {
+        const paramsType = `${e.names.base}Parameters`;
+        if (!extra.some((x) => typeof x !== 'string' && 'name' in x && x.name === paramsType))
+          extra.push(parametersInterface(paramsType, e));
+        parameters.push({ name: 'parameters', type: paramsType });
+        call = '{ ...options, parameters }';
+      }
+      const extras: string[] = [];
+      const hk = f.headers ? types.eventType(`${e.key}~headers`).name : null;
+      if (hk) {
+        headerTypes.add(`${hk}Input`);
+        const filled = [f.correlationIdLocation, f.replyAddress]
+          .map((l) => (l ? /^\$message\.header#\/([^/]+)$/.exec(l)?.[1] : undefined))
+          .filter((n): n is string => n !== undefined)
+          .map((n) => `'${n.replace(/~1/g, '/').replace(/~0/g, '~').replace(/['\\]/g, '\\$&')}'`);
+        extras.push(
+          `readonly messageHeaders?: ${filled.length ? `RequestHeaders<${hk}Input, ${[...new Set(filled)].join(' | ')}>` : `${hk}Input`}`,
+        );
+      }
+      if (f.address === null) extras.push('readonly routingKey: string');
+      parameters.push({
+        name: 'options',
+        type: extras.length ? `BareRequestOptions & { ${extras.join('; ')} }` : 'BareRequestOptions',
+        ...(f.address === null ? {} : { hasQuestionToken: true }),
+      });
+      requests.push({
+        member: {
+          name,
+          docs: [
+            `Request with message ${f.messageId} of channel ${e.channelId} (operation ${id}): publishes it with \`reply_to\` and a correlation id, resolves with the validated ${e.replyKey} reply. Rejects with \`RequestTimeoutError\` after \`options.timeoutMs\` (default 30 s), \`PayloadValidationError\` for an invalid request or reply.`,
+          ],
+          parameters,
+          returnType: `Promise<${replyType}>`,
+        },
+        impl: `  ${name}: (${parameters.map((p) => p.name).join(', ')}) => rr.request('${e.key}', payload, ${call}).then((reply) => reply.payload),`,
+      });
+    }
+    for (const id of f.receive.filter((o) => f.replyOperations.includes(o))) {
+      const name = claim('serve', id, e, shared(id));
+      serves.push({
+        member: {
+          name,
+          docs: [
+            `Serve operation ${id}: consume message ${f.messageId} of channel ${e.channelId}, answer each with the handler's ${e.replyKey} reply (to the request's reply address, with its correlation id). The request is acked once the reply is confirmed.`,
+          ],
+          parameters: [
+            { name: 'handler', type: `RequestHandler<BloodbankCatalog, '${e.key}'>` },
+            { name: 'options', type: 'SubscribeOptions' },
+          ],
+          returnType: 'Promise<Subscription>',
+        },
+        impl: `  ${name}: (handler, options) => rr.serve('${e.key}', handler, options),`,
+      });
+    }
+  }
+  const statements: Statement[] = [];
+  const imports = new Set<string>();
+  if (requests.length) {
+    imports.add('BareRequestOptions').add('RequestReply');
+    if (requests.some((r) => r.member.parameters?.some((p) => String(p.type).includes('RequestHeaders<'))))
+      imports.add('RequestHeaders');
+    statements.push(
+      {
+        kind: StructureKind.Interface,
+        isExported: true,
+        name: 'Requesters',
+        docs: ['One typed request function per `send` operation with a reply.'],
+        methods: requests.map((m) => m.member),
+      },
+      {
+        kind: StructureKind.Function,
+        isExported: true,
+        name: 'createRequesters',
+        docs: [
+          'Typed request functions over `createRequestReply({ registry, publisher, subscriber })` (AMQP or in-memory).',
+        ],
+        parameters: [{ name: 'rr', type: "Pick<RequestReply<BloodbankCatalog>, 'request'>" }],
+        returnType: 'Requesters',
+        statements: `return {\n${requests.map((m) => m.impl).join('\n')}\n};`,
+      },
+    );
+  }
+  if (serves.length) {
+    imports.add('RequestHandler').add('RequestReply');
+    statements.push(
+      {
+        kind: StructureKind.Interface,
+        isExported: true,
+        name: 'Responders',
+        docs: ['One typed responder per `receive` operation with a reply.'],
+        methods: serves.map((m) => m.member),
+      },
+      {
+        kind: StructureKind.Function,
+        isExported: true,
+        name: 'createResponders',
+        docs: [
+          'Typed responders over `createRequestReply({ registry, publisher, subscriber })` (AMQP or in-memory).',
+        ],
+        parameters: [{ name: 'rr', type: "Pick<RequestReply<BloodbankCatalog>, 'serve'>" }],
+        returnType: 'Responders',
+        statements: `return {\n${serves.map((m) => m.impl).join('\n')}\n};`,
+      },
+    );
+  }
+  return { imports: [...imports], statements };
 }
 
 interface Stub {

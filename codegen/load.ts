@@ -399,6 +399,7 @@ function buildModel(
         replyAddress,
         send: ops.filter((o) => o.action === 'send').map((o) => o.id),
         receive: ops.filter((o) => o.action === 'receive').map((o) => o.id),
+        replyOperations: ops.filter((o) => o.reply !== null).map((o) => o.id),
         operations: ops.length > 0 || (opsByChannel.get(channel.id) ?? []).length > 0,
       },
     };

@@ -25,6 +25,11 @@ export interface ForeignEvent {
   readonly send: readonly string[];
   /** Ids of the operations that receive it (this application consumes it). */
   readonly receive: readonly string[];
+  /**
+   * Ids of the operations (of `send` and `receive`) that have a `reply` (AsyncAPI 3: 2.x has no reply
+   * object): a `send` one gets a typed request, a `receive` one a typed responder.
+   */
+  readonly replyOperations: readonly string[];
   /** The document has operations on the channel: stubs follow them (else both publish and subscribe). */
   readonly operations: boolean;
 }

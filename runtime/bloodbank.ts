@@ -27,6 +27,7 @@ import type {
   Handler,
   PublishOptions,
   PublishReceipt,
+  ReplyQueues,
   SubscribeOptions,
 } from './bus.js';
 import { loadConfig, type BloodbankConfig } from './config.js';
@@ -56,7 +57,7 @@ export interface BloodbankOptions<M extends Catalog> {
 }
 
 /** The runtime, wired. `publish` and `subscribe` are the publisher's and subscriber's. */
-export interface Bloodbank<M extends Catalog> extends EventPublisher<M>, EventSubscriber<M> {
+export interface Bloodbank<M extends Catalog> extends EventPublisher<M>, EventSubscriber<M>, ReplyQueues {
   readonly config: BloodbankConfig;
   readonly registry: Registry<M>;
   readonly publisher: Publisher<M>;
@@ -170,6 +171,10 @@ export async function connectBloodbank<M extends Catalog>(
     subscribe(patterns, handler, subscribeOptions) {
       if (!subscriber) throw new Error('this Bloodbank was opened with consume: false');
       return subscriber.subscribe(patterns, handler, subscribeOptions);
+    },
+    openReplyQueue(onMessage) {
+      if (!subscriber) throw new Error('this Bloodbank was opened with consume: false');
+      return subscriber.openReplyQueue(onMessage);
     },
     setup: () =>
       setupHistory(reader.connection, config.exchangeName, {

@@ -32,6 +32,18 @@ export interface PublishOptions {
   readonly routingKey?: string;
   /** The message's typed headers (its `headers` schema), validated and sent as AMQP headers. */
   readonly messageHeaders?: Readonly<Record<string, unknown>>;
+  /**
+   * Bare wire: AMQP `correlation_id` (request/reply). Default: the value at the message's
+   * `correlationId.location`, when it has one.
+   */
+  readonly correlationId?: string;
+  /** Bare wire: AMQP `reply_to`. Default: the value at the message's reply address, when it has one. */
+  readonly replyTo?: string;
+  /**
+   * Bare wire: send to this queue through the default exchange (a reply to a request's `reply_to`)
+   * instead of the channel's address. The address's parameters are then not needed.
+   */
+  readonly toQueue?: string;
 }
 
 export interface PublishReceipt<K extends string = string, P = unknown> {
@@ -141,6 +153,34 @@ export type AcceptOlderOption<M extends Catalog, K extends string> = string exte
     : [K] extends [UpcastableKeys<M>]
       ? AcceptOlder
       : { readonly acceptOlder?: never };
+
+/** A message that reached a reply queue, as the transport received it (delivery/bare.ts `BareInbound`). */
+export interface ReplyMessage {
+  readonly body: Buffer | string;
+  readonly routingKey: string;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly messageId?: unknown;
+  readonly type?: unknown;
+  readonly timestamp?: unknown;
+  readonly appId?: unknown;
+  readonly correlationId?: string;
+  readonly replyTo?: string;
+}
+
+/** A requester's own queue for replies; messages sent to `name` (default exchange) reach its handler. */
+export interface ReplyQueue {
+  readonly name: string;
+  /** Stop consuming and delete the queue. */
+  close(): Promise<void>;
+}
+
+/**
+ * The transport's part of request/reply on the bare wire (runtime/delivery/request-reply.ts): a private
+ * queue whose messages are handed over as they arrive, each once, not retried (a reply has one reader).
+ */
+export interface ReplyQueues {
+  openReplyQueue(onMessage: (message: ReplyMessage) => void): Promise<ReplyQueue>;
+}
 
 export interface Subscription {
   readonly queue: string;

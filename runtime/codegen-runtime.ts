@@ -41,6 +41,12 @@ export type {
   UpcastableKeys,
 } from './bus.js';
 export type { Envelope } from './envelope.js';
+export type {
+  BareRequestOptions,
+  RequestHandler,
+  RequestHeaders,
+  RequestReply,
+} from './delivery/request-reply.js';
 export { consumeValidator, fillingNow, publishValidator, wrapValidator } from './validation.js';
 export type { AjvValidateFunction, SettlePlan } from './validation.js';
 

@@ -12,3 +12,13 @@ export * from './config.js';
 export * from './logger.js';
 export * from './bloodbank.js';
 export * from './commands/index.js';
+export { createRequestReply, DEFAULT_REQUEST_TIMEOUT_MS } from './delivery/request-reply.js';
+export type {
+  BareReply,
+  BareRequestOptions,
+  RequestContext,
+  RequestHandler,
+  RequestHeaders,
+  RequestReply,
+  RequestReplyOptions,
+} from './delivery/request-reply.js';

@@ -12,6 +12,8 @@ import type {
   EventSubscriber,
   Handler,
   MessageContext,
+  ReplyQueue,
+  ReplyQueues,
   SubscribeOptions,
   Subscription,
 } from '../bus.js';
@@ -43,6 +45,7 @@ import { DEFAULT_DELIVERY_LIMIT, dlqArguments, mainQueueArguments, retryQueueArg
 import { createExchangeRouter, ensureEventExchange, type QueueBinding } from './topology.js';
 import { isBare, type BareSubscription } from '../delivery/bare.js';
 import { checkPinned } from '../delivery/address.js';
+import { openReplyQueue } from './reply-queue.js';
 
 /**
  * What the consumer needs from a connection. `createConnection()` (connection.ts) provides it: channel
@@ -139,7 +142,7 @@ export type AmqpSubscribeOptions = SubscribeOptions;
  *   closes its channel; nothing is dead-lettered or retried because of a shutdown.
  */
 
-export interface AmqpSubscriber<M extends Catalog = Catalog> extends EventSubscriber<M> {
+export interface AmqpSubscriber<M extends Catalog = Catalog> extends EventSubscriber<M>, ReplyQueues {
   subscribe<P extends string>(
     patterns: P | readonly P[],
     handler: Handler<M, KeysMatching<P, keyof M & string>>,
@@ -175,6 +178,7 @@ export async function createSubscriber<M extends Catalog>(
 
   let fallbackGate: IdempotencyGate | null = null;
   const subscriptions = new Set<SubscriptionImpl>();
+  const replyQueues = new Set<ReplyQueue>();
   let closed = false;
 
   const subscriber: AmqpSubscriber<M> = {
@@ -257,10 +261,23 @@ export async function createSubscriber<M extends Catalog>(
       return sub;
     },
     queueStats: (queue) => passiveQueueStats(connection, queue),
+    async openReplyQueue(onMessage) {
+      if (closed) throw new BloodbankError('subscriber is closed');
+      const queue = await openReplyQueue(connection, onMessage, logger);
+      replyQueues.add(queue);
+      return {
+        name: queue.name,
+        close: async () => {
+          replyQueues.delete(queue);
+          await queue.close();
+        },
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((s) => s.close()));
+      await Promise.all([...replyQueues].map((q) => q.close()));
       if (ownsConnection) await connection.close();
     },
   };

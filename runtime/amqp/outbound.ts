@@ -64,7 +64,12 @@ export function createOutboundEncoder(registry: Registry, exchanges: ExchangeRou
         return {
           body: message.body,
           publishOptions: sendOptions,
-          fields: publishFields(exchanges.exchangeOf(key).name, route.routingKey, sendOptions),
+          // A reply to `reply_to` goes to that queue through the default exchange.
+          fields: publishFields(
+            route.toQueue ? '' : exchanges.exchangeOf(key).name,
+            route.routingKey,
+            sendOptions,
+          ),
         };
       }
       const message = encodeMessage(

@@ -70,12 +70,17 @@ export interface BareRoute {
   readonly messageHeaders: Readonly<Record<string, unknown>> | null;
   readonly correlationId: string | undefined;
   readonly replyTo: string | undefined;
+  /** Sent to the queue `routingKey` through the default exchange (a reply to `reply_to`). */
+  readonly toQueue: boolean;
 }
 
 export interface BarePublishInput {
   readonly parameters?: Readonly<Record<string, string>>;
   readonly routingKey?: string;
   readonly messageHeaders?: Readonly<Record<string, unknown>>;
+  readonly correlationId?: string;
+  readonly replyTo?: string;
+  readonly toQueue?: string;
 }
 
 /**
@@ -83,7 +88,22 @@ export interface BarePublishInput {
  * `/parameters/<name>`, `/routingKey` or `/headers/...` (nothing is sent).
  */
 export function routeBare(definition: EventDefinition, payload: unknown, input: BarePublishInput): BareRoute {
-  const resolved = resolveAddress(definition, input.parameters, input.routingKey);
+  const resolved =
+    input.toQueue !== undefined
+      ? input.toQueue.length > 0 && Buffer.byteLength(input.toQueue) <= 255
+        ? ({ ok: true, routingKey: input.toQueue, parameters: {} } as const)
+        : ({
+            ok: false,
+            issues: [
+              {
+                pointer: '/toQueue',
+                rule: 'queue',
+                message: 'must be a queue name of 1 to 255 bytes',
+                params: {},
+              },
+            ],
+          } as const)
+      : resolveAddress(definition, input.parameters, input.routingKey);
   const issues: ValidationIssue[] = resolved.ok ? [] : [...resolved.issues];
   let messageHeaders: Record<string, unknown> | null = null;
   if (definition.headers) {
@@ -109,8 +129,9 @@ export function routeBare(definition: EventDefinition, payload: unknown, input: 
     routingKey: resolved.routingKey,
     parameters: resolved.parameters,
     messageHeaders,
-    correlationId: located(definition.correlationIdLocation),
-    replyTo: located(definition.replyAddress),
+    correlationId: input.correlationId ?? located(definition.correlationIdLocation),
+    replyTo: input.replyTo ?? located(definition.replyAddress),
+    toQueue: input.toQueue !== undefined,
   };
 }
 
@@ -133,7 +154,7 @@ export function readLocation(location: string, headers: unknown, payload: unknow
 }
 
 /** The header a runtime expression `$message.header#/name` names (top level only), else null. */
-function headerNameOf(location: string | undefined): string | null {
+export function headerNameOf(location: string | undefined): string | null {
   const m = location ? /^\$message\.header#\/([^/]+)$/.exec(location) : null;
   return m ? (m[1] as string).replace(/~1/g, '/').replace(/~0/g, '~') : null;
 }
@@ -283,7 +304,33 @@ export function decodeBare(message: BareInbound, s: BareSubscription, allowUnkno
       };
     return found;
   }
-  const { definition, parameters } = found;
+  const decoded = validateAs(message, found.definition, payload, text);
+  return decoded.ok ? { ...decoded, parameters: found.parameters } : decoded;
+}
+
+/**
+ * One message known to be of `definition` (a reply on a requester's own queue: its routing key is the
+ * queue's name, not the channel's address): parse, validate headers and payload, rebuild the envelope.
+ * Never throws; issues point into `/headers/...` and `/payload/...`.
+ */
+export function decodeAs(message: BareInbound, definition: EventDefinition): BareDecoded {
+  const text = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (error) {
+    return fail('unparsable', `body is not JSON: ${(error as Error).message}`, definition.key, []);
+  }
+  return validateAs(message, definition, payload, text);
+}
+
+/** Headers and payload of a message identified as `definition`, validated; its envelope rebuilt. */
+function validateAs(
+  message: BareInbound,
+  definition: EventDefinition,
+  payload: unknown,
+  text: string,
+): BareDecoded {
   const headersOut = definition.headers ? messageHeadersOf(message, definition) : undefined;
   const issues: ValidationIssue[] = [];
   if (definition.headers && headersOut) {
@@ -304,7 +351,7 @@ export function decodeBare(message: BareInbound, s: BareSubscription, allowUnkno
     ok: true,
     envelope: rebuild(message, definition.key, payload, text),
     definition,
-    parameters,
+    parameters: {},
     messageHeaders: headersOut,
     correlationId: message.correlationId ?? located(definition.correlationIdLocation),
     replyTo: message.replyTo ?? located(definition.replyAddress),

@@ -18,9 +18,13 @@ import type {
   MessageContext,
   PublishOptions,
   PublishReceipt,
+  ReplyMessage,
+  ReplyQueue,
+  ReplyQueues,
   SubscribeOptions,
   Subscription,
 } from '../bus.js';
+import { randomUUID } from 'node:crypto';
 import { DeprecationNotices } from '../deprecation.js';
 import { createEnvelope, type Envelope, type SourceInput } from '../envelope.js';
 import { BloodbankError } from '../errors/bloodbank-error.js';
@@ -94,7 +98,8 @@ export interface MemoryQueueStats {
   readonly scheduledRetries: number;
 }
 
-export interface MemoryBus<M extends Catalog = Catalog> extends EventPublisher<M>, EventSubscriber<M> {
+export interface MemoryBus<M extends Catalog = Catalog>
+  extends EventPublisher<M>, EventSubscriber<M>, ReplyQueues {
   /** Envelopes published so far (confirmed ones), optionally of one key, in publish order. */
   published<K extends keyof M & string>(eventType: K): EnvelopeOf<M, K>[];
   published(): Envelope[];
@@ -152,6 +157,8 @@ class MemoryBusImpl<M extends Catalog> {
   readonly #deprecations: DeprecationNotices;
   readonly #exchange: string;
   readonly #queues = new Map<string, ServiceQueue>();
+  /** Requesters' reply queues (`openReplyQueue`), by name. */
+  readonly #replyQueues = new Map<string, (message: ReplyMessage) => void>();
   #published: Envelope[] = [];
   #waiters: Array<{ key: string; predicate: (e: Envelope) => boolean; resolve: (e: Envelope) => void }> = [];
   #settleWaiters: Array<() => void> = [];
@@ -224,12 +231,19 @@ class MemoryBusImpl<M extends Catalog> {
       ...(p.correlationId !== undefined ? { correlationId: p.correlationId } : {}),
       ...(p.replyTo !== undefined ? { replyTo: p.replyTo } : {}),
     };
-    const routed = this.#route(
-      route ? route.routingKey : envelope.event_type,
-      encoded.body.toString('utf8'),
-      encoded.properties.headers,
-      properties,
-    );
+    const routed = route?.toQueue
+      ? this.#routeToQueue(
+          route.routingKey,
+          encoded.body.toString('utf8'),
+          encoded.properties.headers,
+          properties,
+        )
+      : this.#route(
+          route ? route.routingKey : envelope.event_type,
+          encoded.body.toString('utf8'),
+          encoded.properties.headers,
+          properties,
+        );
     if (routed === 0 && options.mandatory !== false) {
       this.#metrics?.returned.inc({ event_type: envelope.event_type });
       throw new UnroutableError(envelope.event_type, envelope.event_id, this.#exchange, 312, 'NO_ROUTE');
@@ -264,6 +278,47 @@ class MemoryBusImpl<M extends Catalog> {
       n += 1;
     }
     return n;
+  }
+
+  /**
+   * The default exchange: the reply queue of that name, else the queue a channel bound as a queue
+   * (`is: queue`) consumes.
+   */
+  #routeToQueue(
+    name: string,
+    body: string,
+    headers: Record<string, unknown>,
+    properties: MessageProperties,
+  ): number {
+    const inbox = this.#replyQueues.get(name);
+    if (inbox) {
+      const message: ReplyMessage = { ...properties, body, routingKey: name, headers: { ...headers } };
+      setImmediate(() => {
+        if (this.#replyQueues.get(name) === inbox) inbox(message);
+      });
+      return 1;
+    }
+    let n = 0;
+    for (const q of this.#queues.values()) {
+      if (!q.bindings.has(name)) continue;
+      q.ready.push({ ...properties, body, routingKey: name, headers: { ...headers }, redelivered: false });
+      this.#schedule(q);
+      n += 1;
+    }
+    return n;
+  }
+
+  openReplyQueue(onMessage: (message: ReplyMessage) => void): Promise<ReplyQueue> {
+    if (this.#closed) return Promise.reject(new BloodbankError('memory bus is closed'));
+    const name = `bb.reply.${randomUUID()}`;
+    this.#replyQueues.set(name, onMessage);
+    return Promise.resolve({
+      name,
+      close: () => {
+        this.#replyQueues.delete(name);
+        return Promise.resolve();
+      },
+    });
   }
 
   /* ---------- consuming ---------- */
@@ -472,6 +527,7 @@ class MemoryBusImpl<M extends Catalog> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#replyQueues.clear();
     await Promise.all([...this.#queues.values()].flatMap((q) => q.consumers.map((c) => c.close())));
   }
 }

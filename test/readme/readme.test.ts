@@ -31,7 +31,11 @@ afterAll(async () => {
 describe('README samples', () => {
   it('the README shows each sample file verbatim', () => {
     const found = samples();
-    expect(found.map((s) => s.file).sort()).toEqual(['test/readme/quickstart.ts', 'test/readme/testing.ts']);
+    expect(found.map((s) => s.file).sort()).toEqual([
+      'test/readme/quickstart.ts',
+      'test/readme/request-reply.ts',
+      'test/readme/testing.ts',
+    ]);
     for (const s of found) expect(s.code, s.file).toBe(readFileSync(s.file, 'utf8'));
   });
 
@@ -50,6 +54,11 @@ describe('README samples', () => {
   it('testing: the in-memory bus for unit tests', async () => {
     const { testingSample } = await import('./testing.js');
     expect(await testingSample()).toBe(1);
+  });
+
+  it('request/reply: a typed request answered by a typed responder, on the in-memory bus', async () => {
+    const { requestReplySample } = await import('./request-reply.js');
+    expect(await requestReplySample()).toBe(10);
   });
 
   it('the configuration reference lists every variable the config module reads, with its default', () => {
