@@ -12,7 +12,12 @@
  * Part 1 (throughput): autocannon as fast as it goes; requests/s, p99 and CPU per request (ours and the
  * baseline: this process's CPU; the original: the uvicorn process's, from /proc). Part 2 (latency at a
  * fixed rate): 1,000 and 2,000 requests/s, p50/p90/p99 — a server can win on throughput and still have
- * the worse tail at the load it really sees.
+ * the worse tail at the load it really sees. The fixed rate is open-loop (scripts/bench/open-loop.mjs:
+ * evenly spaced arrivals, latency from when each request was due): `autocannon -R` sends each
+ * connection's quota for the second in one burst, and the "bimodal tail" it showed for ours (p50 2 ms,
+ * p90 16–65 ms) was that burst — the wire-format baseline, which validates nothing, had the same shape.
+ * For the servers in this process the `loop` column gives the event loop's delay and the GC pauses
+ * during the run, to tell a late confirm from a busy loop.
  *
  *   npm run bench -- gateway   (BENCH_PEERS_SECONDS=10, BENCH_PEERS_RATES=1000,2000)
  */
@@ -32,7 +37,7 @@ import { loadRegistry } from '../../apps/shared/registry.js';
 import { createEnvelope } from '../../runtime/envelope.js';
 import type { Registry } from '../../runtime/registry.js';
 import { serializeEnvelope } from '../../runtime/wire.js';
-import { addWireRoute, cannon } from './http-load.js';
+import { addWireRoute, cannon, openLoop, type OpenLoopResult } from './http-load.js';
 
 const JSON_BODY = { 'content-type': 'application/json' };
 
@@ -174,7 +179,8 @@ export async function benchGatewayPeers(
       for (const s of servers) {
         const label = mode === null ? 'max' : `${mode}/s`;
         log(`  ${s.server} at ${label}: warm-up 2 s, then ${seconds} s`);
-        await cannon({ url: s.url, bodyFile, headers: JSON_BODY, seconds: 2, connections: 50, rate: mode });
+        if (mode === null)
+          await cannon({ url: s.url, bodyFile, headers: JSON_BODY, seconds: 2, connections: 50, rate: null });
         await adminChannel.purgeQueue(queue);
         const inProcess = s.pid === null;
         const gcs: number[] = [];
@@ -188,31 +194,48 @@ export async function benchGatewayPeers(
         }
         const own0 = process.cpuUsage();
         const other0 = s.pid === null ? 0 : processCpuSeconds(s.pid);
-        const r = await cannon({
-          url: s.url,
-          bodyFile,
-          headers: JSON_BODY,
-          seconds,
-          connections: 50,
-          rate: mode,
-        });
+        // As fast as it answers: autocannon. At a fixed rate: evenly spaced arrivals (open-loop.mjs says
+        // why autocannon's -R is not a fixed rate); that child warms up for 2 s itself, so its CPU figure
+        // covers warm-up and run, and is divided by the requests of both.
+        const r =
+          mode === null
+            ? fromCannon(
+                await cannon({
+                  url: s.url,
+                  bodyFile,
+                  headers: JSON_BODY,
+                  seconds,
+                  connections: 50,
+                  rate: null,
+                }),
+              )
+            : fromOpenLoop(
+                await openLoop({
+                  url: s.url,
+                  bodyFile,
+                  rate: mode,
+                  seconds,
+                  connections: 50,
+                  warmUpSeconds: 2,
+                }),
+                mode,
+              );
         delay.disable();
         gcObserver.disconnect();
-        const total = Math.max(1, r['2xx'] + r.non2xx);
         const ownCpu = process.cpuUsage(own0);
         const cpuMicros =
           s.pid === null
-            ? (ownCpu.user + ownCpu.system) / total
-            : ((processCpuSeconds(s.pid) - other0) * 1e6) / total;
+            ? (ownCpu.user + ownCpu.system) / r.counted
+            : ((processCpuSeconds(s.pid) - other0) * 1e6) / r.counted;
         rows.push({
           server: s.server,
           mode: label,
-          requestsPerSecond: Math.round(r.requests.average),
-          p50Ms: r.latency.p50,
-          p90Ms: r.latency.p90,
-          p99Ms: r.latency.p99,
+          requestsPerSecond: r.perSecond,
+          p50Ms: r.p50,
+          p90Ms: r.p90,
+          p99Ms: r.p99,
           cpuMicrosPerRequest: Math.round(cpuMicros),
-          ok2xx: r['2xx'],
+          ok2xx: r.ok2xx,
           non2xx: r.non2xx,
           loop: inProcess
             ? `loop delay p99 ${round1(delay.percentile(99) / 1e6)} max ${round1(delay.max / 1e6)} ms; ` +
@@ -255,6 +278,42 @@ export async function benchGatewayPeers(
     `  at full speed: ours ${ours?.requestsPerSecond ?? '?'} req/s, baseline ${base?.requestsPerSecond ?? '?'}, original ${orig?.requestsPerSecond ?? '?'}`,
   );
   return { rows, targets };
+}
+
+interface Measured {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly ok2xx: number;
+  readonly non2xx: number;
+  /** Requests the CPU figure is divided by (everything the server answered while it was counted). */
+  readonly counted: number;
+}
+
+function fromCannon(r: Awaited<ReturnType<typeof cannon>>): Measured {
+  return {
+    perSecond: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    ok2xx: r['2xx'],
+    non2xx: r.non2xx,
+    counted: Math.max(1, r['2xx'] + r.non2xx),
+  };
+}
+
+function fromOpenLoop(r: OpenLoopResult, rate: number): Measured {
+  return {
+    perSecond: r.achievedPerSecond,
+    p50: r.p50Ms,
+    p90: r.p90Ms,
+    p99: r.p99Ms,
+    ok2xx: r.ok2xx,
+    non2xx: r.non2xx + r.errors,
+    // The child's 2 s warm-up at the same rate runs while the CPU is counted.
+    counted: Math.max(1, r.requests + rate * 2),
+  };
 }
 
 function round1(n: number): number {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ConfirmChannel, Options } from 'amqplib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -39,6 +40,50 @@ export function cannon(options: CannonOptions): Promise<CannonResult> {
     execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
       if (error) reject(error);
       else resolve(JSON.parse(stdout) as CannonResult);
+    });
+  });
+}
+
+export interface OpenLoopResult {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly requests: number;
+  readonly ok2xx: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly achievedPerSecond: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/**
+ * POSTs at a truly fixed rate (evenly spaced arrivals, latency counted from when each request was due)
+ * in a child process: scripts/bench/open-loop.mjs, which says why `autocannon -R` is not that.
+ */
+export function openLoop(options: {
+  readonly url: string;
+  readonly bodyFile: string;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly warmUpSeconds?: number;
+}): Promise<OpenLoopResult> {
+  const script = fileURLToPath(new URL('./open-loop.mjs', import.meta.url));
+  const args = [
+    script,
+    options.url,
+    options.bodyFile,
+    String(options.rate),
+    String(options.seconds),
+    String(options.connections),
+    String(options.warmUpSeconds ?? 2),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(JSON.parse(stdout) as OpenLoopResult);
     });
   });
 }
