@@ -638,6 +638,26 @@ function registryModule(model: Model, types: TypeTable, withUpcasters: boolean):
   ].join('\n');
 }
 
+type StubParameter = { name: string; type: string; hasQuestionToken?: boolean };
+
+/**
+ * A stub's leading arguments: the payload, then the address parameters when the channel's address has
+ * placeholders (their interface added to `extra` once); `call` is how the stub passes its options on.
+ */
+function payloadArguments(
+  e: EventModel,
+  types: TypeTable,
+  extra: Statement[],
+): { parameters: StubParameter[]; call: string } {
+  const parameters: StubParameter[] = [{ name: 'payload', type: inputName(types, e) }];
+  if (!e.foreign || e.foreign.parameters.length === 0) return { parameters, call: 'options' };
+  const paramsType = `${e.names.base}Parameters`;
+  if (!extra.some((x) => typeof x !== 'string' && 'name' in x && x.name === paramsType))
+    extra.push(parametersInterface(paramsType, e));
+  parameters.push({ name: 'parameters', type: paramsType });
+  return { parameters, call: '{ ...options, parameters }' };
+}
+
 function clientModule(model: Model, types: TypeTable): Statement[] {
   const commands = model.events.filter((e) => e.kind === 'command');
   const versions = eventVersions(model);
@@ -646,18 +666,8 @@ function clientModule(model: Model, types: TypeTable): Statement[] {
   const headerTypes = new Set<string>();
   const publishMembers = stubs.publish.map(({ name, e, operation }) => {
     const f = e.foreign;
-    const parameters: Array<{ name: string; type: string; hasQuestionToken?: boolean }> = [
-      { name: 'payload', type: inputName(types, e) },
-    ];
+    const { parameters, call } = payloadArguments(e, types, extra);
     let options = 'PublishOptions';
-    let call = 'options';
-    if (f && f.parameters.length > 0) {
-      const paramsType = `${e.names.base}Parameters`;
-      if (!extra.some((x) => typeof x !== 'string' && 'name' in x && x.name === paramsType))
-        extra.push(parametersInterface(paramsType, e));
-      parameters.push({ name: 'parameters', type: paramsType });
-      call = '{ ...options, parameters }';
-    }
     const extras: string[] = [];
     const hk = f?.headers ? types.eventType(`${e.key}~headers`).name : null;
     if (hk) {
@@ -827,17 +837,7 @@ function requestReplyStubs(
     const shared = (id: string) => (count.get(id) ?? 0) > 1;
     for (const id of f.send.filter((o) => f.replyOperations.includes(o))) {
       const name = claim('request', id, e, shared(id));
-      const parameters: Array<{ name: string; type: string; hasQuestionToken?: boolean }> = [
-        { name: 'payload', type: inputName(types, e) },
-      ];
-      let call = 'options';
-      if (f.parameters.length > 0) {
-        const paramsType = `${e.names.base}Parameters`;
-        if (!extra.some((x) => typeof x !== 'string' && 'name' in x && x.name === paramsType))
-          extra.push(parametersInterface(paramsType, e));
-        parameters.push({ name: 'parameters', type: paramsType });
-        call = '{ ...options, parameters }';
-      }
+      const { parameters, call } = payloadArguments(e, types, extra);
       const extras: string[] = [];
       const hk = f.headers ? types.eventType(`${e.key}~headers`).name : null;
       if (hk) {

@@ -3,6 +3,7 @@
  * (runtime/memory), and used by generated clients. Typed by a catalogue `M` that generated/ provides.
  */
 import type { AgentContextInput, AgentContext, Envelope, SourceInput } from './envelope.js';
+import type { BareInbound } from './delivery/bare.js';
 import type { IdFieldValue } from './ids.js';
 import type { Catalog, KeysMatching } from './registry.js';
 
@@ -154,18 +155,8 @@ export type AcceptOlderOption<M extends Catalog, K extends string> = string exte
       ? AcceptOlder
       : { readonly acceptOlder?: never };
 
-/** A message that reached a reply queue, as the transport received it (delivery/bare.ts `BareInbound`). */
-export interface ReplyMessage {
-  readonly body: Buffer | string;
-  readonly routingKey: string;
-  readonly headers: Readonly<Record<string, unknown>>;
-  readonly messageId?: unknown;
-  readonly type?: unknown;
-  readonly timestamp?: unknown;
-  readonly appId?: unknown;
-  readonly correlationId?: string;
-  readonly replyTo?: string;
-}
+/** A message that reached a reply queue, as the transport received it. */
+export type ReplyMessage = BareInbound;
 
 /** A requester's own queue for replies; messages sent to `name` (default exchange) reach its handler. */
 export interface ReplyQueue {
