@@ -7,10 +7,14 @@
 # listen backlog even when the process never accepts, so a port check passes for a wedged broker.
 set -u
 # The ports are the shared services' (DESIGN.md §9); overridable only so that a test can point this script
-# at a listener of its own (test/scripts/services.test.ts).
+# at a listener or a private node of its own (test/scripts/services*.test.ts). --revive acts on the shared
+# broker's port only, unless SERVICES_REVIVE_ANY_PORT=1 (the revive test: a stand-in listener of its own
+# on another port, started again by SERVICES_RABBIT_START).
 rabbit_port=${SERVICES_RABBIT_PORT:-5672}
 redis_port=${SERVICES_REDIS_PORT:-6379}
 patience=${SERVICES_PATIENCE_S:-30}
+# How a broker is started: the machine's own command; a test of --revive gives a stand-in of its own.
+rabbit_start=${SERVICES_RABBIT_START:-rabbitmq-server -detached}
 revive=0
 [ "${1:-}" = "--revive" ] && revive=1
 
@@ -36,7 +40,8 @@ wait_for() {
 listener_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 rabbit_report() {
   echo "services: what the broker and the machine say:" >&2
-  timeout 20 rabbitmq-diagnostics -q status 2>&1 | grep -iA3 'file descriptors\|alarms\|free disk' | sed 's/^/  /' >&2
+  [ "$rabbit_port" = 5672 ] &&
+    timeout 20 rabbitmq-diagnostics -q status 2>&1 | grep -iA3 'file descriptors\|alarms\|free disk' | sed 's/^/  /' >&2
   df -h / | sed 's/^/  /' >&2
 }
 
@@ -62,21 +67,22 @@ fi
 if ! amqp_answers; then
   if ! port_open $rabbit_port; then
     echo "services: starting rabbitmq-server"
-    rabbitmq-server -detached >/dev/null 2>&1
+    bash -c "$rabbit_start" >/dev/null 2>&1
     wait_for amqp_answers RabbitMQ 120 || exit 1
   elif ! wait_for amqp_answers RabbitMQ "$patience"; then
     echo "services: RabbitMQ accepts TCP on $rabbit_port but does not answer the AMQP protocol header (wedged)" >&2
     rabbit_report
-    if [ "$revive" -eq 0 ] || [ "$rabbit_port" != 5672 ]; then
+    if [ "$revive" -eq 0 ] || { [ "$rabbit_port" != 5672 ] && [ "${SERVICES_REVIVE_ANY_PORT:-}" != 1 ]; }; then
       echo "services: restart it (rabbitmqctl stop; rabbitmq-server -detached) and run again" >&2
       exit 1
     fi
     pid=$(listener_pid "$rabbit_port")
     echo "services: --revive: restarting the wedged broker (pid ${pid:-unknown})" >&2
     # A frozen node answers no rabbitmqctl either: then the process listening on the port is killed.
-    timeout 60 rabbitmqctl stop >/dev/null 2>&1 || { [ -n "$pid" ] && kill -KILL "$pid"; }
+    if [ "$rabbit_port" = 5672 ]; then timeout 20 rabbitmqctl stop >/dev/null 2>&1 || kill -KILL "${pid:-0}" 2>/dev/null
+    else kill -KILL "${pid:-0}" 2>/dev/null; fi
     for _ in $(seq 1 30); do port_open $rabbit_port || break; sleep 1; done
-    rabbitmq-server -detached >/dev/null 2>&1
+    bash -c "$rabbit_start" >/dev/null 2>&1
     wait_for amqp_answers RabbitMQ 120 || exit 1
   fi
 fi
