@@ -31,8 +31,10 @@ redis_answers() {
   [ "$reply" = "+PONG" ]
 }
 wait_for() {
+  # Bounded by the clock, not by a count of tries: a probe that times out takes 5 s itself.
   local probe=$1 name=$2 seconds=$3
-  for _ in $(seq 1 "$seconds"); do "$probe" && return 0; sleep 1; done
+  local end=$((SECONDS + seconds))
+  while [ "$SECONDS" -lt "$end" ]; do "$probe" && return 0; sleep 1; done
   echo "services: $name did not answer within ${seconds}s" >&2
   return 1
 }
