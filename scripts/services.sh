@@ -15,6 +15,11 @@ redis_port=${SERVICES_REDIS_PORT:-6379}
 patience=${SERVICES_PATIENCE_S:-30}
 # How a broker is started: the machine's own command; a test of --revive gives a stand-in of its own.
 rabbit_start=${SERVICES_RABBIT_START:-rabbitmq-server -detached}
+# RabbitMQ sizes its file-descriptor budget from the soft limit it starts with. Debian's default soft limit
+# (1,024: 927 file handles, 832 sockets) is used up by a few hundred quorum queues, such as killed test runs
+# leave behind, and then the node accepts TCP and answers nothing (its acceptors get EMFILE). It starts
+# with the hard limit instead, as RabbitMQ's production checklist asks (65,536 or more where allowed).
+start_rabbit() { bash -c "ulimit -n \$(ulimit -Hn) 2>/dev/null; $rabbit_start" >/dev/null 2>&1; }
 revive=0
 [ "${1:-}" = "--revive" ] && revive=1
 
@@ -44,6 +49,12 @@ rabbit_report() {
   echo "services: what the broker and the machine say:" >&2
   [ "$rabbit_port" = 5672 ] &&
     timeout 20 rabbitmq-diagnostics -q status 2>&1 | grep -iA3 'file descriptors\|alarms\|free disk' | sed 's/^/  /' >&2
+  # Read from /proc, which answers when the node does not: a node at its descriptor limit is the usual cause.
+  local pid
+  pid=$(listener_pid "$rabbit_port")
+  if [ -n "$pid" ] && [ -r "/proc/$pid/limits" ]; then
+    echo "  open file descriptors: $(ls "/proc/$pid/fd" 2>/dev/null | wc -l) (limit: $(awk '/Max open files/ {print $4}' "/proc/$pid/limits"))" >&2
+  fi
   df -h / | sed 's/^/  /' >&2
 }
 
@@ -69,7 +80,7 @@ fi
 if ! amqp_answers; then
   if ! port_open $rabbit_port; then
     echo "services: starting rabbitmq-server"
-    bash -c "$rabbit_start" >/dev/null 2>&1
+    start_rabbit
     wait_for amqp_answers RabbitMQ 120 || exit 1
   elif ! wait_for amqp_answers RabbitMQ "$patience"; then
     echo "services: RabbitMQ accepts TCP on $rabbit_port but does not answer the AMQP protocol header (wedged)" >&2
@@ -84,7 +95,7 @@ if ! amqp_answers; then
     if [ "$rabbit_port" = 5672 ]; then timeout 20 rabbitmqctl stop >/dev/null 2>&1 || kill -KILL "${pid:-0}" 2>/dev/null
     else kill -KILL "${pid:-0}" 2>/dev/null; fi
     for _ in $(seq 1 30); do port_open $rabbit_port || break; sleep 1; done
-    bash -c "$rabbit_start" >/dev/null 2>&1
+    start_rabbit
     wait_for amqp_answers RabbitMQ 120 || exit 1
   fi
 fi

@@ -16,6 +16,7 @@ import { freePort } from '../support/private-rabbit.js';
 const FAKE = join('test', 'fixtures', 'services', 'fake-amqp.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bb-revive-'));
 const pidFile = join(dir, 'answering.pid');
+const limitFile = join(dir, 'start-limit');
 let wedged: ChildProcess | null = null;
 
 afterAll(() => {
@@ -28,9 +29,23 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Soft and hard "Max open files" of a process, from /proc. */
+function openFileLimits(pid: number): [string, string] {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = (line ?? '').split(/\s{2,}/).slice(1, 3);
+  return [soft ?? '', hard ?? ''];
+}
+
+/**
+ * Run as CI would on a machine whose soft descriptor limit is Debian's 1,024 (Node raises its own soft limit
+ * to the hard one, so without this the limit check below could not fail).
+ */
 function services(env: NodeJS.ProcessEnv, ...args: string[]) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile('bash', ['scripts/services.sh', ...args], { env }, (error, stdout, stderr) =>
+    const script = ['ulimit -Sn 1024; exec bash scripts/services.sh', ...args].join(' ');
+    execFile('bash', ['-c', script], { env }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });
@@ -53,7 +68,7 @@ describe('scripts/services.sh --revive', () => {
       SERVICES_RABBIT_PORT: String(port),
       SERVICES_PATIENCE_S: '2',
       SERVICES_REVIVE_ANY_PORT: '1',
-      SERVICES_RABBIT_START: `setsid ${process.execPath} ${FAKE} answer ${port} ${pidFile} >/dev/null 2>&1 &`,
+      SERVICES_RABBIT_START: `ulimit -Sn > ${limitFile}; setsid ${process.execPath} ${FAKE} answer ${port} ${pidFile} >/dev/null 2>&1 &`,
     };
 
     const revived = await services(env, '--revive');
@@ -66,6 +81,9 @@ describe('scripts/services.sh --revive', () => {
     await exited; // the wedged one was killed …
     const answering = Number(readFileSync(pidFile, 'utf8'));
     expect(answering).not.toBe(child.pid); // … and another one answers now
+    // … by a start command that had the hard descriptor limit, not the 1,024 this script was given (read by
+    // the start command itself: node, the stand-in, raises its own soft limit).
+    expect(readFileSync(limitFile, 'utf8').trim()).toBe(openFileLimits(process.pid)[1]);
 
     // Run again: it answers, nothing is restarted.
     const again = await services(env, '--revive');
