@@ -218,7 +218,7 @@ const RUN = randomBytes(4).toString('hex');
 function parameterValues(defs: readonly EventDefinition[]): Record<string, string> {
   const values: Record<string, string> = {};
   for (const p of defs.flatMap((d) => d.parameters ?? [])) {
-    values[p.name] ??= p.enum?.[0] ?? p.default ?? p.examples?.[0] ?? `p${RUN}`;
+    values[p.name] ??= p.enum?.[0] ?? p.default ?? p.examples?.[0] ?? `bbtest${RUN}`;
   }
   return values;
 }
@@ -271,21 +271,34 @@ describe('samples of every message round-trip through the real broker unchanged'
   });
 
   afterAll(async () => {
-    // Our queues and the exchanges the fixtures' bindings declared (kept when someone else still uses them).
-    const raw = await amqp.connect(SHARED_URL);
-    const ch = await raw.createChannel();
-    ch.on('error', () => undefined);
-    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined);
-    await raw.close().catch(() => undefined);
-    for (const x of exchanges) {
-      if (x === '' || x.startsWith('amq.')) continue;
-      const c = await amqp.connect(SHARED_URL);
-      const xc = await c.createChannel();
-      xc.on('error', () => undefined);
-      await xc.deleteExchange(x, { ifUnused: true }).catch(() => undefined);
-      await c.close().catch(() => undefined);
-    }
+    // Closed first: the exclusive queues some fixtures' bindings declare go with it, and deleting one of
+    // them from another connection would fail (405) and close the channel under the deletes after it.
     await connection?.close();
+    // Our queues and the exchanges the fixtures' bindings declared (kept when someone else still uses them).
+    // One channel per delete: a failed one closes its channel, and must not skip the rest silently.
+    const raw = await amqp.connect(SHARED_URL);
+    const failed: string[] = [];
+    for (const q of queues) {
+      const ch = await raw.createChannel();
+      ch.on('error', () => undefined);
+      await ch.deleteQueue(q).then(
+        () => ch.close(),
+        (error: Error) => failed.push(`queue ${q}: ${error.message}`),
+      );
+    }
+    for (const x of exchanges) {
+      // The bus's own exchange stays: other files declare it too, and bind to it in parallel with this one.
+      if (x === '' || x.startsWith('amq.') || x === 'bloodbank.events.v1') continue;
+      const ch = await raw.createChannel();
+      ch.on('error', () => undefined);
+      // 406 when another test's queue is still bound to it: expected, not a failure.
+      await ch.deleteExchange(x, { ifUnused: true }).then(
+        () => ch.close(),
+        () => undefined,
+      );
+    }
+    await raw.close().catch(() => undefined);
+    expect(failed, 'queues this file declared and could not delete').toEqual([]);
   });
 
   it.each(FOREIGN.filter((f) => f.registry).map((f) => [f.name, f.registry as Registry] as const))(

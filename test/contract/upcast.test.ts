@@ -9,6 +9,7 @@ import type { EventPublisher, EventSubscriber, MessageContext } from '../../runt
 import { createConnection } from '../../runtime/amqp/connection.js';
 import { createSubscriber } from '../../runtime/amqp/consumer.js';
 import { createPublisher } from '../../runtime/amqp/publisher.js';
+import { DEFAULT_RETRY_DELAYS_MS } from '../../runtime/amqp/index.js';
 import { queueNames } from '../../runtime/delivery/rules.js';
 import { createMemoryBus } from '../../runtime/memory/index.js';
 import type { BloodbankCatalog } from '../fixtures/codegen/versioned/generated/catalog.js';
@@ -46,7 +47,9 @@ async function rabbitBus(): Promise<Bus> {
       await publisher.close();
       const ch = await connection.createChannel();
       const names = queueNames(exchange, service);
-      for (const q of [names.main, names.dlq]) await ch.deleteQueue(q).catch(() => {});
+      // Every queue the subscription declared (its retry queues are durable too, and would outlive the run).
+      for (const q of [names.main, names.dlq, ...DEFAULT_RETRY_DELAYS_MS.map((ms) => names.retry(ms))])
+        await ch.deleteQueue(q);
       await ch.deleteExchange(exchange).catch(() => {});
       await ch.close().catch(() => {});
       await connection.close();

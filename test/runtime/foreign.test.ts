@@ -56,6 +56,13 @@ async function amqpHarness(): Promise<Harness> {
   });
   const raw: Channel = await connection.createChannel();
   const queues = new Set<string>();
+  // Every subscription's queues are deleted at the end (durable: left behind, they outlive the run).
+  const subscribe = subscriber.subscribe.bind(subscriber);
+  subscriber.subscribe = (async (...args: Parameters<typeof subscribe>) => {
+    const subscription = await subscribe(...args);
+    queues.add(subscription.queue);
+    return subscription;
+  }) as typeof subscriber.subscribe;
   return {
     publisher,
     subscriber,
@@ -78,10 +85,13 @@ async function amqpHarness(): Promise<Harness> {
     async close() {
       await subscriber.close();
       await publisher.close();
+      // A channel of its own: a test may have closed `raw` with a channel error.
+      const ch = await connection.createChannel();
       for (const q of queues) {
         const n = queueNamesOf(q);
-        for (const name of [n.main, n.dlq, n.retry(50)]) await raw.deleteQueue(name).catch(() => {});
+        for (const name of [n.main, n.dlq, n.retry(50)]) await ch.deleteQueue(name);
       }
+      await ch.close();
       await raw.deleteExchange(exchange).catch(() => {});
       await raw.close().catch(() => {});
       await connection.close();
