@@ -106,3 +106,12 @@ if [ "${free_mb:-0}" -lt 1024 ]; then
   echo "services: warning: only ${free_mb} MB free on /; RabbitMQ blocks publishers below its disk watermark" >&2
 fi
 echo "services: RabbitMQ and Redis answer"
+# The broker's descriptor budget (see start_rabbit). Debian's wrapper starts the node through su, whose
+# pam_limits puts the soft limit back to 1,024 whatever the caller's, so say how to raise it for good.
+pid=$(listener_pid "$rabbit_port")
+soft=$( [ -n "$pid" ] && awk '/Max open files/ {print $4}' "/proc/$pid/limits" 2>/dev/null)
+if [ -n "$soft" ] && [ "$soft" != unlimited ] && [ "$soft" -lt 4096 ]; then
+  echo "services: warning: RabbitMQ runs with a soft limit of $soft file descriptors; a few hundred quorum" \
+    "queues use them up and the node stops answering. Add 'ulimit -S -n \"\$(ulimit -H -n)\"' to" \
+    "/etc/rabbitmq/rabbitmq-env.conf and restart it (rabbitmqctl stop; rabbitmq-server -detached)"
+fi

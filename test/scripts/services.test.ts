@@ -5,10 +5,14 @@
  * port; the shared services are only probed, never restarted (the script's --revive is for CI and refuses
  * a port other than the shared broker's).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import setup from '../global-setup.js';
+import { freePort } from '../support/private-rabbit.js';
+
+const FAKE = join('test', 'fixtures', 'services', 'fake-amqp.mjs');
 
 let silent: Server;
 let port = 0;
@@ -63,6 +67,33 @@ describe('scripts/services.sh', () => {
       expect(run.stdout).not.toContain('RabbitMQ and Redis answer');
     }
   }, 180_000);
+
+  it('warns when the broker runs with a soft limit of 1,024 descriptors, and says how to raise it', async () => {
+    // A stand-in that answers AMQP, started with 1,024 as both limits (node cannot raise its own then).
+    const answering = await freePort();
+    const child = spawn(
+      'bash',
+      ['-c', `ulimit -n 1024; exec ${process.execPath} ${FAKE} answer ${answering}`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`the stand-in exited (${code})`)));
+      });
+      const run = await services({ SERVICES_RABBIT_PORT: String(answering) });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('services: RabbitMQ and Redis answer');
+      expect(run.stdout).toContain(
+        'services: warning: RabbitMQ runs with a soft limit of 1024 file descriptors',
+      );
+      expect(run.stdout).toContain(`Add 'ulimit -S -n "$(ulimit -H -n)"' to /etc/rabbitmq/rabbitmq-env.conf`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('reports something on the Redis port that does not answer PING; --revive leaves a test port alone', async () => {
     for (const args of [[], ['--revive']]) {
