@@ -18,7 +18,8 @@ rabbit_start=${SERVICES_RABBIT_START:-rabbitmq-server -detached}
 # RabbitMQ sizes its file-descriptor budget from the soft limit it starts with. Debian's default soft limit
 # (1,024: 927 file handles, 832 sockets) is used up by a few hundred quorum queues, such as killed test runs
 # leave behind, and then the node accepts TCP and answers nothing (its acceptors get EMFILE). It starts
-# with the hard limit instead, as RabbitMQ's production checklist asks (65,536 or more where allowed).
+# with the hard limit instead, as RabbitMQ's production checklist asks (65,536 or more where allowed),
+# unless its start command resets it (Debian's wrapper runs it through su: see the warning at the end).
 start_rabbit() { bash -c "ulimit -n \$(ulimit -Hn) 2>/dev/null; $rabbit_start" >/dev/null 2>&1; }
 revive=0
 [ "${1:-}" = "--revive" ] && revive=1
