@@ -18,4 +18,5 @@ export const PRIVATE_NODE_TESTS = [
   'test/runtime/redis/sentinel-failover.test.ts',
   'test/runtime/mqtt.test.ts',
   'test/runtime/tls.test.ts',
+  'test/scripts/sweep-test-leftovers.test.ts',
 ];
