@@ -2,8 +2,8 @@
 // Deletes what killed test runs left on the shared broker: queues and exchanges whose names contain
 // `bbtest` (every name a test declares there carries it, test/support/private-rabbit.ts `uniqueName`) and
 // that no consumer uses. A run that finishes deletes its own; a run that is killed cannot, and its durable
-// queues come back at every broker start. A few hundred leftover quorum queues exhaust a broker started
-// with Debian's default of 1,024 file descriptors: it then accepts TCP and answers nothing.
+// queues come back at every broker start. A few hundred leftover quorum queues exhaust the file-handle
+// budget of a broker started with Debian's soft limit of 1,024: it then accepts TCP and answers nothing.
 //
 // CI only (.ci/run), where no other run shares the broker: a queue of a concurrent run, declared but not
 // yet consumed, would be deleted too. Listing needs rabbitmqctl (AMQP cannot list); deleting goes over
@@ -58,21 +58,25 @@ async function fresh() {
 }
 await fresh();
 const failed = [];
+/** Deletes one queue or exchange; false when the broker refused. */
 async function remove(kind, name) {
   try {
     if (kind === 'queue') await channel.deleteQueue(name);
     else await channel.deleteExchange(name);
+    return true;
   } catch (error) {
     // A channel error closes the channel: note it, open another, go on with the rest.
     failed.push(`${kind} ${name}: ${error.message}`);
     await fresh();
+    return false;
   }
 }
-for (const name of queues) await remove('queue', name);
-for (const name of exchanges) await remove('exchange', name);
+let deletedQueues = 0;
+let deletedExchanges = 0;
+for (const name of queues) if (await remove('queue', name)) deletedQueues += 1;
+for (const name of exchanges) if (await remove('exchange', name)) deletedExchanges += 1;
 await connection.close();
 console.log(
-  `sweep: deleted ${queues.length - failed.filter((f) => f.startsWith('queue')).length} queues and ` +
-    `${exchanges.length - failed.filter((f) => f.startsWith('exchange')).length} exchanges left by earlier test runs`,
+  `sweep: deleted ${deletedQueues} queues and ${deletedExchanges} exchanges left by earlier test runs`,
 );
 for (const f of failed) console.error(`sweep: could not delete ${f}`);

@@ -6,12 +6,13 @@
  * and SERVICES_RABBIT_START starts a stand-in that answers (the machine's `rabbitmq-server -detached`
  * is what the script runs for the real one).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/private-rabbit.js';
+import { runCommand } from '../support/run-command.js';
 
 const FAKE = join('test', 'fixtures', 'services', 'fake-amqp.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bb-revive-'));
@@ -29,13 +30,12 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Soft and hard "Max open files" of a process, from /proc. */
-function openFileLimits(pid: number): [string, string] {
+/** The hard "Max open files" limit of a process, from /proc. */
+function hardFileLimit(pid: number): string {
   const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
     .split('\n')
     .find((l) => l.startsWith('Max open files'));
-  const [soft, hard] = (line ?? '').split(/\s{2,}/).slice(1, 3);
-  return [soft ?? '', hard ?? ''];
+  return (line ?? '').split(/\s{2,}/)[2] ?? '';
 }
 
 /**
@@ -43,12 +43,11 @@ function openFileLimits(pid: number): [string, string] {
  * to the hard one, so without this the limit check below could not fail).
  */
 function services(env: NodeJS.ProcessEnv, ...args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const script = ['ulimit -Sn 1024; exec bash scripts/services.sh', ...args].join(' ');
-    execFile('bash', ['-c', script], { env }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
+  return runCommand(
+    'bash',
+    ['-c', ['ulimit -Sn 1024; exec bash scripts/services.sh', ...args].join(' ')],
+    env,
+  );
 }
 
 describe('scripts/services.sh --revive', () => {
@@ -83,7 +82,7 @@ describe('scripts/services.sh --revive', () => {
     expect(answering).not.toBe(child.pid); // … and another one answers now
     // … by a start command that had the hard descriptor limit, not the 1,024 this script was given (read by
     // the start command itself: node, the stand-in, raises its own soft limit).
-    expect(readFileSync(limitFile, 'utf8').trim()).toBe(openFileLimits(process.pid)[1]);
+    expect(readFileSync(limitFile, 'utf8').trim()).toBe(hardFileLimit(process.pid));
 
     // Run again: it answers, nothing is restarted.
     const again = await services(env, '--revive');

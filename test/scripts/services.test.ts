@@ -5,12 +5,13 @@
  * port; the shared services are only probed, never restarted (the script's --revive is for CI and refuses
  * a port other than the shared broker's).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import setup from '../global-setup.js';
 import { freePort } from '../support/private-rabbit.js';
+import { runCommand } from '../support/run-command.js';
 
 const FAKE = join('test', 'fixtures', 'services', 'fake-amqp.mjs');
 
@@ -31,21 +32,8 @@ afterAll(async () => {
   await new Promise<void>((resolve) => silent.close(() => resolve()));
 });
 
-function services(env: Record<string, string>, ...args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      'bash',
-      ['scripts/services.sh', ...args],
-      { env: { ...process.env, ...env } },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? Number(error.code ?? 1) : 0,
-          stdout: String(stdout),
-          stderr: String(stderr),
-        }),
-    );
-  });
-}
+const services = (env: Record<string, string>, ...args: string[]) =>
+  runCommand('bash', ['scripts/services.sh', ...args], { ...process.env, ...env });
 
 describe('scripts/services.sh', () => {
   it('passes when the shared RabbitMQ and Redis answer their protocols', async () => {

@@ -4,10 +4,10 @@
  * private node: the sweep deletes every idle test queue, which on the shared broker would include the
  * queues of the tests running beside this one.
  */
-import { execFile } from 'node:child_process';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPrivateRabbit, type PrivateRabbit } from '../support/private-rabbit.js';
+import { runCommand } from '../support/run-command.js';
 
 let rabbit: PrivateRabbit;
 
@@ -19,13 +19,7 @@ afterAll(async () => {
   await rabbit?.dispose();
 });
 
-function sweep(env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile('node', ['scripts/sweep-test-leftovers.mjs'], { env }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
+const sweep = (env: NodeJS.ProcessEnv) => runCommand('node', ['scripts/sweep-test-leftovers.mjs'], env);
 
 const queueNames = async () =>
   (await rabbit.ctl('list_queues', '-q', '--no-table-headers', 'name')).split('\n').filter(Boolean).sort();
@@ -33,8 +27,8 @@ const queueNames = async () =>
 it('deletes idle bbtest queues and exchanges, keeps consumed ones and everyone else’s', async () => {
   const connection = await amqp.connect(rabbit.url);
   const channel = await connection.createChannel();
-  // Left by a killed run: a durable quorum queue with a message, a classic one, a dead-letter queue named
-  // after a service, an exchange.
+  // Left by a killed run: a durable quorum queue holding a message, a classic dead-letter queue whose name
+  // only contains the mark, an exchange.
   await channel.assertQueue('bbtest.left.q', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   channel.sendToQueue('bbtest.left.q', Buffer.from('{}'), { persistent: true });
   await channel.assertQueue('pfixture.bbtest-rt-x.q.dlq', { durable: true });
